@@ -1,0 +1,301 @@
+/**
+ * The simulated cluster's state: plain data, as PVE keeps it in its config files.
+ * Route modules read and mutate it; seeds build it. Nothing here speaks HTTP.
+ *
+ * @module
+ */
+
+/** A config value as PVE stores it: strings, integers, and 0/1 for booleans. */
+export type ConfigValue = string | number;
+
+/** A guest config (the `[current]` section of `<vmid>.conf`), keyed as PVE keys it. */
+export type GuestConfig = Record<string, ConfigValue>;
+
+/** A node of the cluster. */
+export interface NodeState {
+  name: string;
+  /** Corosync node id (1-based). */
+  nodeid: number;
+  ip: string;
+  online: boolean;
+  /** CPU threads. */
+  maxcpu: number;
+  /** Current CPU load as a fraction 0..1. */
+  cpu: number;
+  maxmem: number;
+  mem: number;
+  maxdisk: number;
+  disk: number;
+  swaptotal: number;
+  swapused: number;
+  /** Boot time in simulated epoch seconds (uptime = now - bootTime). */
+  bootTime: number;
+  /** `loadavg` as PVE prints it (strings). */
+  loadavg: [string, string, string];
+  cpuModel: string;
+  sockets: number;
+  cores: number;
+  kversion: string;
+  /** pve-manager version on this node, e.g. `9.1.1`. */
+  pveVersion: string;
+  /** Subscription level (`""` if none). */
+  level: string;
+  /** Network interfaces, as `GET /nodes/{node}/network` returns them. */
+  network: Record<string, ConfigValue | string[]>[];
+}
+
+/** A guest snapshot (a `[name]` section of the config). */
+export interface Snapshot {
+  name: string;
+  snaptime: number;
+  /** 1 if RAM state was saved (QEMU only). */
+  vmstate: 0 | 1;
+  description: string;
+  parent?: string;
+  /** The guest config frozen in the snapshot. */
+  config: GuestConfig;
+}
+
+/** What the QEMU guest agent reports, when the guest has one running. */
+export interface AgentState {
+  /** Whether the agent answers (it needs the VM running, too). */
+  running: boolean;
+  osinfo: Record<string, string>;
+  interfaces: Record<string, unknown>[];
+  fsinfo: Record<string, unknown>[];
+  hostname: string;
+  /** Files readable through `file-read`: path → content. */
+  files: Record<string, string>;
+}
+
+/** A running `exec` inside a guest (agent `exec` / `exec-status`). */
+export interface AgentExec {
+  pid: number;
+  command: string[];
+  exited: boolean;
+  exitcode: number;
+  out: string;
+  err: string;
+}
+
+/** Live (non-config) usage counters of a guest. */
+export interface GuestStats {
+  cpu: number;
+  mem: number;
+  disk: number;
+  netin: number;
+  netout: number;
+  diskread: number;
+  diskwrite: number;
+}
+
+/** A QEMU VM or an LXC container. */
+export interface Guest {
+  vmid: number;
+  type: "qemu" | "lxc";
+  node: string;
+  /** Current config as stored; includes `name`/`hostname`, `tags`, `lock`, `template`, `protection`, `parent`. */
+  config: GuestConfig;
+  /** Pending changes (values not yet applied to a running guest). */
+  pending: GuestConfig;
+  /** Pending deletions. */
+  pendingDelete: string[];
+  snapshots: Map<string, Snapshot>;
+  status: "running" | "stopped";
+  /** QMP status (`running`, `paused`, `prelaunch`, `suspended`…); LXC uses `status`. */
+  qmpstatus: string;
+  /** Simulated epoch seconds when the guest was started (0 when stopped). */
+  startedAt: number;
+  pid: number;
+  stats: GuestStats;
+  agent?: AgentState;
+  execs: Map<number, AgentExec>;
+}
+
+/** Storage config (an entry of `storage.cfg`). */
+export interface StorageConfig {
+  storage: string;
+  type: "dir" | "lvmthin" | "nfs" | "zfspool" | "lvm" | "pbs";
+  /** Content types, e.g. `["iso","vztmpl","backup"]`. */
+  content: string[];
+  shared: boolean;
+  /** Restrict to these nodes (all nodes when undefined). */
+  nodes?: string[];
+  disable?: boolean;
+  path?: string;
+  thinpool?: string;
+  vgname?: string;
+  server?: string;
+  export?: string;
+  /** Capacity in bytes (per node for local storage, once for shared). */
+  total: number;
+}
+
+/** A volume on a storage (an entry of `GET .../storage/{storage}/content`). */
+export interface Volume {
+  volid: string;
+  content: string;
+  format: string;
+  size: number;
+  ctime: number;
+  vmid?: number;
+  /** `qemu` | `lxc` for backups. */
+  subtype?: "qemu" | "lxc";
+  notes?: string;
+  protected?: 0 | 1;
+  parent?: string;
+  /** Guest config captured in a backup archive (used by restore). */
+  backupConfig?: GuestConfig;
+}
+
+/** A resource pool. */
+export interface Pool {
+  poolid: string;
+  comment: string;
+  vms: Set<number>;
+  storage: Set<string>;
+}
+
+/** An API token of a user. */
+export interface ApiToken {
+  /** The token name (the part after `!`). */
+  name: string;
+  secret: string;
+  privsep: 0 | 1;
+  /** Expiry in epoch seconds (0 = never). */
+  expire: number;
+  comment: string;
+}
+
+/** A user (`user@realm`). */
+export interface User {
+  userid: string;
+  password?: string;
+  enable: 0 | 1;
+  expire: number;
+  firstname?: string;
+  lastname?: string;
+  email?: string;
+  comment?: string;
+  groups: string[];
+  tokens: Map<string, ApiToken>;
+  /** A TOTP secret's current code, when the user has TFA (login then needs a second step). */
+  totp?: string;
+}
+
+/** An ACL entry (`acl:` line of `user.cfg`). */
+export interface AclEntry {
+  path: string;
+  /** `user@realm`, `user@realm!token` or `@group`. */
+  ugid: string;
+  type: "user" | "token" | "group";
+  roleid: string;
+  propagate: 0 | 1;
+}
+
+/** A scheduled backup job (`jobs.cfg`). */
+export interface BackupJob {
+  id: string;
+  schedule: string;
+  enabled: 0 | 1;
+  storage: string;
+  mode: "snapshot" | "suspend" | "stop";
+  compress: string;
+  vmid?: string;
+  all?: 0 | 1;
+  pool?: string;
+  comment?: string;
+  "notes-template"?: string;
+  "prune-backups"?: Record<string, number>;
+}
+
+/** An HA resource (`ha/resources.cfg`). */
+export interface HaResource {
+  sid: string;
+  type: "vm" | "ct";
+  state: "started" | "stopped" | "enabled" | "disabled" | "ignored";
+  group?: string;
+  max_restart: number;
+  max_relocate: number;
+  comment?: string;
+}
+
+/** One line of a task log. */
+export interface TaskLogLine {
+  n: number;
+  t: string;
+}
+
+/** A task (a forked worker). */
+export interface Task {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  /** `user@realm` or `user@realm!token`. */
+  user: string;
+  status: "running" | "stopped";
+  /** `OK`, `WARNINGS: n`, or the error text, once stopped. */
+  exitstatus?: string;
+  endtime?: number;
+  log: string[];
+  /** Set by `DELETE .../tasks/{upid}`: the task body should stop at its next step. */
+  abort: AbortController;
+}
+
+/** The whole simulated cluster. */
+export interface SimState {
+  /** Cluster name, or null for a standalone node. */
+  clusterName: string | null;
+  /** `/version` of the cluster (all nodes share it). */
+  version: { version: string; release: string; repoid: string; console?: string };
+  nodes: Map<string, NodeState>;
+  guests: Map<number, Guest>;
+  storages: Map<string, StorageConfig>;
+  /** Volumes keyed by `<node>/<storage>` for local storage and `<storage>` for shared storage. */
+  volumes: Map<string, Volume[]>;
+  pools: Map<string, Pool>;
+  users: Map<string, User>;
+  groups: Map<string, { groupid: string; comment: string }>;
+  acls: AclEntry[];
+  /** All tasks, in start order. */
+  tasks: Task[];
+  backupJobs: Map<string, BackupJob>;
+  ha: Map<string, HaResource>;
+  /** Next simulated process id for tasks and guests. */
+  nextPid: number;
+}
+
+/** Creates an empty state (seeds fill it). */
+export function emptyState(): SimState {
+  return {
+    clusterName: null,
+    version: { version: "9.1.1", release: "9.1", repoid: "42db4a6cf33dac83" },
+    nodes: new Map(),
+    guests: new Map(),
+    storages: new Map(),
+    volumes: new Map(),
+    pools: new Map(),
+    users: new Map(),
+    groups: new Map(),
+    acls: [],
+    tasks: [],
+    backupJobs: new Map(),
+    ha: new Map(),
+    nextPid: 10_000,
+  };
+}
+
+/** The volume list key of a storage on a node (shared storage has one list for all nodes). */
+export function volumeKey(storage: StorageConfig, node: string): string {
+  return storage.shared ? storage.storage : `${node}/${storage.storage}`;
+}
+
+/** The pool a guest belongs to, if any. */
+export function poolOf(state: SimState, vmid: number): string | undefined {
+  for (const pool of state.pools.values()) if (pool.vms.has(vmid)) return pool.poolid;
+  return undefined;
+}
