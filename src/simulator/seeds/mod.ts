@@ -1,10 +1,15 @@
 /**
  * Scenario seeds: the named `demo` cluster and the generated `scale` cluster.
+ * The credentials the demo seed creates are listed in `README.md` beside this file.
  *
  * @module
  */
 
-import { emptyState, type SimState } from "../state.ts";
+import type { SimState } from "../state.ts";
+import { buildDemo } from "./demo.ts";
+import { buildScale } from "./scale.ts";
+
+export { AUDITOR_TOKEN_SECRET, OPERATOR_TOKEN_SECRET, vzdumpStamp } from "./demo.ts";
 
 /** Which cluster to build, and the credentials it is built with. */
 export interface SeedOptions {
@@ -23,22 +28,24 @@ export interface SeedOptions {
   now: number;
 }
 
+/** Defaults of the scale seed when `nodes`/`guests`/`random` are not given. */
+export const SCALE_DEFAULTS = { nodes: 10, guests: 1000, random: 1 } as const;
+
 /** Builds the state for a seed. */
 export function buildSeed(options: SeedOptions): SimState {
-  const state = emptyState();
-  state.users.set("root@pam", {
-    userid: "root@pam",
-    password: options.rootPassword,
-    enable: 1,
-    expire: 0,
-    groups: [],
-    tokens: new Map([["mcp", {
-      name: "mcp",
-      secret: options.tokenSecret,
-      privsep: 0,
-      expire: 0,
-      comment: "proxmox-mcp",
-    }]]),
+  if (options.seed === "scale") {
+    return buildScale({
+      nodes: options.nodes ?? SCALE_DEFAULTS.nodes,
+      guests: options.guests ?? SCALE_DEFAULTS.guests,
+      random: options.random ?? SCALE_DEFAULTS.random,
+      rootPassword: options.rootPassword,
+      tokenSecret: options.tokenSecret,
+      now: options.now,
+    });
+  }
+  return buildDemo({
+    rootPassword: options.rootPassword,
+    tokenSecret: options.tokenSecret,
+    now: options.now,
   });
-  return state;
 }
