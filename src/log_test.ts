@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import {
+  configureLogging,
+  getLog,
+  isLogLevel,
+  isSecretKey,
+  type LogLevelName,
+  REDACTED,
+  redactSecrets,
+  redactText,
+  resetLogging,
+} from "./log.ts";
+
+const SECRET = "2e3a9b4c-8f41-4a7e-9a1e-3c0f5b6d7e8f";
+const TICKET = "PVE:root@pam:66B0E3C2::k8Tq+abc/def==";
+
+async function capture(
+  level: LogLevelName,
+  body: () => void,
+): Promise<string[]> {
+  const lines: string[] = [];
+  await configureLogging({ level, write: (line) => lines.push(line) });
+  try {
+    body();
+  } finally {
+    await resetLogging();
+  }
+  return lines;
+}
+
+Deno.test("secret-looking keys are recognised and paths to secret files are not", () => {
+  for (
+    const key of [
+      "password",
+      "PASSWORD",
+      "tokenSecret",
+      "token_secret",
+      "secret",
+      "token",
+      "ticket",
+      "CSRFPreventionToken",
+      "authorization",
+      "Authorization",
+      "cookie",
+      "cipassword",
+      "new-password",
+    ]
+  ) {
+    assert.equal(isSecretKey(key), true, key);
+  }
+  for (const key of ["tokenId", "passwordFile", "tokenSecretFile", "user", "vmid", "url"]) {
+    assert.equal(isSecretKey(key), false, key);
+  }
+});
+
+Deno.test("redactText scrubs API tokens, cookies, tickets and key=value secrets", () => {
+  const cases: [string, string][] = [
+    [
+      `Authorization: PVEAPIToken=root@pam!mcp=${SECRET}`,
+      `Authorization: PVEAPIToken=root@pam!mcp=${REDACTED}`,
+    ],
+    [`PVEAPIToken root@pam!mcp=${SECRET}`, `PVEAPIToken root@pam!mcp=${REDACTED}`],
+    [`Cookie: PVEAuthCookie=${TICKET}; path=/`, `Cookie: PVEAuthCookie=${REDACTED}; path=/`],
+    [`got ticket ${TICKET} back`, `got ticket PVE:${REDACTED} back`],
+    [`token root@pam!mcp=${SECRET} rejected`, `token root@pam!mcp=${REDACTED} rejected`],
+    [`username=root@pam&password=hunter2`, `username=root@pam&password=${REDACTED}`],
+    [`{"password":"hunter2","user":"root@pam"}`, `{"password":"${REDACTED}","user":"root@pam"}`],
+    [
+      `CSRFPreventionToken: 66B0E3C2:abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ`,
+      `CSRFPreventionToken: ${REDACTED}`,
+    ],
+    ["VM 100 is running on node pve1", "VM 100 is running on node pve1"],
+  ];
+  for (const [input, expected] of cases) assert.equal(redactText(input), expected);
+});
+
+Deno.test("redactSecrets deep-copies and replaces secret values without touching the input", () => {
+  const input = {
+    vmid: 100,
+    password: "hunter2",
+    nested: { tokenSecret: SECRET, list: [{ cipassword: "pw" }, "PVEAuthCookie=abc"] },
+    empty: { password: "" },
+    when: new Date(0),
+  };
+  const output = redactSecrets(input);
+  assert.deepEqual(output, {
+    vmid: 100,
+    password: REDACTED,
+    nested: {
+      tokenSecret: REDACTED,
+      list: [{ cipassword: REDACTED }, `PVEAuthCookie=${REDACTED}`],
+    },
+    empty: { password: "" },
+    when: new Date(0),
+  });
+  assert.equal(input.password, "hunter2");
+  assert.equal(input.nested.tokenSecret, SECRET);
+});
+
+Deno.test("redactSecrets survives cycles and errors", () => {
+  const cyclic: Record<string, unknown> = { name: "a" };
+  cyclic.self = cyclic;
+  assert.deepEqual(redactSecrets(cyclic), { name: "a", self: "[circular]" });
+  assert.deepEqual(redactSecrets(new Error(`bad PVEAPIToken=root@pam!mcp=${SECRET}`)), {
+    name: "Error",
+    message: `bad PVEAPIToken=root@pam!mcp=${REDACTED}`,
+  });
+});
+
+Deno.test("logged secrets never reach the sink, in properties, placeholders or text", async () => {
+  const lines = await capture("debug", () => {
+    const log = getLog("pve.client");
+    log.info("Logging in as {user} with {password}", { user: "root@pam", password: "hunter2" });
+    log.debug("Request headers", {
+      headers: { Authorization: `PVEAPIToken=root@pam!mcp=${SECRET}`, Accept: "json" },
+    });
+    log.warn(`Ticket ${TICKET} expires soon`);
+    log.error("Login failed for {body}", { body: `username=root@pam&password=hunter2` });
+    log.info("Token config", { tokenSecret: SECRET, tokenId: "root@pam!mcp" });
+  });
+  const all = lines.join("");
+  assert.equal(lines.length, 5);
+  for (const secret of ["hunter2", SECRET, "k8Tq+abc"]) {
+    assert.equal(all.includes(secret), false, `${secret} leaked into: ${all}`);
+  }
+  assert.match(all, /Logging in as root@pam with \[redacted\]/);
+  assert.match(all, /tokenId="root@pam!mcp"/);
+  assert.match(all, /\[INF\] proxmox-mcp·pve·client:/);
+});
+
+Deno.test("the configured level filters records and reconfiguring replaces it", async () => {
+  const quiet = await capture("warning", () => {
+    getLog("server").info("hidden");
+    getLog("server").warn("shown");
+  });
+  assert.equal(quiet.length, 1);
+  assert.match(quiet[0] ?? "", /\[WRN\] proxmox-mcp·server: shown\n$/);
+  const verbose = await capture("trace", () => getLog("server").trace("now shown"));
+  assert.equal(verbose.length, 1);
+});
+
+Deno.test("records logged after reset are dropped", async () => {
+  const lines: string[] = [];
+  await configureLogging({ write: (line) => lines.push(line) });
+  await resetLogging();
+  getLog("server").error("nobody hears this");
+  assert.deepEqual(lines, []);
+});
+
+Deno.test("isLogLevel accepts only LogTape level names", () => {
+  assert.equal(isLogLevel("warning"), true);
+  assert.equal(isLogLevel("warn"), false);
+});
