@@ -1,0 +1,187 @@
+/**
+ * The audit log: one JSON line per write attempt, appended and written through to the file
+ * before the tool returns. Arguments are copied with secrets redacted (`redactSecrets`), error
+ * texts are scrubbed (`redactText`), so the file never holds a token secret, password or ticket.
+ *
+ * Line shape (keys in this order):
+ * `{"time","cluster","tool","target","arguments","dry_run","outcome","upid"?,"error"?}`.
+ *
+ * @module
+ */
+
+import { redactSecrets, redactText } from "../log.ts";
+
+/** How a write attempt ended. */
+export const AUDIT_OUTCOMES = [
+  "ok",
+  "warnings",
+  "error",
+  "denied",
+  "timeout",
+  "cancelled",
+  "dry-run",
+] as const;
+
+/** One of {@link AUDIT_OUTCOMES}. */
+export type AuditOutcome = typeof AUDIT_OUTCOMES[number];
+
+/** What the caller reports about one write attempt. */
+export interface AuditEntry {
+  /** The cluster name the call went (or would go) to. */
+  cluster: string;
+  /** The tool name. */
+  tool: string;
+  /** What the call acts on (e.g. `{ vmid, node, type }`), or a short description. */
+  target?: Readonly<Record<string, unknown>> | string | undefined;
+  /** The tool arguments as received; secrets are redacted before writing. */
+  arguments: unknown;
+  dry_run: boolean;
+  outcome: AuditOutcome;
+  /** The task's UPID, when one was started. */
+  upid?: string | undefined;
+  /** The error text, when the outcome is not `ok`; scrubbed of credentials before writing. */
+  error?: string | undefined;
+}
+
+/** The line written to the file. */
+export interface AuditRecord extends AuditEntry {
+  /** ISO 8601 time of the record. */
+  time: string;
+}
+
+/** The audit log cannot be written. */
+export class AuditError extends Error {
+  /** The audit log path. */
+  readonly path: string;
+
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AuditError";
+    this.path = path;
+  }
+}
+
+/** Options for {@link AuditLog.open}. */
+export interface AuditLogOptions {
+  /** The clock (tests inject a fixed one). */
+  now?: () => Date;
+}
+
+function dirname(path: string): string {
+  const index = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (index < 0) return ".";
+  return index === 0 ? path.slice(0, 1) : path.slice(0, index);
+}
+
+function explain(path: string, error: unknown): AuditError {
+  const fix = 'set audit.path (or PROXMOX_MCP_AUDIT_PATH) to a writable file, or "off"';
+  if (error instanceof Deno.errors.NotFound) {
+    return new AuditError(
+      path,
+      `Cannot write audit log "${path}": directory "${dirname(path)}" does not exist: ` +
+        `create it, or ${fix}`,
+      { cause: error },
+    );
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return new AuditError(
+      path,
+      `Cannot write audit log "${path}": no write permission: run with --allow-write=${path}, ` +
+        `or ${fix}`,
+      { cause: error },
+    );
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new AuditError(
+      path,
+      `Cannot write audit log "${path}": permission denied by the file system: ` +
+        `make it writable for this user, or ${fix}`,
+      { cause: error },
+    );
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new AuditError(path, `Cannot write audit log "${path}": ${detail}: ${fix}`, {
+    cause: error,
+  });
+}
+
+/** Appends audit records to a JSON Lines file (or discards them when disabled). */
+export class AuditLog {
+  /** The file path, or `undefined` when disabled. */
+  readonly path: string | undefined;
+  readonly #now: () => Date;
+  #queue: Promise<void> = Promise.resolve();
+
+  private constructor(path: string | undefined, options: AuditLogOptions) {
+    this.path = path;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** An audit log appending to `path` (created with mode 0600 on first write). */
+  static open(path: string, options: AuditLogOptions = {}): AuditLog {
+    return new AuditLog(path, options);
+  }
+
+  /** An audit log that records nothing (`audit.enabled: false` or `PROXMOX_MCP_AUDIT_PATH=off`). */
+  static disabled(): AuditLog {
+    return new AuditLog(undefined, {});
+  }
+
+  /** Whether records are written. */
+  get enabled(): boolean {
+    return this.path !== undefined;
+  }
+
+  /**
+   * Check at start-up that the file can be appended to (creates it if missing), so a bad path
+   * fails before the first write tool runs.
+   *
+   * @throws {AuditError} naming the path and the fix.
+   */
+  async check(): Promise<void> {
+    await this.#append("");
+  }
+
+  /**
+   * Append one record and return once it is written to the file.
+   *
+   * @throws {AuditError} naming the path and the fix.
+   */
+  async record(entry: AuditEntry): Promise<AuditRecord> {
+    const record = this.#toRecord(entry);
+    await this.#append(`${JSON.stringify(record)}\n`);
+    return record;
+  }
+
+  #toRecord(entry: AuditEntry): AuditRecord {
+    const record: AuditRecord = {
+      time: this.#now().toISOString(),
+      cluster: entry.cluster,
+      tool: entry.tool,
+      target: typeof entry.target === "string"
+        ? redactText(entry.target)
+        : redactSecrets(entry.target) as AuditRecord["target"],
+      arguments: redactSecrets(entry.arguments),
+      dry_run: entry.dry_run,
+      outcome: entry.outcome,
+    };
+    if (entry.upid !== undefined) record.upid = entry.upid;
+    if (entry.error !== undefined) record.error = redactText(entry.error);
+    return record;
+  }
+
+  /** Serialise appends so concurrent records never interleave. */
+  #append(text: string): Promise<void> {
+    const path = this.path;
+    if (path === undefined) return Promise.resolve();
+    const run = this.#queue.then(async () => {
+      try {
+        await Deno.writeTextFile(path, text, { append: true, create: true, mode: 0o600 });
+      } catch (error) {
+        throw explain(path, error);
+      }
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Capability classes: how dangerous a tool is, from harmless to dangerous. A tool belongs to
+ * exactly one class; the policy allows classes (default: `read` only), and the class decides the
+ * tool's MCP annotations and whether a call needs confirmation.
+ *
+ * | class       | what it covers                                                          |
+ * | ----------- | ----------------------------------------------------------------------- |
+ * | `read`      | reads only                                                              |
+ * | `lifecycle` | start, shutdown, reboot, suspend, resume                                |
+ * | `change`    | create, clone, config, resize, migrate, snapshot/backup create, download |
+ * | `destroy`   | delete guest/snapshot/volume, rollback, hard stop, reset, restore over  |
+ * | `exec`      | guest agent command execution, file write                               |
+ * | `raw`       | the escape-hatch API tool for non-GET methods                           |
+ *
+ * @module
+ */
+
+/** Every capability class, from harmless to dangerous. */
+export const CAPABILITIES = ["read", "lifecycle", "change", "destroy", "exec", "raw"] as const;
+
+/** One of {@link CAPABILITIES}. */
+export type Capability = typeof CAPABILITIES[number];
+
+/** The capability classes allowed when nothing is configured. */
+export const DEFAULT_ALLOWED: readonly Capability[] = ["read"];
+
+/** The annotations a capability class fixes; `idempotentHint` is chosen per tool. */
+export interface CapabilityAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  openWorldHint: boolean;
+}
+
+const ANNOTATIONS: Readonly<Record<Capability, CapabilityAnnotations>> = {
+  read: { readOnlyHint: true, destructiveHint: false, openWorldHint: true },
+  lifecycle: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+  change: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+  destroy: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+  exec: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+  raw: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+};
+
+/**
+ * The MCP annotations a tool of this class must carry. Every tool talks to a real cluster, so
+ * `openWorldHint` is always true.
+ *
+ * @example
+ * ```ts
+ * const tool = { ...annotationsFor("lifecycle"), idempotentHint: true };
+ * ```
+ */
+export function annotationsFor(capability: Capability): CapabilityAnnotations {
+  return { ...ANNOTATIONS[capability] };
+}
+
+/** Whether calls of this class need confirmation (elicitation or the configured fallback). */
+export function needsConfirmation(capability: Capability): boolean {
+  return capability === "destroy" || capability === "exec" || capability === "raw";
+}
+
+/** Whether `value` is one of {@link CAPABILITIES}. */
+export function isCapability(value: string): value is Capability {
+  return (CAPABILITIES as readonly string[]).includes(value);
+}
