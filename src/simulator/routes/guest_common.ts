@@ -1,0 +1,1355 @@
+/**
+ * Helpers shared by the QEMU and LXC route modules: finding guests, locks, config digests
+ * and Perl-style config shaping, pending changes, volumes, snapshots, statistics and RRD
+ * series. Private to `routes/`.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { dieError, paramError } from "../errors.ts";
+import type { AuthInfo, Params, RouteContext, Sim, TaskRunner } from "../router.ts";
+import {
+  type ConfigValue,
+  type Guest,
+  type GuestConfig,
+  poolOf,
+  type SimState,
+  type Snapshot,
+  type StorageConfig,
+  type Volume,
+  volumeKey,
+} from "../state.ts";
+
+/** What differs between QEMU VMs and LXC containers in messages and task names. */
+export interface Kind {
+  type: "qemu" | "lxc";
+  /** Directory of the config below `nodes/<node>/`. */
+  confDir: "qemu-server" | "lxc";
+  /** `VM` or `CT`, as PVE's messages name the guest. */
+  label: "VM" | "CT";
+  /** Task type prefix: `qm` or `vz`. */
+  prefix: "qm" | "vz";
+  /** HA resource type: `vm` or `ct`. */
+  haType: "vm" | "ct";
+}
+
+/** QEMU VMs. */
+export const QEMU: Kind = {
+  type: "qemu",
+  confDir: "qemu-server",
+  label: "VM",
+  prefix: "qm",
+  haType: "vm",
+};
+
+/** LXC containers. */
+export const LXC: Kind = { type: "lxc", confDir: "lxc", label: "CT", prefix: "vz", haType: "ct" };
+
+const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+
+// ---------------------------------------------------------------------------------------
+// Parameters
+
+/** A parameter as a string, if given. */
+export function pstr(params: Params, key: string): string | undefined {
+  const v = params[key];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(",") : String(v);
+}
+
+/** A parameter as a number, if given. */
+export function pnum(params: Params, key: string): number | undefined {
+  const v = params[key];
+  if (v === undefined || Array.isArray(v)) return undefined;
+  const n = typeof v === "number" ? v : Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Whether a boolean parameter is set to 1. */
+export function pbool(params: Params, key: string): boolean {
+  const v = params[key];
+  return v === 1 || v === "1";
+}
+
+/** Splits a `*-list` parameter (comma, space or semicolon separated). */
+export function plist(params: Params, key: string): string[] {
+  const v = params[key];
+  if (v === undefined) return [];
+  const raw = Array.isArray(v) ? v.join(",") : String(v);
+  return raw.split(/[,;\s]+/).filter((s) => s !== "");
+}
+
+/** The user a task records for this caller. */
+export function taskUser(auth: AuthInfo): string {
+  return auth.kind === "token" && auth.tokenid !== undefined ? auth.tokenid : auth.userid;
+}
+
+/** `skiplock` is for root@pam only (400 otherwise); returns whether it is set. */
+export function checkSkiplock(ctx: RouteContext): boolean {
+  if (!pbool(ctx.params, "skiplock")) return false;
+  if (ctx.auth.userid !== "root@pam" || ctx.auth.kind === "token") {
+    throw paramError({ skiplock: "Only root may use this option." });
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Finding guests, locks
+
+/** The cluster-relative config path PVE names in its errors. */
+export function confPath(kind: Kind, node: string, vmid: number): string {
+  return `nodes/${node}/${kind.confDir}/${vmid}.conf`;
+}
+
+/** The message PVE dies with when the config is not on that node. */
+export function missingConfigMessage(kind: Kind, node: string, vmid: number): string {
+  return `Configuration file '${confPath(kind, node, vmid)}' does not exist`;
+}
+
+/** The guest of that type on that node, or undefined. */
+export function lookupGuest(
+  state: SimState,
+  kind: Kind,
+  node: string,
+  vmid: number,
+): Guest | undefined {
+  const guest = state.guests.get(vmid);
+  if (guest === undefined || guest.type !== kind.type || guest.node !== node) return undefined;
+  return guest;
+}
+
+/** The guest addressed by `{node}`/`{vmid}`; 500 `Configuration file … does not exist` otherwise. */
+export function findGuest(ctx: RouteContext, kind: Kind): Guest {
+  const node = String(ctx.params.node);
+  const vmid = Number(ctx.params.vmid);
+  const guest = lookupGuest(ctx.sim.state, kind, node, vmid);
+  if (guest === undefined) throw dieError(missingConfigMessage(kind, node, vmid));
+  return guest;
+}
+
+/** Re-reads the guest inside a task body (it may have been removed or moved meanwhile). */
+export function guestInTask(state: SimState, kind: Kind, node: string, vmid: number): Guest {
+  const guest = lookupGuest(state, kind, node, vmid);
+  if (guest === undefined) throw new Error(missingConfigMessage(kind, node, vmid));
+  return guest;
+}
+
+/** `VM is locked (<lock>)` / `CT is locked (<lock>)`, or undefined when unlocked. */
+export function lockError(kind: Kind, guest: Guest): string | undefined {
+  const lock = guest.config.lock;
+  if (lock === undefined || lock === "") return undefined;
+  return `${kind.label} is locked (${lock})`;
+}
+
+/** Throws a sync 500 when locked (unless skiplock). */
+export function assertUnlockedSync(kind: Kind, guest: Guest, skiplock = false): void {
+  const msg = skiplock ? undefined : lockError(kind, guest);
+  if (msg !== undefined) throw dieError(msg);
+}
+
+/** Throws a task error when locked (unless skiplock). */
+export function assertUnlockedTask(kind: Kind, guest: Guest, skiplock = false): void {
+  const msg = skiplock ? undefined : lockError(kind, guest);
+  if (msg !== undefined) throw new Error(msg);
+}
+
+/** Sets a lock for the duration of `fn`; clears it afterwards if still ours. */
+export async function withLock<T>(guest: Guest, lock: string, fn: () => Promise<T>): Promise<T> {
+  guest.config.lock = lock;
+  try {
+    return await fn();
+  } finally {
+    if (guest.config.lock === lock) delete guest.config.lock;
+  }
+}
+
+/** The HA resource id of a guest (`vm:100` / `ct:101`). */
+export function haSid(kind: Kind, vmid: number): string {
+  return `${kind.haType}:${vmid}`;
+}
+
+/** Whether a vmid is in use anywhere; returns the owning guest. */
+export function vmidOwner(state: SimState, vmid: number): Guest | undefined {
+  return state.guests.get(vmid);
+}
+
+/** `unable to create VM 100 - VM 100 already exists on node 'pve1'` (existing guest's type). */
+export function vmidInUseMessage(kind: Kind, existing: Guest): string {
+  const label = existing.type === "qemu" ? "VM" : "CT";
+  return `unable to create ${kind.label} ${existing.vmid} - ${label} ${existing.vmid} already exists on node '${existing.node}'`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Config values, digest, shaping
+
+const NUMERIC_KEYS: Record<"qemu" | "lxc", Set<string>> = {
+  qemu: new Set([
+    "balloon",
+    "cores",
+    "cpuunits",
+    "migrate_speed",
+    "shares",
+    "smp",
+    "sockets",
+    "vcpus",
+    "acpi",
+    "allow-ksm",
+    "autostart",
+    "ciupgrade",
+    "freeze",
+    "keephugepages",
+    "kvm",
+    "localtime",
+    "numa",
+    "onboot",
+    "protection",
+    "reboot",
+    "tablet",
+    "tdf",
+    "template",
+    "snaptime",
+  ]),
+  lxc: new Set([
+    "cores",
+    "cpuunits",
+    "memory",
+    "swap",
+    "tty",
+    "console",
+    "debug",
+    "onboot",
+    "protection",
+    "template",
+    "unprivileged",
+    "snaptime",
+  ]),
+};
+
+/** A config value as Perl's JSON encoder emits it: integer/boolean keys as numbers, the rest as strings. */
+export function shapeValue(kind: Kind, key: string, value: ConfigValue): ConfigValue {
+  if (NUMERIC_KEYS[kind.type].has(key)) {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : String(value);
+  }
+  return String(value);
+}
+
+/** A config shaped for `GET …/config` (without digest). */
+export function shapeConfig(kind: Kind, config: GuestConfig): Record<string, ConfigValue> {
+  const out: Record<string, ConfigValue> = {};
+  for (const key of Object.keys(config).sort()) {
+    const value = config[key];
+    if (value === undefined) continue;
+    out[key] = key === "cipassword" ? "**********" : shapeValue(kind, key, value);
+  }
+  return out;
+}
+
+function configLines(config: GuestConfig): string[] {
+  const lines: string[] = [];
+  const description = config.description;
+  if (description !== undefined) {
+    for (const line of String(description).split("\n")) lines.push(`#${line}`);
+  }
+  for (const key of Object.keys(config).sort()) {
+    if (key === "description") continue;
+    lines.push(`${key}: ${config[key]}`);
+  }
+  return lines;
+}
+
+/** The guest's config file text, as `write_vm_config` would lay it out. */
+export function configText(guest: Guest): string {
+  const lines = configLines(guest.config);
+  if (Object.keys(guest.pending).length > 0 || guest.pendingDelete.length > 0) {
+    lines.push("", "[PENDING]", ...configLines(guest.pending));
+    if (guest.pendingDelete.length > 0) lines.push(`delete: ${guest.pendingDelete.join(",")}`);
+  }
+  for (const snap of [...guest.snapshots.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push("", `[${snap.name}]`);
+    const snapConf: GuestConfig = { ...snap.config, snaptime: snap.snaptime };
+    if (snap.description !== "") snapConf.description = snap.description;
+    if (snap.parent !== undefined) snapConf.parent = snap.parent;
+    if (snap.vmstate === 1) snapConf.vmstate = 1;
+    lines.push(...configLines(snapConf));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** SHA1 hex of the config file text (the `digest`). */
+export function configDigest(guest: Guest): string {
+  return createHash("sha1").update(configText(guest)).digest("hex");
+}
+
+/** The config with pending changes applied (what `GET config` shows without `current`). */
+export function effectiveConfig(guest: Guest): GuestConfig {
+  const conf: GuestConfig = { ...guest.config, ...guest.pending };
+  for (const key of guest.pendingDelete) delete conf[key];
+  return conf;
+}
+
+/** `GET …/config` (`current`, `snapshot`). */
+export function getConfig(ctx: RouteContext, kind: Kind): Record<string, ConfigValue> {
+  const guest = findGuest(ctx, kind);
+  const snapname = pstr(ctx.params, "snapshot");
+  const current = pbool(ctx.params, "current");
+  if (snapname !== undefined && current) {
+    const msg = "cannot use 'snapshot' parameter with 'current'";
+    throw paramError({ snapshot: msg, current: msg });
+  }
+  let conf: GuestConfig;
+  if (snapname !== undefined) {
+    const snap = guest.snapshots.get(snapname);
+    if (snap === undefined) throw dieError(`snapshot '${snapname}' does not exist`);
+    conf = snapshotConfigView(snap);
+  } else {
+    conf = current ? { ...guest.config } : effectiveConfig(guest);
+  }
+  return { ...shapeConfig(kind, conf), digest: configDigest(guest) };
+}
+
+/** `GET …/pending`. */
+export function getPending(ctx: RouteContext, kind: Kind): Record<string, unknown>[] {
+  const guest = findGuest(ctx, kind);
+  const keys = new Set([
+    ...Object.keys(guest.config),
+    ...Object.keys(guest.pending),
+    ...guest.pendingDelete,
+  ]);
+  const out: Record<string, unknown>[] = [];
+  for (const key of [...keys].sort()) {
+    const item: Record<string, unknown> = { key };
+    const value = guest.config[key];
+    if (value !== undefined) {
+      item.value = key === "cipassword" ? "**********" : shapeValue(kind, key, value);
+    }
+    const pending = guest.pending[key];
+    if (pending !== undefined) item.pending = shapeValue(kind, key, pending);
+    if (guest.pendingDelete.includes(key)) item.delete = 1;
+    out.push(item);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sizes, disks, volumes, MACs
+
+/** Parses `32G`, `512M`, `1.5T`, `1024` (bytes) into bytes. */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/.exec(text.trim());
+  if (m === null) return undefined;
+  const unit = { "": 1, K: 1024, M: MIB, G: GIB, T: 1024 ** 4 }[m[2] as "" | "K" | "M" | "G" | "T"];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** PVE's `format_size`: the largest unit that divides the size exactly. */
+export function formatSize(bytes: number): string {
+  const kb = Math.floor(bytes / 1024);
+  if (kb * 1024 !== bytes) return String(bytes);
+  const mb = Math.floor(kb / 1024);
+  if (mb * 1024 !== kb) return `${kb}K`;
+  const gb = Math.floor(mb / 1024);
+  if (gb * 1024 !== mb) return `${mb}M`;
+  const tb = Math.floor(gb / 1024);
+  if (tb * 1024 !== gb) return `${gb}G`;
+  return `${tb}T`;
+}
+
+/** `2.0 GiB` style sizes, as PVE's `render_bytes` prints them. */
+export function renderBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return i === 0 ? `${value} B` : `${value.toFixed(1)} ${units[i]}`;
+}
+
+const QEMU_DISK_RE =
+  /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0)$/;
+const LXC_DISK_RE = /^(rootfs|mp\d+)$/;
+
+/** Whether a config key is a disk of this guest type (not `unusedN`). */
+export function isDiskKey(kind: Kind, key: string): boolean {
+  return kind.type === "qemu" ? QEMU_DISK_RE.test(key) : LXC_DISK_RE.test(key);
+}
+
+/** Parses `volid,opt=v,…` (or `volume=…` for LXC) into the volume id and options. */
+export function parseDrive(value: string): { volid: string; opts: [string, string][] } {
+  const parts = value.split(",");
+  let volid = "";
+  const opts: [string, string][] = [];
+  for (const [i, part] of parts.entries()) {
+    const eq = part.indexOf("=");
+    if (i === 0 && (eq < 0 || part.startsWith("volume=") || part.startsWith("file="))) {
+      volid = eq < 0 ? part : part.slice(eq + 1);
+      continue;
+    }
+    if (eq < 0) continue;
+    const k = part.slice(0, eq);
+    const v = part.slice(eq + 1);
+    if (k === "volume" || k === "file") volid = v;
+    else opts.push([k, v]);
+  }
+  return { volid, opts };
+}
+
+/** Builds `volid,opt=v,…`. */
+export function printDrive(volid: string, opts: [string, string][]): string {
+  return [volid, ...opts.map(([k, v]) => `${k}=${v}`)].join(",");
+}
+
+/** Whether a drive value is a CD-ROM or otherwise not a volume. */
+export function isCdrom(value: string): boolean {
+  const { volid, opts } = parseDrive(value);
+  return volid === "none" || volid === "cdrom" ||
+    opts.some(([k, v]) => k === "media" && v === "cdrom");
+}
+
+/** The `size=` of a drive value in bytes (0 if absent). */
+export function driveSize(value: string): number {
+  const size = parseDrive(value).opts.find(([k]) => k === "size")?.[1];
+  return size === undefined ? 0 : parseSize(size) ?? 0;
+}
+
+/** Disks of a config: `[key, volid, value]` for every volume-backed disk (incl. `unusedN`). */
+export function guestDisks(kind: Kind, config: GuestConfig): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  for (const [key, raw] of Object.entries(config)) {
+    const value = String(raw);
+    if (!isDiskKey(kind, key) && !/^unused\d+$/.test(key)) continue;
+    if (isDiskKey(kind, key) && isCdrom(value)) continue;
+    const { volid } = parseDrive(value);
+    if (volid.includes(":")) out.push([key, volid, value]);
+  }
+  return out.sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+/** The storage config of a volid's storage, or undefined. */
+export function storageOf(state: SimState, volid: string): StorageConfig | undefined {
+  return state.storages.get(volid.split(":")[0] ?? "");
+}
+
+/** Finds a volume entry (and its list) by volid on a node (local) or cluster-wide (shared). */
+export function findVolume(
+  state: SimState,
+  volid: string,
+  node?: string,
+): { list: Volume[]; volume: Volume; key: string } | undefined {
+  for (const [key, list] of state.volumes) {
+    if (node !== undefined && key.includes("/") && !key.startsWith(`${node}/`)) continue;
+    const volume = list.find((v) => v.volid === volid);
+    if (volume !== undefined) return { list, volume, key };
+  }
+  return undefined;
+}
+
+/** Removes a volume from the storage lists. */
+export function removeVolume(state: SimState, volid: string, node: string): void {
+  const found = findVolume(state, volid, node);
+  if (found === undefined) return;
+  const i = found.list.indexOf(found.volume);
+  if (i >= 0) found.list.splice(i, 1);
+}
+
+function volumeList(state: SimState, storage: StorageConfig, node: string): Volume[] {
+  const key = volumeKey(storage, node);
+  let list = state.volumes.get(key);
+  if (list === undefined) {
+    list = [];
+    state.volumes.set(key, list);
+  }
+  return list;
+}
+
+/** Next free disk number of a vmid on a storage. */
+function nextDiskIndex(
+  state: SimState,
+  storage: StorageConfig,
+  node: string,
+  vmid: number,
+): number {
+  const list = volumeList(state, storage, node);
+  let n = 0;
+  const taken = new Set(list.map((v) => v.volid));
+  for (;;) {
+    const names = [
+      `${storage.storage}:vm-${vmid}-disk-${n}`,
+      `${storage.storage}:base-${vmid}-disk-${n}`,
+      `${storage.storage}:subvol-${vmid}-disk-${n}`,
+      `${storage.storage}:${vmid}/vm-${vmid}-disk-${n}.qcow2`,
+      `${storage.storage}:${vmid}/vm-${vmid}-disk-${n}.raw`,
+      `${storage.storage}:${vmid}/base-${vmid}-disk-${n}.qcow2`,
+    ];
+    if (
+      !names.some((name) =>
+        taken.has(name) || [...taken].some((t) => t.endsWith(`/vm-${vmid}-disk-${n}`))
+      )
+    ) {
+      return n;
+    }
+    n++;
+  }
+}
+
+/** Looks up a storage by id; 500 `storage 'x' does not exist`. */
+export function requireStorage(state: SimState, storeid: string): StorageConfig {
+  const storage = state.storages.get(storeid);
+  if (storage === undefined) throw dieError(`storage '${storeid}' does not exist`);
+  return storage;
+}
+
+/** Allocates a new volume for a guest disk; returns its volid. */
+export function allocateVolume(
+  sim: Sim,
+  options: {
+    storage: StorageConfig;
+    node: string;
+    vmid: number;
+    size: number;
+    content: "images" | "rootdir";
+    format?: string;
+    base?: string;
+  },
+): string {
+  const { storage, node, vmid, size, content } = options;
+  const n = nextDiskIndex(sim.state, storage, node, vmid);
+  const fileBased = storage.type === "dir" || storage.type === "nfs";
+  const format = options.format ?? (fileBased ? (content === "rootdir" ? "raw" : "qcow2") : "raw");
+  let volname: string;
+  if (fileBased) volname = `${vmid}/vm-${vmid}-disk-${n}.${format}`;
+  else if (storage.type === "zfspool" && content === "rootdir") {
+    volname = `subvol-${vmid}-disk-${n}`;
+  } else volname = `vm-${vmid}-disk-${n}`;
+  if (options.base !== undefined) {
+    const baseName = options.base.slice(options.base.indexOf(":") + 1);
+    volname = fileBased ? `${baseName}/${volname}` : `${baseName}/${volname}`;
+  }
+  const volid = `${storage.storage}:${volname}`;
+  const volume: Volume = {
+    volid,
+    content,
+    format: storage.type === "zfspool" && content === "rootdir" ? "subvol" : format,
+    size,
+    ctime: sim.clock.now(),
+    vmid,
+  };
+  if (options.base !== undefined) volume.parent = options.base.slice(options.base.indexOf(":") + 1);
+  volumeList(sim.state, storage, node).push(volume);
+  return volid;
+}
+
+/** The log line PVE's storage plugins print when a volume is created. */
+export function createdLine(volid: string, storage: StorageConfig | undefined): string {
+  const volname = volid.slice(volid.indexOf(":") + 1);
+  if (storage?.type === "lvmthin" || storage?.type === "lvm") {
+    return `  Logical volume "${volname.split("/").pop()}" created.`;
+  }
+  if (storage?.type === "dir" || storage?.type === "nfs") {
+    const base = storage.path ??
+      (storage.type === "nfs" ? `/mnt/pve/${storage.storage}` : "/var/lib/vz");
+    return `Formatting '${base}/images/${volname}', fmt=${
+      volname.split(".").pop()
+    } size=0 preallocation=off`;
+  }
+  return `successfully created '${volid}'`;
+}
+
+/** The log line printed when a volume is removed. */
+export function removedLine(volid: string, storage: StorageConfig | undefined): string {
+  const volname = volid.slice(volid.indexOf(":") + 1).split("/").pop() ?? volid;
+  if (storage?.type === "lvmthin" || storage?.type === "lvm") {
+    return `  Logical volume "${volname}" successfully removed.`;
+  }
+  return `Removing image: 100% complete...done.`;
+}
+
+/** FNV-1a hash for deterministic pseudo-random values. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** A deterministic MAC with the Proxmox prefix `BC:24:11`, unique within the cluster state. */
+export function generateMac(state: SimState, seed: string): string {
+  const used = new Set<string>();
+  for (const g of state.guests.values()) {
+    for (const v of Object.values(g.config)) {
+      const m = /([0-9A-F]{2}(?::[0-9A-F]{2}){5})/i.exec(String(v));
+      if (m?.[1] !== undefined) used.add(m[1].toUpperCase());
+    }
+  }
+  for (let i = 0;; i++) {
+    const h = hash32(`${seed}#${i}`);
+    const mac = `BC:24:11:${
+      [h >>> 16, h >>> 8, h].map((b) => (b & 0xff).toString(16).toUpperCase().padStart(2, "0"))
+        .join(":")
+    }`;
+    if (!used.has(mac)) return mac;
+  }
+}
+
+const QEMU_NIC_MODELS = [
+  "virtio",
+  "e1000",
+  "e1000e",
+  "rtl8139",
+  "vmxnet3",
+  "ne2k_pci",
+  "pcnet",
+  "i82551",
+  "i82557b",
+  "i82559er",
+  "ne2k_isa",
+];
+
+/** Adds a MAC to a NIC value that lacks one (`virtio,bridge=vmbr0` → `virtio=BC:24:11:…,bridge=vmbr0`). */
+export function completeNic(
+  kind: Kind,
+  state: SimState,
+  seed: string,
+  value: string,
+  fresh = false,
+): string {
+  const parts = value.split(",").filter((p) => p !== "");
+  if (kind.type === "qemu") {
+    const first = parts[0] ?? "virtio";
+    const [model, mac] = first.includes("=")
+      ? first.split("=", 2) as [string, string]
+      : [first, ""];
+    if (QEMU_NIC_MODELS.includes(model) && (mac === "" || fresh)) {
+      parts[0] = `${model}=${generateMac(state, seed)}`;
+    }
+    const macIdx = parts.findIndex((p) => p.startsWith("macaddr="));
+    if (macIdx >= 0) {
+      const m = parts[macIdx]?.slice(8) ?? "";
+      parts.splice(macIdx, 1);
+      parts[0] = `${parts[0]?.split("=")[0]}=${fresh ? generateMac(state, seed) : m}`;
+    }
+    return parts.join(",");
+  }
+  const map = new Map<string, string>();
+  for (const p of parts) {
+    const eq = p.indexOf("=");
+    if (eq > 0) map.set(p.slice(0, eq), p.slice(eq + 1));
+  }
+  if (!map.has("hwaddr") || fresh) map.set("hwaddr", generateMac(state, seed));
+  if (!map.has("type")) map.set("type", "veth");
+  const order = [
+    "name",
+    "bridge",
+    "firewall",
+    "gw",
+    "gw6",
+    "hwaddr",
+    "ip",
+    "ip6",
+    "link_down",
+    "mtu",
+    "rate",
+    "tag",
+    "trunks",
+    "type",
+  ];
+  const keys = [...map.keys()].sort((a, b) => {
+    const ia = order.indexOf(a);
+    const ib = order.indexOf(b);
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+  });
+  return keys.map((k) => `${k}=${map.get(k)}`).join(",");
+}
+
+/** Gives every NIC of a config a new MAC (clone, `unique` restore). */
+export function regenerateMacs(
+  kind: Kind,
+  state: SimState,
+  vmid: number,
+  config: GuestConfig,
+): void {
+  for (const key of Object.keys(config)) {
+    if (/^net\d+$/.test(key)) {
+      config[key] = completeNic(kind, state, `${vmid}/${key}/new`, String(config[key]), true);
+    }
+  }
+}
+
+/**
+ * Turns a disk parameter of a create/update into a stored disk: `<storage>:<GiB>` allocates a
+ * new volume (logged), anything else is kept. Returns the config value.
+ */
+export function materializeDisk(
+  sim: Sim,
+  task: TaskRunner | undefined,
+  options: { kind: Kind; node: string; vmid: number; key: string; value: string },
+): string {
+  const { kind, node, vmid, key, value } = options;
+  if (kind.type === "qemu" && isCdrom(value)) return value;
+  const { volid, opts } = parseDrive(value);
+  const m = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$/i.exec(volid);
+  if (m === null) return value;
+  const storage = requireStorage(sim.state, m[1] ?? "");
+  let size = Math.round(Number(m[2]) * GIB);
+  const rest = opts.filter(([k]) => k !== "size" && k !== "import-from" && k !== "format");
+  const importFrom = opts.find(([k]) => k === "import-from")?.[1];
+  if (importFrom !== undefined) {
+    const src = findVolume(sim.state, importFrom, node);
+    size = src?.volume.size ?? 2 * GIB;
+  }
+  const format = opts.find(([k]) => k === "format")?.[1];
+  const newVolid = allocateVolume(sim, {
+    storage,
+    node,
+    vmid,
+    size,
+    content: kind.type === "lxc" ? "rootdir" : "images",
+    ...(format !== undefined ? { format } : {}),
+  });
+  const stored = printDrive(newVolid, [...rest, ["size", formatSize(size)]]);
+  if (task !== undefined) {
+    task.log(createdLine(newVolid, storage));
+    if (kind.type === "qemu") task.log(`${key}: successfully created disk '${stored}'`);
+  }
+  return stored;
+}
+
+/** Next free `unusedN` key. */
+export function nextUnusedKey(config: GuestConfig): string {
+  for (let i = 0;; i++) if (config[`unused${i}`] === undefined) return `unused${i}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Config updates (PUT/POST config)
+
+const QEMU_COLD_KEYS = new Set([
+  "cores",
+  "sockets",
+  "numa",
+  "cpu",
+  "machine",
+  "bios",
+  "ostype",
+  "scsihw",
+  "vga",
+  "args",
+  "kvm",
+  "acpi",
+  "agent",
+  "smbios1",
+  "hugepages",
+  "affinity",
+  "tpmstate0",
+  "efidisk0",
+  "arch",
+  "audio0",
+  "rng0",
+  "watchdog",
+  "keyboard",
+  "localtime",
+  "tablet",
+  "vmgenid",
+  "startdate",
+  "tdf",
+  "freeze",
+]);
+const LXC_COLD_KEYS = new Set([
+  "features",
+  "unprivileged",
+  "ostype",
+  "arch",
+  "cmode",
+  "console",
+  "tty",
+  "entrypoint",
+  "env",
+  "timezone",
+  "hookscript",
+  "rootfs",
+]);
+
+/** Whether changing `key` on a running guest must wait in pending (not hot-pluggable). */
+export function isColdKey(kind: Kind, guest: Guest, key: string): boolean {
+  if (guest.status !== "running") return false;
+  if (kind.type === "lxc") return LXC_COLD_KEYS.has(key) || /^(mp|dev)\d+$/.test(key);
+  const hotplug = String(guest.config.hotplug ?? "network,disk,usb");
+  const features = hotplug === "1"
+    ? ["network", "disk", "usb"]
+    : hotplug === "0"
+    ? []
+    : hotplug.split(",");
+  if (key === "memory") return !features.includes("memory");
+  if (key === "vcpus") return !features.includes("cpu");
+  if (/^net\d+$/.test(key)) return !features.includes("network");
+  if (isDiskKey(kind, key)) return !features.includes("disk");
+  if (/^usb\d+$/.test(key)) return !features.includes("usb");
+  if (/^(hostpci|serial|parallel|ide|virtiofs)\d*$/.test(key)) return true;
+  return QEMU_COLD_KEYS.has(key);
+}
+
+const UPDATE_META_KEYS = new Set([
+  "node",
+  "vmid",
+  "digest",
+  "delete",
+  "revert",
+  "force",
+  "skiplock",
+  "background_delay",
+]);
+
+/** Sync checks of a config update: skiplock, lock, digest, `no options specified`. */
+export function checkConfigUpdate(
+  ctx: RouteContext,
+  kind: Kind,
+  guest: Guest,
+): { skiplock: boolean } {
+  const skiplock = checkSkiplock(ctx);
+  const params = ctx.params;
+  const changes = Object.keys(params).filter((k) => !UPDATE_META_KEYS.has(k));
+  if (
+    changes.length === 0 && plist(params, "delete").length === 0 &&
+    plist(params, "revert").length === 0
+  ) {
+    throw dieError("no options specified");
+  }
+  assertUnlockedSync(kind, guest, skiplock);
+  const digest = pstr(params, "digest");
+  if (digest !== undefined && digest !== configDigest(guest)) {
+    throw dieError("checksum mismatch (file change by other user?)");
+  }
+  return { skiplock };
+}
+
+/** Applies a config update (`delete`, `revert`, new values); cold keys of running guests go to pending. */
+export function applyConfigUpdate(
+  ctx: RouteContext,
+  kind: Kind,
+  guest: Guest,
+  task?: TaskRunner,
+): void {
+  const { params, sim } = ctx;
+  const force = pbool(params, "force");
+  for (const key of plist(params, "revert")) {
+    delete guest.pending[key];
+    guest.pendingDelete = guest.pendingDelete.filter((k) => k !== key);
+  }
+  for (const key of plist(params, "delete")) {
+    if (guest.pending[key] !== undefined) delete guest.pending[key];
+    if (guest.config[key] === undefined) continue;
+    if (isColdKey(kind, guest, key)) {
+      if (!guest.pendingDelete.includes(key)) guest.pendingDelete.push(key);
+      continue;
+    }
+    deleteConfigKey(sim, kind, guest, key, force, task);
+  }
+  for (const [key, raw] of Object.entries(params)) {
+    if (UPDATE_META_KEYS.has(key)) continue;
+    let value: ConfigValue = Array.isArray(raw) ? raw.join(",") : raw;
+    if (/^net\d+$/.test(key)) {
+      value = completeNic(kind, sim.state, `${guest.vmid}/${key}/${String(value)}`, String(value));
+    } else if (isDiskKey(kind, key)) {
+      value = materializeDisk(sim, task, {
+        kind,
+        node: guest.node,
+        vmid: guest.vmid,
+        key,
+        value: String(value),
+      });
+    }
+    guest.pendingDelete = guest.pendingDelete.filter((k) => k !== key);
+    if (isColdKey(kind, guest, key)) {
+      guest.pending[key] = value;
+      continue;
+    }
+    const old = guest.config[key];
+    if (old !== undefined && isDiskKey(kind, key) && String(old) !== String(value)) {
+      const oldVol = parseDrive(String(old)).volid;
+      if (!isCdrom(String(old)) && oldVol !== parseDrive(String(value)).volid) {
+        guest.config[nextUnusedKey(guest.config)] = oldVol;
+      }
+    }
+    guest.config[key] = value;
+  }
+}
+
+/** Deletes one key: disks become `unusedN` unless `force`; `unusedN` deletion destroys the volume. */
+export function deleteConfigKey(
+  sim: Sim,
+  kind: Kind,
+  guest: Guest,
+  key: string,
+  force: boolean,
+  task?: TaskRunner,
+): void {
+  const old = guest.config[key];
+  if (old === undefined) return;
+  delete guest.config[key];
+  const isUnused = /^unused\d+$/.test(key);
+  if (!isUnused && !(isDiskKey(kind, key) && !isCdrom(String(old)))) return;
+  const volid = parseDrive(String(old)).volid;
+  if (!volid.includes(":")) return;
+  if (isUnused || force) {
+    removeVolume(sim.state, volid, guest.node);
+    task?.log(removedLine(volid, storageOf(sim.state, volid)));
+  } else {
+    guest.config[nextUnusedKey(guest.config)] = volid;
+  }
+}
+
+/** Applies pending changes (on start and reboot). */
+export function applyPending(sim: Sim, kind: Kind, guest: Guest): void {
+  for (const key of guest.pendingDelete) deleteConfigKey(sim, kind, guest, key, false);
+  guest.pendingDelete = [];
+  for (const [key, value] of Object.entries(guest.pending)) guest.config[key] = value;
+  guest.pending = {};
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+/** Memory in bytes of a config (`memory` is `[current=]MiB`). */
+export function configMemory(config: GuestConfig): number {
+  const raw = config.memory;
+  if (raw === undefined) return 512 * MIB;
+  const m = /(?:current=)?(\d+)/.exec(String(raw));
+  return Number(m?.[1] ?? 512) * MIB;
+}
+
+/** Number of vCPUs of a guest. */
+export function configCpus(kind: Kind, state: SimState, guest: Guest): number {
+  const c = guest.config;
+  if (kind.type === "lxc") {
+    return Number(c.cores ?? state.nodes.get(guest.node)?.maxcpu ?? 1);
+  }
+  if (c.vcpus !== undefined) return Number(c.vcpus);
+  return Number(c.sockets ?? 1) * Number(c.cores ?? 1);
+}
+
+/** Size of the boot disk (QEMU) or rootfs (LXC) in bytes. */
+export function bootDiskSize(kind: Kind, config: GuestConfig): number {
+  if (kind.type === "lxc") {
+    return config.rootfs === undefined ? 0 : driveSize(String(config.rootfs));
+  }
+  const boot = String(config.boot ?? "");
+  const order = /order=([^,]+)/.exec(boot)?.[1]?.split(";") ?? [];
+  const legacy = config.bootdisk === undefined ? [] : [String(config.bootdisk)];
+  for (const key of [...order, ...legacy, "scsi0", "virtio0", "sata0", "ide0"]) {
+    const value = config[key];
+    if (value !== undefined && isDiskKey(kind, key) && !isCdrom(String(value))) {
+      return driveSize(String(value));
+    }
+  }
+  return 0;
+}
+
+/** Live, plausible and deterministic usage figures of a guest. */
+export function liveStats(
+  kind: Kind,
+  state: SimState,
+  guest: Guest,
+  now: number,
+): {
+  cpu: number;
+  mem: number;
+  maxmem: number;
+  uptime: number;
+  netin: number;
+  netout: number;
+  diskread: number;
+  diskwrite: number;
+  disk: number;
+  maxdisk: number;
+  cpus: number;
+  freemem: number;
+} {
+  const maxmem = configMemory(guest.config);
+  const maxdisk = bootDiskSize(kind, guest.config);
+  const cpus = configCpus(kind, state, guest);
+  const running = guest.status === "running";
+  if (!running) {
+    return {
+      cpu: 0,
+      mem: 0,
+      maxmem,
+      uptime: 0,
+      netin: 0,
+      netout: 0,
+      diskread: 0,
+      diskwrite: 0,
+      disk: kind.type === "lxc" ? guest.stats.disk : 0,
+      maxdisk,
+      cpus,
+      freemem: 0,
+    };
+  }
+  const uptime = Math.max(0, now - guest.startedAt);
+  const h = hash32(`stats/${guest.vmid}`);
+  const s = guest.stats;
+  const cpu = s.cpu > 0 ? s.cpu : 0.005 + (h % 400) / 10_000;
+  const mem = s.mem > 0 ? s.mem : Math.round(maxmem * (0.3 + ((h >>> 8) % 40) / 100));
+  const rate = 200 + (h % 1800);
+  return {
+    cpu,
+    mem: Math.min(mem, maxmem),
+    maxmem,
+    uptime,
+    netin: s.netin + uptime * rate,
+    netout: s.netout + Math.round(uptime * rate * 0.2),
+    diskread: s.diskread + uptime * (rate * 16),
+    diskwrite: s.diskwrite + uptime * (rate * 4),
+    disk: kind.type === "lxc" ? (s.disk > 0 ? s.disk : Math.round(maxdisk * 0.35)) : 0,
+    maxdisk,
+    cpus,
+    freemem: Math.max(0, maxmem - mem),
+  };
+}
+
+/** `ha` of `status/current`. */
+export function haStatus(state: SimState, kind: Kind, vmid: number): Record<string, unknown> {
+  const res = state.ha.get(haSid(kind, vmid));
+  if (res === undefined) return { managed: 0 };
+  const out: Record<string, unknown> = { managed: 1, state: res.state };
+  if (res.group !== undefined) out.group = res.group;
+  return out;
+}
+
+/** Display name of a guest: QEMU `name` or `VM <id>`, LXC `hostname` or `CT<id>`. */
+export function guestName(kind: Kind, guest: Guest): string {
+  if (kind.type === "qemu") return String(guest.config.name ?? `VM ${guest.vmid}`);
+  return String(guest.config.hostname ?? `CT${guest.vmid}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// RRD data
+
+const RRD_FRAMES: Record<string, [number, number]> = {
+  hour: [60, 60],
+  day: [60, 1440],
+  week: [1800, 336],
+  month: [1800, 1440],
+  year: [21600, 1440],
+};
+
+/** `GET …/rrddata`: deterministic series from the vmid and the time slots. */
+export function rrdData(ctx: RouteContext, kind: Kind): Record<string, number>[] {
+  const guest = findGuest(ctx, kind);
+  const timeframe = pstr(ctx.params, "timeframe") ?? "hour";
+  const cf = pstr(ctx.params, "cf") ?? "AVERAGE";
+  const [step, count] = RRD_FRAMES[timeframe] ?? [60, 60];
+  const now = ctx.sim.clock.now();
+  const end = Math.floor(now / step) * step;
+  const ctimeMatch = /ctime=(\d+)/.exec(String(guest.config.meta ?? ""));
+  const since = ctimeMatch?.[1] !== undefined ? Number(ctimeMatch[1]) : 0;
+  const maxmem = configMemory(guest.config);
+  const maxdisk = bootDiskSize(kind, guest.config);
+  const maxcpu = configCpus(kind, ctx.sim.state, guest);
+  const factor = cf === "MAX" ? 1.35 : 1;
+  const out: Record<string, number>[] = [];
+  for (let i = count - 1; i >= 0; i--) {
+    const time = end - i * step;
+    if (time < since) {
+      out.push({ time });
+      continue;
+    }
+    const h = hash32(`${guest.vmid}/${time}`);
+    const r = (h % 10_000) / 10_000;
+    const r2 = ((h >>> 12) % 10_000) / 10_000;
+    const base = (hash32(`base/${guest.vmid}`) % 300) / 10_000;
+    const cpu = Math.min(1, (base + r * 0.03) * factor);
+    const mem = maxmem * (0.35 + r2 * 0.2) * (cf === "MAX" ? 1.05 : 1);
+    const point: Record<string, number> = {
+      time,
+      maxcpu,
+      cpu: Number(cpu.toFixed(6)),
+      maxmem,
+      mem: Number(Math.min(mem, maxmem).toFixed(2)),
+      memhost: Number(Math.min(mem * 1.04, maxmem).toFixed(2)),
+      maxdisk,
+      disk: kind.type === "lxc" ? Number((maxdisk * (0.3 + r2 * 0.05)).toFixed(2)) : 0,
+      netin: Number((200 + r * 2000 * factor).toFixed(2)),
+      netout: Number((40 + r2 * 400 * factor).toFixed(2)),
+      diskread: Number((r * 65_536 * factor).toFixed(2)),
+      diskwrite: Number((r2 * 32_768 * factor).toFixed(2)),
+      pressurecpusome: Number((r * 0.02).toFixed(4)),
+      pressurecpufull: 0,
+      pressureiosome: Number((r2 * 0.01).toFixed(4)),
+      pressureiofull: Number((r2 * 0.005).toFixed(4)),
+      pressurememorysome: 0,
+      pressurememoryfull: 0,
+    };
+    out.push(point);
+  }
+  while (out.length > 0 && Object.keys(out[out.length - 1] ?? {}).length === 1) out.pop();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshots
+
+/** The config frozen in a snapshot, as `GET …/snapshot/{snap}/config` shows it. */
+export function snapshotConfigView(snap: Snapshot): GuestConfig {
+  const conf: GuestConfig = { ...snap.config, snaptime: snap.snaptime };
+  if (snap.description !== "") conf.description = snap.description;
+  if (snap.parent !== undefined) conf.parent = snap.parent;
+  if (snap.vmstate === 1) conf.vmstate = 1;
+  return conf;
+}
+
+/** `GET …/snapshot`: real snapshots, then the `current` pseudo entry. */
+export function listSnapshots(ctx: RouteContext, kind: Kind): Record<string, unknown>[] {
+  const guest = findGuest(ctx, kind);
+  const out: Record<string, unknown>[] = [];
+  for (const snap of guest.snapshots.values()) {
+    const item: Record<string, unknown> = {
+      name: snap.name,
+      snaptime: snap.snaptime,
+      description: snap.description,
+    };
+    if (kind.type === "qemu") item.vmstate = snap.vmstate;
+    if (snap.parent !== undefined) item.parent = snap.parent;
+    out.push(item);
+  }
+  const current: Record<string, unknown> = {
+    name: "current",
+    digest: configDigest(guest),
+    running: guest.status === "running" ? 1 : 0,
+    description: "You are here!",
+  };
+  if (guest.config.parent !== undefined) current.parent = String(guest.config.parent);
+  out.push(current);
+  return out;
+}
+
+/** Config keys that are not copied into a snapshot. */
+const SNAPSHOT_SKIP = new Set(["lock", "parent", "snaptime", "vmstate"]);
+
+/** Sync part of snapshot creation: reserved names (500). */
+export function checkSnapshotName(snapname: string): void {
+  if (snapname === "current" || snapname === "pending") {
+    throw dieError(`unable to use snapshot name '${snapname}' (reserved name)`);
+  }
+}
+
+/** The task body of a snapshot creation. */
+export async function createSnapshotTask(
+  sim: Sim,
+  task: TaskRunner,
+  options: {
+    kind: Kind;
+    node: string;
+    vmid: number;
+    snapname: string;
+    description: string;
+    vmstate: boolean;
+  },
+): Promise<void> {
+  const { kind, node, vmid, snapname } = options;
+  const guest = guestInTask(sim.state, kind, node, vmid);
+  assertUnlockedTask(kind, guest);
+  if (guest.snapshots.has(snapname)) throw new Error(`snapshot name '${snapname}' already used`);
+  if (Number(guest.config.template ?? 0) === 1) {
+    throw new Error("you can't take a snapshot if it's a template");
+  }
+  for (const [, volid] of guestDisks(kind, guest.config)) {
+    const storage = storageOf(sim.state, volid);
+    if (storage?.type === "lvm" || (storage !== undefined && /\.raw$/.test(volid))) {
+      throw new Error("snapshot feature is not available");
+    }
+  }
+  await withLock(guest, "snapshot", async () => {
+    const withState = kind.type === "qemu" && options.vmstate && guest.status === "running";
+    if (withState) {
+      const storage = String(guest.config.vmstatestorage ?? "local-lvm");
+      task.log(`saving VM state and RAM using storage '${storage}'`);
+      await task.sleep(1);
+      const mem = configMemory(guest.config) * 0.45;
+      task.log(`${renderBytes(mem / 2)} in 1s`);
+      await task.sleep(1);
+      task.log(`completed saving the VM state in 2s, saved ${renderBytes(mem)}`);
+    }
+    for (const [key, volid] of guestDisks(kind, guest.config)) {
+      if (/^unused\d+$/.test(key)) continue;
+      task.log(
+        kind.type === "qemu"
+          ? `snapshotting 'drive-${key}' (${volid})`
+          : `snapshotting '${key}' (${volid})`,
+      );
+      const storage = storageOf(sim.state, volid);
+      if (storage?.type === "lvmthin") {
+        const vol = volid.slice(volid.indexOf(":") + 1).split("/").pop();
+        task.log(`  Logical volume "snap_${vol}_${snapname}" created.`);
+      }
+      await task.sleep(0.5);
+    }
+    const config: GuestConfig = {};
+    for (const [k, v] of Object.entries(guest.config)) if (!SNAPSHOT_SKIP.has(k)) config[k] = v;
+    const snap: Snapshot = {
+      name: snapname,
+      snaptime: sim.clock.now(),
+      vmstate: withState ? 1 : 0,
+      description: options.description,
+      config,
+    };
+    if (guest.config.parent !== undefined) snap.parent = String(guest.config.parent);
+    guest.snapshots.set(snapname, snap);
+    guest.config.parent = snapname;
+  });
+}
+
+/** The task body of a snapshot deletion. */
+export async function deleteSnapshotTask(
+  sim: Sim,
+  task: TaskRunner,
+  options: { kind: Kind; node: string; vmid: number; snapname: string; force: boolean },
+): Promise<void> {
+  const { kind, node, vmid, snapname, force } = options;
+  const guest = guestInTask(sim.state, kind, node, vmid);
+  const snap = guest.snapshots.get(snapname);
+  if (snap === undefined) throw new Error(`snapshot '${snapname}' does not exist`);
+  assertUnlockedTask(kind, guest, force);
+  await withLock(guest, "snapshot-delete", async () => {
+    for (const [key, volid] of guestDisks(kind, snap.config)) {
+      if (/^unused\d+$/.test(key)) continue;
+      const storage = storageOf(sim.state, volid);
+      if (storage?.type === "lvmthin") {
+        const vol = volid.slice(volid.indexOf(":") + 1).split("/").pop();
+        task.log(`  Logical volume "snap_${vol}_${snapname}" successfully removed.`);
+      }
+      await task.sleep(0.5);
+    }
+    for (const other of guest.snapshots.values()) {
+      if (other.parent === snapname) {
+        if (snap.parent !== undefined) other.parent = snap.parent;
+        else delete other.parent;
+      }
+    }
+    if (guest.config.parent === snapname) {
+      if (snap.parent !== undefined) guest.config.parent = snap.parent;
+      else delete guest.config.parent;
+    }
+    guest.snapshots.delete(snapname);
+  });
+}
+
+/** `GET|PUT …/snapshot/{snap}/config`. */
+export function snapshotConfig(ctx: RouteContext, kind: Kind): unknown {
+  const guest = findGuest(ctx, kind);
+  const snapname = String(ctx.params.snapname);
+  const snap = guest.snapshots.get(snapname);
+  if (snap === undefined) throw dieError(`snapshot '${snapname}' does not exist`);
+  if (ctx.method === "PUT") {
+    const description = pstr(ctx.params, "description");
+    if (description !== undefined) snap.description = description;
+    return null;
+  }
+  return shapeConfig(kind, snapshotConfigView(snap));
+}
+
+/** Whether a guest is (at least partly) on storage local to its node. */
+export function localDisks(state: SimState, kind: Kind, guest: Guest): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [key, volid] of guestDisks(kind, guest.config)) {
+    const storage = storageOf(state, volid);
+    if (storage !== undefined && !storage.shared) out.push([key, volid]);
+  }
+  return out;
+}
+
+/** Moves the local volumes of a guest to another node's lists (migration). */
+export function moveLocalVolumes(state: SimState, kind: Kind, guest: Guest, target: string): void {
+  const volids = new Set(guestDisks(kind, guest.config).map(([, v]) => v));
+  for (const snap of guest.snapshots.values()) {
+    for (const [, v] of guestDisks(kind, snap.config)) volids.add(v);
+  }
+  for (const volid of volids) {
+    const storage = storageOf(state, volid);
+    if (storage === undefined || storage.shared) continue;
+    const found = findVolume(state, volid, guest.node);
+    if (found === undefined) continue;
+    found.list.splice(found.list.indexOf(found.volume), 1);
+    volumeList(state, storage, target).push(found.volume);
+  }
+}
+
+/** Removes a guest from its pool, backup jobs and HA (destroy with `purge`). */
+export function purgeGuestReferences(
+  state: SimState,
+  kind: Kind,
+  vmid: number,
+  purge: boolean,
+): void {
+  const pool = poolOf(state, vmid);
+  if (pool !== undefined) state.pools.get(pool)?.vms.delete(vmid);
+  if (!purge) return;
+  state.ha.delete(haSid(kind, vmid));
+  for (const job of state.backupJobs.values()) {
+    if (job.vmid === undefined) continue;
+    const ids = job.vmid.split(/[,;\s]+/).filter((v) => v !== "" && v !== String(vmid));
+    job.vmid = ids.join(",");
+  }
+}
+
+/** A fresh guest record. */
+export function newGuest(kind: Kind, vmid: number, node: string, config: GuestConfig): Guest {
+  return {
+    vmid,
+    type: kind.type,
+    node,
+    config,
+    pending: {},
+    pendingDelete: [],
+    snapshots: new Map(),
+    status: "stopped",
+    qmpstatus: "stopped",
+    startedAt: 0,
+    pid: 0,
+    stats: { cpu: 0, mem: 0, disk: 0, netin: 0, netout: 0, diskread: 0, diskwrite: 0 },
+    execs: new Map(),
+  };
+}
+
+/** Marks a guest running (new pid, start time). */
+export function markRunning(sim: Sim, guest: Guest): void {
+  guest.status = "running";
+  guest.qmpstatus = "running";
+  guest.startedAt = sim.clock.now();
+  guest.pid = sim.state.nextPid++;
+}
+
+/** Marks a guest stopped. */
+export function markStopped(guest: Guest): void {
+  guest.status = "stopped";
+  guest.qmpstatus = "stopped";
+  guest.startedAt = 0;
+  guest.pid = 0;
+  guest.execs.clear();
+}
+
+/** Waits (in simulated time) until a task ends or `seconds` pass; returns whether it ended OK. */
+export async function waitForTask(sim: Sim, upid: string, seconds: number): Promise<boolean> {
+  const step = 0.25;
+  for (let waited = 0; waited <= seconds; waited += step) {
+    const task = sim.state.tasks.find((t) => t.upid === upid);
+    if (task === undefined) return false;
+    if (task.status === "stopped") return task.exitstatus === "OK";
+    await sim.clock.sleep(step);
+  }
+  return false;
+}
+
+/** `uuid`-shaped deterministic id from a seed. */
+export function pseudoUuid(seed: string): string {
+  const hex = [0, 1, 2, 3].map((i) => hash32(`${seed}/${i}`).toString(16).padStart(8, "0")).join(
+    "",
+  );
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${
+    hex.slice(20, 32)
+  }`;
+}
