@@ -1,10 +1,553 @@
 /**
- * Simulated PVE endpoints: storage.
+ * Simulated PVE endpoints: storage configuration (`/storage`), per-node storage status and
+ * content (`/nodes/{node}/storage/...`), volume deletion and `download-url`.
+ *
+ * Deleting a guest image whose guest still exists fails synchronously (500, before the
+ * worker is forked) with PVE's `Cannot remove image, a guest with VMID '<id>' exists!`;
+ * deleting a protected backup fails inside the `imgdel` task.
  *
  * @module
  */
 
-import type { Route } from "../router.ts";
+import { createHash } from "node:crypto";
+import { dieError, paramError, permError, TaskFailure } from "../errors.ts";
+import { type AuthInfo, type Params, type Route, route, type Sim } from "../router.ts";
+import {
+  type NodeState,
+  type SimState,
+  type StorageConfig,
+  type Volume,
+  volumeKey,
+} from "../state.ts";
+
+/** Whether a storage is configured for `node` (its `nodes` restriction). */
+export function storageOnNode(storage: StorageConfig, node: string): boolean {
+  return storage.nodes === undefined || storage.nodes.includes(node);
+}
+
+/** The volumes of a storage as seen from `node` (the shared list for shared storage). */
+export function volumesOn(state: SimState, storage: StorageConfig, node: string): Volume[] {
+  const key = volumeKey(storage, node);
+  let list = state.volumes.get(key);
+  if (list === undefined) {
+    list = [];
+    state.volumes.set(key, list);
+  }
+  return list;
+}
+
+/** Capacity of a storage on a node: `used` is the sum of its volumes, capped at `total`. */
+export function storageUsage(
+  state: SimState,
+  storage: StorageConfig,
+  node: string,
+): { total: number; used: number; avail: number } {
+  let used = 0;
+  for (const volume of volumesOn(state, storage, node)) used += volume.size;
+  used = Math.min(used, storage.total);
+  return { total: storage.total, used, avail: storage.total - used };
+}
+
+/** Whether a storage is active on a node: enabled and (for local storage) the node is online. */
+export function storageActive(state: SimState, storage: StorageConfig, node: string): boolean {
+  if (storage.disable) return false;
+  return state.nodes.get(node)?.online ?? false;
+}
+
+/** A `/cluster/resources` storage entry. */
+export function storageResource(
+  state: SimState,
+  storage: StorageConfig,
+  node: NodeState,
+): Record<string, unknown> {
+  const active = storageActive(state, storage, node.name);
+  const entry: Record<string, unknown> = {
+    id: `storage/${node.name}/${storage.storage}`,
+    storage: storage.storage,
+    node: node.name,
+    type: "storage",
+    plugintype: storage.type,
+    status: active ? "available" : "unknown",
+    shared: storage.shared ? 1 : 0,
+    content: storage.content.join(","),
+  };
+  if (active) {
+    const usage = storageUsage(state, storage, node.name);
+    entry.disk = usage.used;
+    entry.maxdisk = usage.total;
+  }
+  return entry;
+}
+
+/** A `GET /nodes/{node}/storage` status entry. */
+export function storageStatus(
+  state: SimState,
+  storage: StorageConfig,
+  node: string,
+): Record<string, unknown> {
+  const active = storageActive(state, storage, node);
+  const entry: Record<string, unknown> = {
+    storage: storage.storage,
+    type: storage.type,
+    content: storage.content.join(","),
+    shared: storage.shared ? 1 : 0,
+    active: active ? 1 : 0,
+    enabled: storage.disable ? 0 : 1,
+  };
+  if (active) {
+    const usage = storageUsage(state, storage, node);
+    entry.total = usage.total;
+    entry.used = usage.used;
+    entry.avail = usage.avail;
+    entry.used_fraction = usage.total > 0 ? Math.round((usage.used / usage.total) * 1e6) / 1e6 : 0;
+  } else {
+    entry.total = 0;
+    entry.used = 0;
+    entry.avail = 0;
+  }
+  return entry;
+}
+
+/** The mount/base path of a file-based storage (`/var/lib/vz`, `/mnt/pve/<id>`). */
+export function storageBasePath(storage: StorageConfig): string {
+  if (storage.path !== undefined) return storage.path;
+  return `/mnt/pve/${storage.storage}`;
+}
+
+/** The directory vzdump writes archives to on this storage. */
+export function dumpDir(storage: StorageConfig): string {
+  return `${storageBasePath(storage)}/dump`;
+}
+
+/** The path of a volume as `GET .../content/{volume}` reports it. */
+export function volumePath(storage: StorageConfig, volid: string): string {
+  const volname = volid.slice(volid.indexOf(":") + 1);
+  if (storage.type === "lvmthin" || storage.type === "lvm") {
+    return `/dev/${storage.vgname ?? "pve"}/${volname}`;
+  }
+  const base = storageBasePath(storage);
+  if (volname.startsWith("iso/")) return `${base}/template/iso/${volname.slice(4)}`;
+  if (volname.startsWith("vztmpl/")) return `${base}/template/cache/${volname.slice(7)}`;
+  if (volname.startsWith("backup/")) return `${base}/dump/${volname.slice(7)}`;
+  if (volname.startsWith("snippets/")) return `${base}/snippets/${volname.slice(9)}`;
+  if (volname.startsWith("import/")) return `${base}/import/${volname.slice(7)}`;
+  return `${base}/images/${volname}`;
+}
+
+/** Looks up a storage by id or fails like PVE (`storage '<id>' does not exist`). */
+export function getStorage(state: SimState, id: string): StorageConfig {
+  const storage = state.storages.get(id);
+  if (storage === undefined) throw dieError(`storage '${id}' does not exist`);
+  return storage;
+}
+
+function storageConfigEntry(storage: StorageConfig): Record<string, unknown> {
+  const entry: Record<string, unknown> = {
+    storage: storage.storage,
+    type: storage.type,
+    content: storage.content.join(","),
+  };
+  if (storage.path !== undefined) entry.path = storage.path;
+  if (storage.thinpool !== undefined) entry.thinpool = storage.thinpool;
+  if (storage.vgname !== undefined) entry.vgname = storage.vgname;
+  if (storage.server !== undefined) entry.server = storage.server;
+  if (storage.export !== undefined) entry.export = storage.export;
+  if (storage.type === "nfs") entry.options = "vers=4.2";
+  if (storage.shared && storage.type !== "nfs") entry.shared = 1;
+  if (storage.disable) entry.disable = 1;
+  if (storage.nodes !== undefined) entry.nodes = storage.nodes.join(",");
+  if (storage.type === "dir" || storage.type === "nfs") entry["prune-backups"] = "keep-all=1";
+  return entry;
+}
+
+function storageDigest(state: SimState): string {
+  const text = JSON.stringify([...state.storages.values()].map(storageConfigEntry));
+  return createHash("sha1").update(text).digest("hex");
+}
+
+function canSeeStorage(sim: Sim, auth: AuthInfo, id: string): boolean {
+  return sim.can(auth, `/storage/${id}`, "Datastore.Audit") ||
+    sim.can(auth, `/storage/${id}`, "Datastore.AllocateSpace");
+}
+
+function listStatus(sim: Sim, auth: AuthInfo, params: Params): unknown[] {
+  const state = sim.state;
+  const node = String(params.node);
+  const wanted = typeof params.storage === "string" ? params.storage : undefined;
+  const content = typeof params.content === "string"
+    ? params.content.split(/[,;\s]+/).filter((c) => c !== "")
+    : undefined;
+  const target = typeof params.target === "string" ? params.target : undefined;
+  const out: Record<string, unknown>[] = [];
+  for (const storage of state.storages.values()) {
+    if (wanted !== undefined && storage.storage !== wanted) continue;
+    if (!storageOnNode(storage, node)) continue;
+    if (!canSeeStorage(sim, auth, storage.storage)) continue;
+    if (params.enabled === 1 && storage.disable) continue;
+    if (content !== undefined && !content.some((c) => storage.content.includes(c))) continue;
+    if (target !== undefined && target !== node) {
+      if (!storage.shared || !storageOnNode(storage, target)) continue;
+    }
+    const entry = storageStatus(state, storage, node);
+    if (params.format === 1) {
+      entry.format = storage.type === "lvmthin" || storage.type === "lvm"
+        ? [{ raw: 1 }, "raw"]
+        : [{ raw: 1, qcow2: 1, vmdk: 1 }, "qcow2"];
+    }
+    out.push(entry);
+  }
+  if (wanted !== undefined && out.length === 0) {
+    throw paramError({ storage: "No such storage." });
+  }
+  return out;
+}
+
+function requireOnNode(storage: StorageConfig, node: string): void {
+  if (!storageOnNode(storage, node)) {
+    throw dieError(`storage '${storage.storage}' is not available on node '${node}'`);
+  }
+}
+
+/** Resolves the `volume` path parameter (`<storage>:<volname>` or a bare volname). */
+function resolveVolume(
+  state: SimState,
+  storage: StorageConfig,
+  node: string,
+  volume: string,
+): { volid: string; list: Volume[]; index: number } {
+  const volid = volume.includes(":") ? volume : `${storage.storage}:${volume}`;
+  const owner = volid.slice(0, volid.indexOf(":"));
+  const real = owner === storage.storage ? storage : getStorage(state, owner);
+  const list = volumesOn(state, real, node);
+  const index = list.findIndex((v) => v.volid === volid);
+  return { volid, list, index };
+}
+
+function canAccessVolume(
+  sim: Sim,
+  auth: AuthInfo,
+  storage: StorageConfig,
+  volume: Volume | undefined,
+): boolean {
+  const path = `/storage/${storage.storage}`;
+  if (sim.can(auth, path, "Datastore.Allocate")) return true;
+  const content = volume?.content;
+  if (content === "iso" || content === "vztmpl" || content === "import" || content === "snippets") {
+    return sim.can(auth, path, "Datastore.Audit") || sim.can(auth, path, "Datastore.AllocateSpace");
+  }
+  if (volume?.vmid !== undefined && sim.can(auth, path, "Datastore.AllocateSpace")) {
+    const vms = `/vms/${volume.vmid}`;
+    return content === "backup"
+      ? sim.can(auth, vms, "VM.Backup")
+      : sim.can(auth, vms, "VM.Config.Disk");
+  }
+  return false;
+}
+
+function contentItem(volume: Volume): Record<string, unknown> {
+  const item: Record<string, unknown> = {
+    volid: volume.volid,
+    content: volume.content,
+    format: volume.format,
+    size: volume.size,
+    ctime: volume.ctime,
+  };
+  if (volume.vmid !== undefined) item.vmid = volume.vmid;
+  if (volume.content === "images" || volume.content === "rootdir") item.used = volume.size;
+  if (volume.parent !== undefined) item.parent = volume.parent;
+  if (volume.subtype !== undefined) item.subtype = volume.subtype;
+  if (volume.notes !== undefined) item.notes = volume.notes;
+  if (volume.content === "backup") item.protected = volume.protected ?? 0;
+  return item;
+}
+
+function listContent(sim: Sim, auth: AuthInfo, params: Params): unknown[] {
+  const state = sim.state;
+  const node = String(params.node);
+  const storage = getStorage(state, String(params.storage));
+  requireOnNode(storage, node);
+  if (!storageActive(state, storage, node)) {
+    throw dieError(`storage '${storage.storage}' is not online`);
+  }
+  const content = typeof params.content === "string" ? params.content : undefined;
+  const vmid = typeof params.vmid === "number" ? params.vmid : undefined;
+  const allocate = sim.can(auth, `/storage/${storage.storage}`, "Datastore.Allocate");
+  const out: Record<string, unknown>[] = [];
+  for (const volume of volumesOn(state, storage, node)) {
+    if (content !== undefined && volume.content !== content) continue;
+    if (vmid !== undefined && volume.vmid !== vmid) continue;
+    if (!allocate && volume.vmid !== undefined) {
+      if (!sim.can(auth, `/vms/${volume.vmid}`, "VM.Audit")) continue;
+    }
+    out.push(contentItem(volume));
+  }
+  out.sort((a, b) => String(a.volid).localeCompare(String(b.volid)));
+  return out;
+}
+
+function volumeInfo(sim: Sim, auth: AuthInfo, params: Params): Record<string, unknown> {
+  const state = sim.state;
+  const node = String(params.node);
+  const storage = getStorage(state, String(params.storage));
+  requireOnNode(storage, node);
+  const { volid, list, index } = resolveVolume(state, storage, node, String(params.volume));
+  const volume = list[index];
+  if (!canAccessVolume(sim, auth, storage, volume)) throw permError();
+  if (volume === undefined) throw dieError(`volume '${volid}' does not exist`);
+  const info: Record<string, unknown> = {
+    path: volumePath(storage, volid),
+    size: volume.size,
+    used: volume.size,
+    format: volume.format,
+  };
+  if (volume.notes !== undefined) info.notes = volume.notes;
+  if (volume.content === "backup") info.protected = volume.protected ?? 0;
+  return info;
+}
+
+function updateVolume(sim: Sim, auth: AuthInfo, params: Params): null {
+  const state = sim.state;
+  const node = String(params.node);
+  const storage = getStorage(state, String(params.storage));
+  requireOnNode(storage, node);
+  const { volid, list, index } = resolveVolume(state, storage, node, String(params.volume));
+  const volume = list[index];
+  if (!canAccessVolume(sim, auth, storage, volume)) throw permError();
+  if (volume === undefined) throw dieError(`volume '${volid}' does not exist`);
+  if (typeof params.notes === "string") {
+    if (volume.content !== "backup") {
+      throw dieError(`volume notes are not supported for ${storage.type} '${volid}'`);
+    }
+    if (params.notes === "") delete volume.notes;
+    else volume.notes = params.notes;
+  }
+  if (params.protected !== undefined) {
+    if (volume.content !== "backup") {
+      throw dieError(`volume protection is not supported for ${storage.type} '${volid}'`);
+    }
+    volume.protected = params.protected === 1 ? 1 : 0;
+  }
+  return null;
+}
+
+function deleteVolume(sim: Sim, auth: AuthInfo, params: Params): unknown {
+  const state = sim.state;
+  const node = String(params.node);
+  const storage = getStorage(state, String(params.storage));
+  requireOnNode(storage, node);
+  const { volid, list, index } = resolveVolume(state, storage, node, String(params.volume));
+  const volume = list[index];
+  if (!canAccessVolume(sim, auth, storage, volume)) throw permError();
+  if (volume === undefined) throw dieError(`volume '${volid}' does not exist`);
+  if (
+    (volume.content === "images" || volume.content === "rootdir") && volume.vmid !== undefined &&
+    state.guests.has(volume.vmid)
+  ) {
+    throw dieError(
+      `Cannot remove image, a guest with VMID '${volume.vmid}' exists!\n` +
+        "You can delete the image from the guest's hardware pane",
+    );
+  }
+  const id = volume.vmid !== undefined ? `${volume.vmid}@${storage.storage}` : storage.storage;
+  return sim.startTask(auth, { node, type: "imgdel", id }, async (task) => {
+    await task.sleep(1);
+    const at = list.findIndex((v) => v.volid === volid);
+    const current = list[at];
+    if (current === undefined) throw new TaskFailure(`volume '${volid}' does not exist`);
+    if (current.protected === 1) {
+      throw new TaskFailure(
+        `cannot remove protected archive '${volumePath(storage, volid)}'`,
+      );
+    }
+    list.splice(at, 1);
+    task.log(`Removed volume '${volid}'`);
+  });
+}
+
+const ISO_EXT = /\.(?:iso|img)$/i;
+const VZTMPL_EXT = /\.tar\.(?:gz|xz|zst|bz2)$/i;
+
+function templateFormat(filename: string): string {
+  if (/\.tar\.zst$/i.test(filename)) return "tzst";
+  if (/\.tar\.gz$/i.test(filename)) return "tgz";
+  if (/\.tar\.xz$/i.test(filename)) return "txz";
+  if (/\.tar\.bz2$/i.test(filename)) return "tbz2";
+  if (/\.img$/i.test(filename)) return "img";
+  if (/\.qcow2$/i.test(filename)) return "qcow2";
+  if (/\.vmdk$/i.test(filename)) return "vmdk";
+  if (/\.raw$/i.test(filename)) return "raw";
+  return "iso";
+}
+
+function fakeSize(url: string, content: string): number {
+  const digest = createHash("sha1").update(url).digest();
+  const n = digest.readUInt32BE(0);
+  const mib = content === "iso"
+    ? 300 + (n % 2800)
+    : content === "vztmpl"
+    ? 90 + (n % 160)
+    : 400 + (n % 1600);
+  return mib * 1024 * 1024 + (n % 1048576);
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)}M`;
+}
+
+function downloadUrl(sim: Sim, auth: AuthInfo, params: Params): string {
+  const state = sim.state;
+  const node = String(params.node);
+  const storage = getStorage(state, String(params.storage));
+  requireOnNode(storage, node);
+  const content = String(params.content);
+  const filename = String(params.filename);
+  const url = String(params.url);
+  if (!storage.content.includes(content)) {
+    throw dieError(`storage '${storage.storage}' is not configured for content-type '${content}'`);
+  }
+  if (filename.includes("/") || filename === "." || filename === "..") {
+    throw paramError({ filename: "invalid filename" });
+  }
+  if (content === "iso" && !ISO_EXT.test(filename)) {
+    throw paramError({ filename: "wrong file extension" });
+  }
+  if (content === "vztmpl" && !VZTMPL_EXT.test(filename)) {
+    throw paramError({ filename: "wrong file extension" });
+  }
+  if (content === "import" && !/\.(?:ova|ovf|qcow2|raw|vmdk|img)$/i.test(filename)) {
+    throw paramError({ filename: "wrong file extension" });
+  }
+  if (!/^(?:https?|ftp):\/\//i.test(url)) {
+    throw paramError({ url: "invalid URL" });
+  }
+  const checksum = typeof params.checksum === "string" ? params.checksum : undefined;
+  const algorithm = typeof params["checksum-algorithm"] === "string"
+    ? params["checksum-algorithm"]
+    : undefined;
+  if (checksum !== undefined && algorithm === undefined) {
+    throw paramError({
+      "checksum-algorithm": "'checksum-algorithm' is required when 'checksum' is set",
+    });
+  }
+  if (algorithm !== undefined && checksum === undefined) {
+    throw paramError({ checksum: "'checksum' is required when 'checksum-algorithm' is set" });
+  }
+  const dir = content === "iso" ? "iso" : content === "vztmpl" ? "vztmpl" : "import";
+  const volid = `${storage.storage}:${dir}/${filename}`;
+  const path = volumePath(storage, volid);
+  const size = fakeSize(url, content);
+  return sim.startTask(
+    auth,
+    { node, type: "download", id: filename.replaceAll(":", "_") },
+    async (task) => {
+      const list = volumesOn(state, storage, node);
+      if (list.some((v) => v.volid === volid)) {
+        throw new TaskFailure(`refusing to override existing file '${path}'`);
+      }
+      const tmp = `${path}.tmp_dwnl.${task.upid.split(":")[2] ?? "0"}`;
+      task.log(`downloading ${url} to ${path}`);
+      task.log(
+        `--${new Date(sim.clock.nowMs()).toISOString().slice(0, 19).replace("T", " ")}--  ${url}`,
+      );
+      task.log(`Length: ${size} (${formatMiB(size)}) [application/octet-stream]`);
+      task.log(`Saving to: '${tmp}'`);
+      const steps = 5;
+      for (let i = 1; i <= steps; i++) {
+        await task.sleep(1);
+        const done = Math.round((size * i) / steps);
+        const kib = Math.floor(done / 1024);
+        task.log(
+          `${String(kib).padStart(9)}K ........ ........ ........ ........ ${
+            String(Math.round((100 * i) / steps)).padStart(3)
+          }% ${(size / steps / 1024 / 1024).toFixed(0)}M 1s`,
+        );
+      }
+      task.log(`'${tmp}' saved [${size}/${size}]`);
+      if (checksum !== undefined && algorithm !== undefined) {
+        task.log(`calculating checksum...OK, checksum verified`);
+      }
+      if (list.some((v) => v.volid === volid)) {
+        throw new TaskFailure(`refusing to override existing file '${path}'`);
+      }
+      list.push({
+        volid,
+        content,
+        format: templateFormat(filename),
+        size,
+        ctime: sim.clock.now(),
+      });
+      task.log(`download of '${url}' to '${path}' finished`);
+    },
+  );
+}
+
+const NODE_STORAGE_INDEX = [
+  "content",
+  "download-url",
+  "file-restore",
+  "import-metadata",
+  "oci-registry-pull",
+  "prunebackups",
+  "rrd",
+  "rrddata",
+  "status",
+  "upload",
+].map((subdir) => ({ subdir }));
 
 /** The storage endpoints this simulator implements. */
-export const routes: Route[] = [];
+export const routes: Route[] = [
+  route("GET", "/storage", ({ sim, auth, params }) => {
+    const type = typeof params.type === "string" ? params.type : undefined;
+    const digest = storageDigest(sim.state);
+    const out: unknown[] = [];
+    for (const storage of sim.state.storages.values()) {
+      if (type !== undefined && storage.type !== type) continue;
+      if (!canSeeStorage(sim, auth, storage.storage)) continue;
+      out.push({ ...storageConfigEntry(storage), digest });
+    }
+    return out;
+  }),
+  route("GET", "/storage/{storage}", ({ sim, params }) => {
+    const storage = getStorage(sim.state, String(params.storage));
+    return { ...storageConfigEntry(storage), digest: storageDigest(sim.state) };
+  }),
+  route("GET", "/nodes/{node}/storage", ({ sim, auth, params }) => listStatus(sim, auth, params)),
+  route("GET", "/nodes/{node}/storage/{storage}", ({ sim, params }) => {
+    const storage = getStorage(sim.state, String(params.storage));
+    requireOnNode(storage, String(params.node));
+    return NODE_STORAGE_INDEX;
+  }),
+  route("GET", "/nodes/{node}/storage/{storage}/status", ({ sim, params }) => {
+    const node = String(params.node);
+    const storage = sim.state.storages.get(String(params.storage));
+    if (storage === undefined || !storageOnNode(storage, node)) {
+      throw paramError({ storage: "No such storage." });
+    }
+    return storageStatus(sim.state, storage, node);
+  }),
+  route(
+    "GET",
+    "/nodes/{node}/storage/{storage}/content",
+    ({ sim, auth, params }) => listContent(sim, auth, params),
+  ),
+  route(
+    "GET",
+    "/nodes/{node}/storage/{storage}/content/{volume}",
+    ({ sim, auth, params }) => volumeInfo(sim, auth, params),
+  ),
+  route(
+    "PUT",
+    "/nodes/{node}/storage/{storage}/content/{volume}",
+    ({ sim, auth, params }) => updateVolume(sim, auth, params),
+  ),
+  route(
+    "DELETE",
+    "/nodes/{node}/storage/{storage}/content/{volume}",
+    ({ sim, auth, params }) => deleteVolume(sim, auth, params),
+  ),
+  route(
+    "POST",
+    "/nodes/{node}/storage/{storage}/download-url",
+    ({ sim, auth, params }) => downloadUrl(sim, auth, params),
+  ),
+];
