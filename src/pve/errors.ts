@@ -1,0 +1,337 @@
+/**
+ * Typed errors of the Proxmox VE client.
+ *
+ * Every error the client throws is a {@linkcode PveError}; the subclass says what went
+ * wrong (authentication, permission, missing object, bad parameters, connection, TLS,
+ * timeout, failed task) and the message says what to do next. Errors carry the HTTP
+ * status, the method and the request path (without query string), never a secret, a ticket,
+ * a CSRF token or a credential-bearing URL.
+ *
+ * A note on reason phrases: PVE puts its error text into the HTTP reason phrase
+ * (`401 No ticket`, `401 permission denied - invalid csrf token`), but Deno's `fetch`
+ * replaces `statusText` with the canonical phrase (`Unauthorized`). The client therefore
+ * relies on the JSON body's `message` (PVE ≥ 8.3) and `errors`, and on context (which
+ * credential was sent, whether a CSRF token went with it) to explain a failure.
+ *
+ * @module
+ */
+
+/** What every client error carries besides its message. */
+export interface PveErrorDetails {
+  /** HTTP status (or PVE's 595–599 pseudo status); absent for errors without a response. */
+  status?: number;
+  /** HTTP method of the request. */
+  method?: string;
+  /** Request path below `/api2/json`, without query string. */
+  path?: string;
+  /** The error text PVE sent (`message` of the body), trimmed. */
+  pveMessage?: string;
+  /** Node the error concerns (unreachable node, task node). */
+  node?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/** Base class of all errors thrown by the Proxmox VE client. */
+export class PveError extends Error {
+  /** HTTP status, when a response was received. */
+  readonly status: number | undefined;
+  /** HTTP method of the failed request. */
+  readonly method: string | undefined;
+  /** Request path below `/api2/json` (no query string, no credentials). */
+  readonly path: string | undefined;
+  /** PVE's own error text, when it sent one. */
+  readonly pveMessage: string | undefined;
+  /** Node the error concerns, when known. */
+  readonly node: string | undefined;
+
+  /** Creates an error; `details.cause` becomes the standard `cause`. */
+  constructor(message: string, details: PveErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "PveError";
+    this.status = details.status;
+    this.method = details.method;
+    this.path = details.path;
+    this.pveMessage = details.pveMessage;
+    this.node = details.node;
+  }
+}
+
+/** Credentials were missing, wrong, expired, or need two-factor authentication. */
+export class PveAuthError extends PveError {
+  /** Creates an authentication error. */
+  constructor(message: string, details: PveErrorDetails = {}) {
+    super(message, details);
+    this.name = "PveAuthError";
+  }
+}
+
+/** The caller lacks a privilege (HTTP 403). */
+export class PvePermissionError extends PveError {
+  /** ACL path PVE checked, e.g. `/vms/100`, when PVE named it. */
+  readonly aclPath: string | undefined;
+  /** Privilege PVE checked, e.g. `VM.PowerMgmt`, when PVE named it. */
+  readonly privilege: string | undefined;
+
+  /** Creates a permission error. */
+  constructor(
+    message: string,
+    details: PveErrorDetails & { aclPath?: string; privilege?: string } = {},
+  ) {
+    super(message, details);
+    this.name = "PvePermissionError";
+    this.aclPath = details.aclPath;
+    this.privilege = details.privilege;
+  }
+}
+
+/** The guest, node, storage, task or endpoint does not exist. */
+export class PveNotFoundError extends PveError {
+  /** Creates a not-found error. */
+  constructor(message: string, details: PveErrorDetails = {}) {
+    super(message, details);
+    this.name = "PveNotFoundError";
+  }
+}
+
+/** PVE rejected parameters (HTTP 400); `errors` maps each parameter to PVE's complaint. */
+export class PveValidationError extends PveError {
+  /** Per-parameter messages, e.g. `{ vmid: "value does not look like a valid VM ID" }`. */
+  readonly errors: Readonly<Record<string, string>>;
+
+  /** Creates a validation error. */
+  constructor(
+    message: string,
+    details: PveErrorDetails & { errors?: Record<string, string> } = {},
+  ) {
+    super(message, details);
+    this.name = "PveValidationError";
+    this.errors = details.errors ?? {};
+  }
+}
+
+/** The server or a cluster node could not be reached (network error, 502–504, 595–599). */
+export class PveConnectionError extends PveError {
+  /** Creates a connection error. */
+  constructor(message: string, details: PveErrorDetails = {}) {
+    super(message, details);
+    this.name = "PveConnectionError";
+  }
+}
+
+/** The TLS handshake failed: the certificate is not trusted or does not match. */
+export class PveTlsError extends PveConnectionError {
+  /** Creates a TLS error. */
+  constructor(message: string, details: PveErrorDetails = {}) {
+    super(message, details);
+    this.name = "PveTlsError";
+  }
+}
+
+/** A request did not complete within its timeout. */
+export class PveTimeoutError extends PveError {
+  /** The timeout that elapsed, in milliseconds. */
+  readonly timeoutMs: number | undefined;
+
+  /** Creates a timeout error. */
+  constructor(message: string, details: PveErrorDetails & { timeoutMs?: number } = {}) {
+    super(message, details);
+    this.name = "PveTimeoutError";
+    this.timeoutMs = details.timeoutMs;
+  }
+}
+
+/** A PVE task (UPID) ended with an error exit status. */
+export class PveTaskError extends PveError {
+  /** The task's UPID. */
+  readonly upid: string;
+  /** The task's exit status (the error text). */
+  readonly exitstatus: string;
+  /** The last lines of the task log. */
+  readonly logTail: readonly string[];
+
+  /** Creates a task error. */
+  constructor(
+    message: string,
+    details: PveErrorDetails & { upid: string; exitstatus: string; logTail?: readonly string[] },
+  ) {
+    super(message, details);
+    this.name = "PveTaskError";
+    this.upid = details.upid;
+    this.exitstatus = details.exitstatus;
+    this.logTail = details.logTail ?? [];
+  }
+}
+
+/**
+ * Replaces every occurrence of each secret in `text` by `***`. Secrets shorter than four
+ * characters are ignored (they would mangle ordinary words).
+ */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret === undefined || secret.length < 4) continue;
+    out = out.split(secret).join("***");
+  }
+  return out;
+}
+
+/** What {@linkcode errorFromResponse} needs to know about the failed request. */
+export interface ResponseErrorContext {
+  /** HTTP status. */
+  status: number;
+  /** HTTP method. */
+  method: string;
+  /** Request path below `/api2/json`, without query. */
+  path: string;
+  /** The parsed JSON body, if the body was JSON. */
+  body?: unknown;
+  /** How the request authenticated. */
+  auth: "token" | "ticket" | "none";
+  /** The user or token id that was used (not secret), for messages. */
+  principal?: string;
+  /** Whether a CSRF token was sent with the request. */
+  csrfSent?: boolean;
+  /** Cluster name or base URL for messages. */
+  cluster?: string;
+}
+
+function bodyMessage(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const message = (body as Record<string, unknown>).message;
+  if (typeof message !== "string") return undefined;
+  const trimmed = message.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+function bodyErrors(body: unknown): Record<string, string> | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const errors = (body as Record<string, unknown>).errors;
+  if (typeof errors !== "object" || errors === null) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(errors as Record<string, unknown>)) {
+    out[key] = String(value).trim();
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** Extracts the node name from a path like `/nodes/pve2/qemu/100`. */
+export function nodeFromPath(path: string): string | undefined {
+  const m = /^\/nodes\/([^/]+)/.exec(path);
+  if (m?.[1] === undefined) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
+
+const PERM_RE = /^Permission check failed \(([^,()]+),\s*([^()]+)\)/;
+const NOT_FOUND_RE =
+  /(does not exist|no such (?:vm|ct|guest|task|storage|node|user|pool|snapshot|file|volume|resource|token)|not found|hostname lookup '[^']*' failed)/i;
+
+/**
+ * Builds the typed error for a non-2xx PVE response, from the status, the body's
+ * `message` and `errors`, and the request context (see the module note on reason phrases).
+ */
+export function errorFromResponse(ctx: ResponseErrorContext): PveError {
+  const { status, method, path } = ctx;
+  const pveMessage = bodyMessage(ctx.body);
+  const errors = bodyErrors(ctx.body);
+  const where = `${method} ${path}`;
+  const base = { status, method, path, ...(pveMessage === undefined ? {} : { pveMessage }) };
+  const said = pveMessage === undefined ? "" : `: ${pveMessage}`;
+
+  if (status === 400) {
+    const list = errors === undefined
+      ? ""
+      : `: ${Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; ")}`;
+    const detail = list !== "" ? list : said;
+    return new PveValidationError(
+      `Proxmox VE rejected the parameters of ${where}${detail}. Fix the named parameters and retry`,
+      { ...base, ...(errors === undefined ? {} : { errors }) },
+    );
+  }
+  if (status === 401) {
+    let hint: string;
+    if (ctx.auth === "token") {
+      hint = `the API token "${ctx.principal ?? "?"}" was rejected. Check the token id ` +
+        `(user@realm!name) and secret, that the token and its user are enabled and not expired`;
+    } else if (ctx.auth === "ticket") {
+      hint = ctx.csrfSent
+        ? `the login ticket or its CSRF token for "${
+          ctx.principal ?? "?"
+        }" was rejected even after logging in again. Check the user's password, that the ` +
+          `user is enabled and not expired`
+        : `the login ticket for "${ctx.principal ?? "?"}" was rejected even after logging in ` +
+          `again. Check the user's password, that the user is enabled and not expired`;
+    } else {
+      hint = "no credentials were sent. Configure an API token (tokenId + tokenSecret) " +
+        "or a username and password";
+    }
+    return new PveAuthError(`Authentication failed for ${where}${said}: ${hint}`, base);
+  }
+  if (status === 403) {
+    const m = pveMessage === undefined ? null : PERM_RE.exec(pveMessage);
+    const aclPath = m?.[1]?.trim();
+    const privilege = m?.[2]?.trim();
+    const who = ctx.principal === undefined ? "the user" : `"${ctx.principal}"`;
+    const tokenNote = ctx.auth === "token"
+      ? " (with privilege separation the token needs it too, not only its user)"
+      : "";
+    const hint = aclPath !== undefined && privilege !== undefined &&
+        !aclPath.startsWith("pool ") && !privilege.includes("!=")
+      ? `grant ${who} a role with ${privilege} on ${aclPath}${tokenNote}`
+      : `ask an administrator to grant ${who} the needed privilege${tokenNote}`;
+    return new PvePermissionError(
+      `Permission denied for ${where}${said || ": Permission check failed"}: ${hint}`,
+      {
+        ...base,
+        ...(aclPath === undefined ? {} : { aclPath }),
+        ...(privilege === undefined ? {} : { privilege }),
+      },
+    );
+  }
+  if (status === 404) {
+    return new PveNotFoundError(`Not found: ${where}${said}. Check the name or id`, base);
+  }
+  if (status === 501) {
+    return new PveNotFoundError(
+      `Proxmox VE does not implement ${where}${said}. ` +
+        "Check the path against the API of this PVE version",
+      base,
+    );
+  }
+  if (status >= 595 && status <= 599) {
+    const node = nodeFromPath(path);
+    const nodeText = node === undefined ? "a cluster node" : `node "${node}"`;
+    return new PveConnectionError(
+      `Proxmox VE could not reach ${nodeText} for ${where} (${status}${said}): ` +
+        `the node is probably offline or its pveproxy is down. Check the node, or act on a guest of another node`,
+      { ...base, ...(node === undefined ? {} : { node }) },
+    );
+  }
+  if (status === 502 || status === 503 || status === 504) {
+    return new PveConnectionError(
+      `Proxmox VE answered ${status} for ${where}${said}: the API proxy or a node is ` +
+        "unavailable. Try again in a moment",
+      base,
+    );
+  }
+  if (status === 429) {
+    return new PveError(
+      `Proxmox VE is rate limiting ${where} (429)${said}: slow down and try again later`,
+      base,
+    );
+  }
+  if (status === 500 && pveMessage !== undefined && NOT_FOUND_RE.test(pveMessage)) {
+    return new PveNotFoundError(
+      `Not found: ${where}: ${pveMessage}. Check the vmid, node or name (list guests to find it)`,
+      base,
+    );
+  }
+  return new PveError(
+    `Proxmox VE failed ${where} (${status})${said || ": no error text was sent"}`,
+    base,
+  );
+}

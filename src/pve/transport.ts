@@ -1,0 +1,222 @@
+/**
+ * The HTTP transport: which `fetch` talks to the cluster, and how transport failures are
+ * classified.
+ *
+ * TLS choices, per client (not per process):
+ * - default: `fetch` with the system's root certificates, verification on;
+ * - `caCert` (PEM text, e.g. the cluster's `/etc/pve/pve-root-ca.pem`): a
+ *   `Deno.createHttpClient({ caCerts: [pem] })` used for every request of this client;
+ * - `insecure: true`: Deno 2.9's `Deno.createHttpClient` has no option to skip certificate
+ *   verification (the `--unsafely-ignore-certificate-errors` flag exists, but it is
+ *   process-wide and must be given on the command line). The client therefore sends this
+ *   cluster's requests through `node:https` with `rejectUnauthorized: false` and a
+ *   keep-alive agent, and logs a warning once per origin. The process-wide flag still works
+ *   with the default transport, for whoever prefers it.
+ *
+ * Connections are kept alive and reused by both transports; {@linkcode Transport.close}
+ * releases them.
+ *
+ * @module
+ */
+
+import https from "node:https";
+import { getLog } from "../log.ts";
+import { PveConnectionError, type PveError, PveTlsError } from "./errors.ts";
+
+/** How requests reach the cluster. */
+export interface Transport {
+  /** The fetch to call (already bound to the right TLS settings). */
+  fetch: typeof fetch;
+  /** Releases pooled connections (idempotent). */
+  close(): void;
+}
+
+/** TLS-related transport options. */
+export interface TransportOptions {
+  /** PEM text of a CA certificate to trust in addition to the system roots. */
+  caCert?: string;
+  /** Skip certificate verification for this cluster (logs a warning once). */
+  insecure?: boolean;
+  /** A fetch to use instead of the built-in one (tests); TLS options are then ignored. */
+  fetch?: typeof fetch;
+  /** Origin of the cluster, for the warning. */
+  origin: string;
+}
+
+const warnedInsecure = new Set<string>();
+const logger = getLog("pve");
+
+/** Creates the transport for one client. */
+export function createTransport(options: TransportOptions): Transport {
+  if (options.fetch !== undefined) {
+    return { fetch: options.fetch, close() {} };
+  }
+  if (options.insecure === true) {
+    if (!warnedInsecure.has(options.origin)) {
+      warnedInsecure.add(options.origin);
+      logger.warn(
+        "TLS certificate verification is disabled for {origin} (insecure: true): anyone on " +
+          "the network path can impersonate this cluster. Prefer the cluster's CA file " +
+          "(/etc/pve/pve-root-ca.pem) as caCert.",
+        { origin: options.origin },
+      );
+    }
+    return insecureTransport();
+  }
+  if (options.caCert !== undefined) {
+    const client = Deno.createHttpClient({ caCerts: [options.caCert] });
+    let closed = false;
+    return {
+      fetch: (input, init) => fetch(input, { ...init, client }),
+      close() {
+        if (closed) return;
+        closed = true;
+        client.close();
+      },
+    };
+  }
+  return { fetch: (input, init) => fetch(input, init), close() {} };
+}
+
+function insecureTransport(): Transport {
+  const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+  const fetchInsecure = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    return new Promise<Response>((resolve, reject) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const signal = init?.signal ?? undefined;
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const headers: Record<string, string> = {};
+      new Headers(init?.headers).forEach((value, key) => {
+        headers[key] = value;
+      });
+      const body = init?.body;
+      if (body !== undefined && body !== null && typeof body !== "string") {
+        reject(new TypeError("The insecure transport only sends string bodies"));
+        return;
+      }
+      if (typeof body === "string") {
+        headers["content-length"] = String(new TextEncoder().encode(body).byteLength);
+      }
+      const onAbort = () => {
+        req.destroy();
+        reject(signal?.reason);
+      };
+      const req = https.request(
+        url,
+        { method: init?.method ?? "GET", headers, agent, rejectUnauthorized: false },
+        (res) => {
+          const chunks: Uint8Array[] = [];
+          res.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+          res.on("error", (error: Error) => {
+            signal?.removeEventListener("abort", onAbort);
+            reject(error);
+          });
+          res.on("end", () => {
+            signal?.removeEventListener("abort", onAbort);
+            const status = res.statusCode ?? 502;
+            const responseHeaders = new Headers();
+            for (const [key, value] of Object.entries(res.headers)) {
+              if (value === undefined) continue;
+              for (const v of Array.isArray(value) ? value : [value]) {
+                responseHeaders.append(key, v);
+              }
+            }
+            const nullBody = status === 204 || status === 304 || (status >= 100 && status < 200);
+            const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+            const bytes = new Uint8Array(total);
+            let offset = 0;
+            for (const c of chunks) {
+              bytes.set(c, offset);
+              offset += c.byteLength;
+            }
+            resolve(
+              new Response(nullBody ? null : bytes, { status, headers: responseHeaders }),
+            );
+          });
+        },
+      );
+      signal?.addEventListener("abort", onAbort, { once: true });
+      req.on("error", (error: Error) => {
+        signal?.removeEventListener("abort", onAbort);
+        reject(new TypeError(`fetch failed: ${error.message}`, { cause: error }));
+      });
+      if (typeof body === "string") req.write(body);
+      req.end();
+    });
+  };
+  let closed = false;
+  return {
+    fetch: fetchInsecure,
+    close() {
+      if (closed) return;
+      closed = true;
+      agent.destroy();
+    },
+  };
+}
+
+function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    if (current instanceof Error) {
+      parts.push(`${current.name}: ${current.message}`);
+      const code = (current as { code?: unknown }).code;
+      if (typeof code === "string") parts.push(code);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join(" | ");
+}
+
+const TLS_RE =
+  /certificate|UnknownIssuer|NotValidForName|CertExpired|CertNotValidYet|self[- ]signed|tls|ssl|handshake|unable to verify/i;
+
+/**
+ * Classifies a failure of `fetch` itself (no HTTP response) as a {@linkcode PveTlsError} or a
+ * {@linkcode PveConnectionError}, with a message that names the fix.
+ */
+export function transportError(
+  error: unknown,
+  context: { method: string; path: string; origin: string; insecure: boolean; caCert: boolean },
+): PveError {
+  const chain = causeChain(error);
+  const where = `${context.method} ${context.path}`;
+  const details = { method: context.method, path: context.path, cause: error };
+  if (TLS_RE.test(chain)) {
+    const what = /NotValidForName|hostname|not valid for/i.test(chain)
+      ? "its certificate is not valid for this host name"
+      : /expired|NotValidYet/i.test(chain)
+      ? "its certificate is expired or not yet valid"
+      : "its certificate is not signed by a trusted CA";
+    const fix = context.caCert
+      ? "check that caCert is the cluster's CA (/etc/pve/pve-root-ca.pem) and the URL's host " +
+        "name matches the certificate, or set insecure: true for this cluster (not recommended)"
+      : "give the cluster's CA file (/etc/pve/pve-root-ca.pem) as caCert, or set " +
+        "insecure: true for this cluster (not recommended)";
+    return new PveTlsError(
+      `TLS verification of ${context.origin} failed for ${where}: ${what}. To fix: ${fix}`,
+      details,
+    );
+  }
+  let what = "the connection failed";
+  if (/refused|ECONNREFUSED/i.test(chain)) what = "the connection was refused";
+  else if (/dns|lookup|ENOTFOUND|EAI_AGAIN|name or service not known|resolve/i.test(chain)) {
+    what = "the host name could not be resolved";
+  } else if (/reset|ECONNRESET|EPIPE|closed|IncompleteMessage|broken pipe/i.test(chain)) {
+    what = "the connection was reset";
+  } else if (/unreachable|EHOSTUNREACH|ENETUNREACH/i.test(chain)) {
+    what = "the host is unreachable";
+  }
+  return new PveConnectionError(
+    `Cannot reach Proxmox VE at ${context.origin} for ${where}: ${what}. Check the URL ` +
+      "(https://host:8006), that pveproxy runs, and that no firewall blocks port 8006",
+    details,
+  );
+}
