@@ -1,0 +1,152 @@
+/**
+ * Addressing one guest: the shared `vmid`/`name` input fields, resolving them to node and
+ * type through the client's inventory, and describing a guest and its lock in words a
+ * model can act on.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { PveValidationError } from "../../pve/errors.ts";
+import type { GuestRef } from "../../pve/mod.ts";
+import type { ToolContext } from "../types.ts";
+
+/** Input fields that address one guest; one of them is required. */
+export const guestSelector = {
+  vmid: z.number().int().min(100).max(999_999_999).optional().describe(
+    "Guest id (give vmid or name)",
+  ),
+  name: z.string().min(1).max(128).optional().describe("Guest name, exact (give vmid or name)"),
+};
+
+/** The values of {@linkcode guestSelector}. */
+export interface GuestSelection {
+  vmid?: number | undefined;
+  name?: string | undefined;
+}
+
+/** Output fields that identify the guest a tool acted on. */
+export const guestIdentity = {
+  vmid: z.number(),
+  name: z.string().optional(),
+  node: z.string(),
+  type: z.enum(["qemu", "lxc"]),
+};
+
+/** `{vmid, name?, node, type}` of a guest, for structured output. */
+export function identityOf(guest: GuestRef): {
+  vmid: number;
+  name?: string;
+  node: string;
+  type: "qemu" | "lxc";
+} {
+  const out: { vmid: number; name?: string; node: string; type: "qemu" | "lxc" } = {
+    vmid: guest.vmid,
+    node: guest.node,
+    type: guest.type,
+  };
+  if (guest.name !== undefined && guest.name !== "") out.name = guest.name;
+  return out;
+}
+
+/**
+ * Resolves the `vmid`/`name` arguments to a guest (node and type found, not asked for).
+ *
+ * @throws {PveValidationError} when neither or conflicting values are given.
+ * @throws {PveNotFoundError} (from the client) when no such guest exists.
+ */
+export async function resolveGuestArg(args: GuestSelection, ctx: ToolContext): Promise<GuestRef> {
+  if (args.vmid === undefined && (args.name === undefined || args.name === "")) {
+    throw new PveValidationError("No guest given: pass vmid or name.", {
+      errors: { vmid: "property is missing and it is not optional" },
+    });
+  }
+  const guest = await ctx.client.resolveGuest(args.vmid ?? args.name ?? "", {
+    signal: ctx.signal,
+  });
+  if (
+    args.vmid !== undefined && args.name !== undefined && args.name !== "" &&
+    guest.name !== args.name
+  ) {
+    throw new PveValidationError(
+      `Guest ${args.vmid} is named "${guest.name}", not "${args.name}": pass only vmid or only name.`,
+      { errors: { name: "does not match vmid" } },
+    );
+  }
+  return guest;
+}
+
+/** The scope query of a guest (`vmid`, `node`, `pool`, `tags`). */
+export function scopeOf(
+  guest: GuestRef,
+): { vmid: number; node: string; pool?: string; tags: string[] } {
+  const out: { vmid: number; node: string; pool?: string; tags: string[] } = {
+    vmid: guest.vmid,
+    node: guest.node,
+    tags: [...guest.tags],
+  };
+  if (guest.pool !== undefined) out.pool = guest.pool;
+  return out;
+}
+
+/** `VM 100` or `CT 200`, as PVE names guests in messages. */
+export function guestLabel(guest: { vmid: number; type: "qemu" | "lxc" }): string {
+  return `${guest.type === "qemu" ? "VM" : "CT"} ${guest.vmid}`;
+}
+
+/** `VM 100 (web01)`: the label plus the name, for summaries. */
+export function guestTitle(guest: { vmid: number; type: "qemu" | "lxc"; name?: string }): string {
+  return guest.name ? `${guestLabel(guest)} (${guest.name})` : guestLabel(guest);
+}
+
+/** The API path prefix of a guest: `/nodes/{node}/{qemu|lxc}/{vmid}` (segments encoded). */
+export function guestPath(guest: { node: string; type: "qemu" | "lxc"; vmid: number }): string {
+  return `/nodes/${encodeURIComponent(guest.node)}/${guest.type}/${guest.vmid}`;
+}
+
+/** A running task that holds a guest, when one can be found. */
+export interface LockHolder {
+  upid: string;
+  type: string;
+}
+
+/**
+ * Finds the running task acting on a guest (to name it in a lock message). Best effort:
+ * any failure to list tasks yields `undefined`.
+ */
+export async function findRunningTask(
+  guest: GuestRef,
+  ctx: ToolContext,
+): Promise<LockHolder | undefined> {
+  try {
+    const tasks = await ctx.client.get(
+      `/nodes/${encodeURIComponent(guest.node)}/tasks`,
+      { source: "active", vmid: guest.vmid, limit: 10 },
+      { signal: ctx.signal },
+    ) as { upid?: unknown; type?: unknown }[];
+    const running = Array.isArray(tasks)
+      ? tasks.find((t) => typeof t.upid === "string")
+      : undefined;
+    if (running === undefined) return undefined;
+    return { upid: String(running.upid), type: String(running.type ?? "") };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The message for a locked guest, in the house form:
+ * `VM 101 is locked (backup): wait for task UPID:… (task_wait), then retry.`
+ */
+export function lockMessage(guest: GuestRef, lock: string, holder: LockHolder | undefined): string {
+  const label = guestLabel(guest);
+  if (holder !== undefined) {
+    return `${label} is locked (${lock}): wait for task ${holder.upid} with task_wait, then retry.`;
+  }
+  if (lock === "suspended") {
+    return `${label} is locked (suspended): it is hibernated; start it to resume, then retry.`;
+  }
+  return `${label} is locked (${lock}) and no running task holds it: find the task with task_list, or have an admin run '${
+    guest.type === "qemu" ? "qm" : "pct"
+  } unlock ${guest.vmid}' if the lock is stale.`;
+}

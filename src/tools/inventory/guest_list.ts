@@ -1,0 +1,289 @@
+/**
+ * `guest_list`: the guests of the cluster, filtered, sorted and paged, from one
+ * `/cluster/resources` read. Out-of-scope guests are invisible. Compact by default so a
+ * 10,000-guest cluster answers within a few kilobytes; `fields` widens the rows.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { annotationsFor } from "../../policy/capability.ts";
+import { PveValidationError } from "../../pve/errors.ts";
+import { defineTool } from "../types.ts";
+import { decodeCursor, encodeCursor, queryFingerprint } from "../_shared/cursor.ts";
+import { formatBytes, formatPercent, round4 } from "../_shared/format.ts";
+
+/** Columns a caller may ask for. */
+const FIELDS = [
+  "vmid",
+  "name",
+  "type",
+  "node",
+  "status",
+  "template",
+  "pool",
+  "tags",
+  "lock",
+  "hastate",
+  "cpu_fraction",
+  "maxcpu",
+  "mem_bytes",
+  "maxmem_bytes",
+  "disk_bytes",
+  "maxdisk_bytes",
+  "uptime_seconds",
+  "node_online",
+] as const;
+
+type Field = typeof FIELDS[number];
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 500;
+
+const rowSchema = z.object({
+  vmid: z.number(),
+  name: z.string().optional(),
+  type: z.enum(["qemu", "lxc"]).optional(),
+  node: z.string().optional(),
+  status: z.string().optional(),
+  template: z.boolean().optional(),
+  pool: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  lock: z.string().optional(),
+  hastate: z.string().optional(),
+  cpu_fraction: z.number().optional(),
+  maxcpu: z.number().optional(),
+  mem_bytes: z.number().optional(),
+  maxmem_bytes: z.number().optional(),
+  disk_bytes: z.number().optional(),
+  maxdisk_bytes: z.number().optional(),
+  uptime_seconds: z.number().optional(),
+  node_online: z.boolean().optional(),
+});
+
+type Row = z.infer<typeof rowSchema>;
+
+const outputSchema = z.object({
+  guests: z.array(rowSchema),
+  total_matching: z.number(),
+  returned: z.number(),
+  next_cursor: z.string().optional(),
+  hint: z.string().optional(),
+  offline_nodes: z.array(z.string()).optional(),
+});
+
+const inputSchema = z.object({
+  node: z.string().optional(),
+  type: z.enum(["qemu", "lxc"]).optional(),
+  status: z.string().optional().describe("e.g. running, stopped"),
+  tag: z.string().optional(),
+  pool: z.string().optional(),
+  name: z.string().optional().describe("Glob, e.g. web*"),
+  template: z.boolean().optional(),
+  fields: z.array(z.enum(FIELDS)).optional().describe(
+    "Columns (default vmid,name,type,node,status; cpu/mem when running; lock when set)",
+  ),
+  sort: z.enum(["vmid", "name", "node", "cpu", "mem"]).optional(),
+  order: z.enum(["asc", "desc"]).optional(),
+  limit: z.number().int().min(1).max(MAX_LIMIT).optional().describe(`Default ${DEFAULT_LIMIT}`),
+  cursor: z.string().optional().describe("next_cursor of the previous page"),
+});
+
+/** A guest as the client's inventory reports it (the fields used here). */
+interface InventoryGuest {
+  vmid: number;
+  type: "qemu" | "lxc";
+  node: string;
+  name: string;
+  status: string;
+  template: boolean;
+  pool?: string;
+  lock?: string;
+  tags: string[];
+  hastate?: string;
+  nodeOnline: boolean;
+  cpu?: number;
+  maxcpu?: number;
+  mem?: number;
+  maxmem?: number;
+  disk?: number;
+  maxdisk?: number;
+  uptime?: number;
+}
+
+/** A case-insensitive glob (`*`, `?`) as a regular expression. */
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");
+  return new RegExp(`^${body}$`, "i");
+}
+
+function fullRow(g: InventoryGuest): Record<Field, unknown> {
+  return {
+    vmid: g.vmid,
+    name: g.name === "" ? undefined : g.name,
+    type: g.type,
+    node: g.node,
+    status: g.status,
+    template: g.template,
+    pool: g.pool,
+    tags: g.tags,
+    lock: g.lock,
+    hastate: g.hastate,
+    cpu_fraction: g.cpu === undefined ? undefined : round4(g.cpu),
+    maxcpu: g.maxcpu,
+    mem_bytes: g.mem,
+    maxmem_bytes: g.maxmem,
+    disk_bytes: g.disk,
+    maxdisk_bytes: g.maxdisk,
+    uptime_seconds: g.uptime,
+    node_online: g.nodeOnline,
+  };
+}
+
+function project(g: InventoryGuest, fields: readonly Field[] | undefined): Row {
+  const all = fullRow(g);
+  let chosen: readonly Field[];
+  if (fields !== undefined && fields.length > 0) {
+    chosen = fields.includes("vmid") ? fields : ["vmid", ...fields];
+  } else {
+    const compact: Field[] = ["vmid", "name", "type", "node", "status"];
+    if (g.status === "running") compact.push("cpu_fraction", "mem_bytes");
+    if (g.lock !== undefined) compact.push("lock");
+    if (g.template) compact.push("template");
+    if (!g.nodeOnline) compact.push("node_online");
+    chosen = compact;
+  }
+  const row: Record<string, unknown> = {};
+  for (const field of chosen) {
+    const value = all[field];
+    if (value !== undefined) row[field] = value;
+  }
+  return row as Row;
+}
+
+function compareBy(sort: string): (a: InventoryGuest, b: InventoryGuest) => number {
+  switch (sort) {
+    case "name":
+      return (a, b) => a.name.localeCompare(b.name) || a.vmid - b.vmid;
+    case "node":
+      return (a, b) => a.node.localeCompare(b.node) || a.vmid - b.vmid;
+    case "cpu":
+      return (a, b) => (a.cpu ?? 0) - (b.cpu ?? 0) || a.vmid - b.vmid;
+    case "mem":
+      return (a, b) => (a.mem ?? 0) - (b.mem ?? 0) || a.vmid - b.vmid;
+    default:
+      return (a, b) => a.vmid - b.vmid;
+  }
+}
+
+function textRow(row: Row): string {
+  const parts: string[] = [String(row.vmid)];
+  if (row.name !== undefined) parts.push(row.name);
+  for (const key of ["type", "node", "status"] as const) {
+    if (row[key] !== undefined) parts.push(String(row[key]));
+  }
+  if (row.template) parts.push("template");
+  if (row.lock !== undefined) parts.push(`lock=${row.lock}`);
+  if (row.cpu_fraction !== undefined) parts.push(`cpu ${formatPercent(row.cpu_fraction)}`);
+  if (row.mem_bytes !== undefined) parts.push(`mem ${formatBytes(row.mem_bytes)}`);
+  if (row.node_online === false) parts.push("(node offline)");
+  return parts.join(" ");
+}
+
+/** Lists guests with filters, sort, field selection and cursor paging. */
+export const guestList = defineTool({
+  name: "guest_list",
+  title: "List guests",
+  description:
+    "List VMs and containers (one inventory read). Filter by node, type, status, tag, pool, name glob, template; sort; page with limit and next_cursor. Compact rows by default; pick more with fields.",
+  toolset: "inventory",
+  capability: "read",
+  inputSchema,
+  outputSchema,
+  annotations: { ...annotationsFor("read"), idempotentHint: true },
+  async handler(args, ctx) {
+    const sort = args.sort ?? "vmid";
+    const order = args.order ?? "asc";
+    const limit = args.limit ?? DEFAULT_LIMIT;
+    const query = queryFingerprint({
+      node: args.node,
+      type: args.type,
+      status: args.status,
+      tag: args.tag,
+      pool: args.pool,
+      name: args.name,
+      template: args.template,
+      sort,
+      order,
+    });
+    let offset = 0;
+    if (args.cursor !== undefined && args.cursor !== "") {
+      const decoded = decodeCursor(args.cursor, query);
+      if (decoded === undefined) {
+        throw new PveValidationError(
+          `Cursor "${args.cursor}" does not belong to this query: repeat the call without cursor, or with the same filters and sort as the call that returned it.`,
+          { errors: { cursor: "unknown or stale cursor" } },
+        );
+      }
+      offset = decoded;
+    }
+
+    const inventory = await ctx.client.resources("vm", { signal: ctx.signal });
+    const guests = inventory.guests as InventoryGuest[];
+    const nameRe = args.name !== undefined && args.name !== ""
+      ? globToRegExp(args.name)
+      : undefined;
+    const tag = args.tag?.toLowerCase();
+    const matching = guests.filter((g) =>
+      (args.node === undefined || g.node === args.node) &&
+      (args.type === undefined || g.type === args.type) &&
+      (args.status === undefined || g.status === args.status) &&
+      (tag === undefined || g.tags.some((t) => t.toLowerCase() === tag)) &&
+      (args.pool === undefined || g.pool === args.pool) &&
+      (args.template === undefined || g.template === args.template) &&
+      (nameRe === undefined || nameRe.test(g.name)) &&
+      ctx.inScope({
+        vmid: g.vmid,
+        node: g.node,
+        ...(g.pool === undefined ? {} : { pool: g.pool }),
+        tags: g.tags,
+      })
+    );
+    const compare = compareBy(sort);
+    matching.sort(order === "desc" ? (a, b) => compare(b, a) : compare);
+
+    const page = matching.slice(offset, offset + limit);
+    const rows = page.map((g) => project(g, args.fields));
+    const structured: z.infer<typeof outputSchema> = {
+      guests: rows,
+      total_matching: matching.length,
+      returned: rows.length,
+    };
+    const end = offset + page.length;
+    if (end < matching.length) {
+      structured.next_cursor = encodeCursor({ offset: end, query });
+      structured.hint = `${
+        matching.length - end
+      } more: pass cursor to page, or narrow with node, type, status, tag, pool or name.`;
+    }
+    const offline = [...new Set(page.filter((g) => !g.nodeOnline).map((g) => g.node))].sort();
+    if (offline.length > 0) structured.offline_nodes = offline;
+
+    const lines: string[] = [];
+    if (matching.length === 0) {
+      lines.push("No guests match (out-of-scope guests are not shown). Loosen the filters.");
+    } else {
+      lines.push(
+        `Guests ${offset + 1}-${end} of ${matching.length} matching (sorted by ${sort} ${order}):`,
+      );
+      for (const row of rows) lines.push(textRow(row));
+    }
+    if (structured.next_cursor !== undefined) {
+      lines.push(`${structured.hint} next_cursor: ${structured.next_cursor}`);
+    }
+    if (offline.length > 0) {
+      lines.push(`Node(s) ${offline.join(", ")} offline: status of their guests is unknown.`);
+    }
+    return { text: lines.join("\n"), structured };
+  },
+});
