@@ -1,0 +1,316 @@
+/**
+ * The data path of one `tools/call`, in the order `tools/types.ts` documents:
+ * input validation → policy (class → toolset → excluded) → for write tools `plan()` → scope
+ * check on the plan's target → `dry_run` → confirmation for `destroy`/`exec`/`raw` →
+ * `handler()` → audit line (every write attempt, whatever its outcome).
+ *
+ * Failures a model can act on are `isError` results with the next step; anything else a
+ * handler throws is a bug and becomes a protocol error.
+ *
+ * @module
+ */
+
+import {
+  type CallToolResult,
+  type InputRequiredResult,
+  ProtocolError,
+  ProtocolErrorCode,
+  type Server,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import type { z } from "zod";
+import { getLog, redactText } from "../log.ts";
+import type { AuditLog, AuditOutcome } from "../policy/audit.ts";
+import { needsConfirmation } from "../policy/capability.ts";
+import {
+  confirmationError,
+  type ConfirmationRules,
+  explainToolHidden,
+  PolicyError,
+  type PolicyRules,
+} from "../policy/policy.ts";
+import { assertInScope, type Scope, type ScopeTarget } from "../policy/scope.ts";
+import { PveError } from "../pve/errors.ts";
+import type { PveClient } from "../pve/mod.ts";
+import { isWriteTool, type ToolEntry } from "../tools/registry.ts";
+import type { AnyTool, Plan } from "../tools/types.ts";
+import { confirm } from "./confirm.ts";
+import { type CallContext, createToolContext, type WaitRules } from "./context.ts";
+import { progressReporter } from "./progress.ts";
+import { dryRunResult, errorResult, fromToolResult, pveErrorResult } from "./results.ts";
+
+/** The settings the call path reads (derived from the configuration). */
+export interface CallSettings {
+  policy: PolicyRules;
+  scope: Scope;
+  confirmation: ConfirmationRules;
+  wait: WaitRules;
+  /** Configured cluster names; the first is used when there is only one. */
+  clusters: readonly string[];
+}
+
+/** Everything the call path needs besides the request. */
+export interface CallDeps {
+  server: Server;
+  settings: CallSettings;
+  clients: ReadonlyMap<string, PveClient>;
+  audit: AuditLog;
+}
+
+const log = getLog("server.call");
+
+/** A write attempt being followed for its audit line. */
+interface Attempt {
+  tool: AnyTool;
+  cluster: string;
+  args: Record<string, unknown>;
+  dryRun: boolean;
+  plan?: Plan;
+}
+
+/** Runs one call of a registered (visible) tool. */
+export async function runToolCall(
+  deps: CallDeps,
+  entry: ToolEntry,
+  rawArgs: unknown,
+  ctx: ServerContext,
+): Promise<CallToolResult | InputRequiredResult> {
+  const { tool } = entry;
+  const defaultCluster = deps.settings.clusters[0] ?? "default";
+  const parsed = entry.input.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    const text = validationMessage(tool.name, parsed.error);
+    if (isWriteTool(tool)) {
+      const args = typeof rawArgs === "object" && rawArgs !== null
+        ? rawArgs as Record<string, unknown>
+        : {};
+      const cluster = typeof args.cluster === "string" ? args.cluster : defaultCluster;
+      await audit(deps, { tool, cluster, args, dryRun: args.dry_run === true }, "error", {
+        error: text,
+      });
+    }
+    return errorResult(text);
+  }
+  const { dry_run: dryRunArg, cluster: clusterArg, ...args } = parsed.data as Record<
+    string,
+    unknown
+  >;
+  const cluster = typeof clusterArg === "string" ? clusterArg : defaultCluster;
+  const attempt: Attempt = { tool, cluster, args, dryRun: dryRunArg === true };
+
+  // The tool is registered only when visible; check again so a changed policy can never slip.
+  const hidden = explainToolHidden(tool, deps.settings.policy);
+  if (hidden !== undefined) return await refuse(deps, attempt, hidden);
+
+  const client = deps.clients.get(cluster);
+  if (client === undefined) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InternalError,
+      `No client for cluster "${cluster}": the server was built without it`,
+    );
+  }
+  const context = createToolContext({
+    client,
+    cluster,
+    signal: ctx.mcpReq.signal,
+    progress: progressReporter(ctx),
+    scope: deps.settings.scope,
+    wait: deps.settings.wait,
+  });
+
+  try {
+    if (!isWriteTool(tool)) {
+      const result = await tool.handler(args, context, undefined);
+      return checkedResult(entry, fromToolResult(result));
+    }
+    if (tool.plan === undefined) {
+      throw new Error(`Write tool "${tool.name}" has no plan(): every non-read tool needs one`);
+    }
+    const plan = await tool.plan(args, context);
+    attempt.plan = plan;
+    if (plan.target !== undefined) assertInScope(scopeTarget(plan.target), deps.settings.scope);
+    if (attempt.dryRun) {
+      await audit(deps, attempt, "dry-run");
+      return checkedResult(entry, dryRunResult(plan));
+    }
+    if (needsConfirmation(tool.capability)) {
+      const answer = await confirm(deps.server, ctx, {
+        tool: tool.name,
+        capability: tool.capability,
+        cluster,
+        args,
+        plan,
+        fallback: deps.settings.confirmation.fallback,
+      });
+      if (answer.kind === "input_required") return answer.result;
+      if (answer.kind === "unsupported") {
+        return await refuse(deps, attempt, confirmationError(tool.name, "unavailable"));
+      }
+      if (answer.kind === "declined") {
+        await audit(deps, attempt, "denied", { error: answer.reason });
+        return errorResult(answer.reason);
+      }
+      if (answer.via === "fallback") {
+        log.warning(
+          "Running {tool} ({capability}) WITHOUT the user's confirmation: the client cannot " +
+            'elicit and policy.confirmation.fallback is "allow"',
+          { tool: tool.name, capability: tool.capability, cluster },
+        );
+      }
+    }
+    const result = await tool.handler(args, context, plan);
+    const outcome = outcomeOf(context, result.isError === true);
+    await audit(deps, attempt, outcome, {
+      upid: lastUpid(context),
+      ...(outcome === "ok" || outcome === "warnings" ? {} : { error: result.text }),
+    });
+    return checkedResult(entry, fromToolResult(result));
+  } catch (error) {
+    return await failure(deps, attempt, context, error);
+  }
+}
+
+/** A call of a tool the policy hides: say why, and audit it when it would write. */
+export async function runHiddenToolCall(
+  deps: CallDeps,
+  tool: AnyTool,
+  rawArgs: unknown,
+): Promise<CallToolResult> {
+  const hidden = explainToolHidden(tool, deps.settings.policy);
+  const args = typeof rawArgs === "object" && rawArgs !== null
+    ? { ...rawArgs as Record<string, unknown> }
+    : {};
+  const cluster = typeof args.cluster === "string"
+    ? args.cluster
+    : deps.settings.clusters[0] ?? "default";
+  const error = hidden ??
+    new PolicyError("excluded", `Tool "${tool.name}" is not offered by this server`);
+  return await refuse(deps, { tool, cluster, args, dryRun: args.dry_run === true }, error);
+}
+
+async function refuse(
+  deps: CallDeps,
+  attempt: Attempt,
+  error: PolicyError,
+): Promise<CallToolResult> {
+  await audit(deps, attempt, "denied", { error: error.message });
+  return errorResult(sentence(error.message));
+}
+
+async function failure(
+  deps: CallDeps,
+  attempt: Attempt,
+  context: CallContext,
+  error: unknown,
+): Promise<CallToolResult> {
+  if (error instanceof PolicyError) return await refuse(deps, attempt, error);
+  if (context.signal.aborted) {
+    const text = `Cancelled: ${attempt.tool.name} stopped at the client's request` +
+      (lastUpid(context) === undefined
+        ? "."
+        : `; task ${lastUpid(context)} goes on running: call task_wait to follow it.`);
+    await audit(deps, attempt, "cancelled", { upid: lastUpid(context), error: text });
+    return errorResult(text);
+  }
+  if (error instanceof PveError) {
+    const result = pveErrorResult(error, attempt.cluster);
+    const text = result.content[0]?.type === "text" ? result.content[0].text : error.message;
+    await audit(deps, attempt, "error", { upid: lastUpid(context), error: text });
+    return result;
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  await audit(deps, attempt, "error", { upid: lastUpid(context), error: detail });
+  log.error("Tool {tool} failed with a bug: {error}", { tool: attempt.tool.name, error });
+  throw new ProtocolError(
+    ProtocolErrorCode.InternalError,
+    `Tool "${attempt.tool.name}" failed unexpectedly: ${
+      redactText(detail)
+    }. This is a bug in proxmox-mcp; please report it`,
+  );
+}
+
+/** Makes sure the structured content matches the advertised output schema (else: a bug). */
+function checkedResult(entry: ToolEntry, result: CallToolResult): CallToolResult {
+  if (result.isError === true && result.structuredContent === undefined) return result;
+  const check = entry.output.safeParse(result.structuredContent);
+  if (!check.success) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InternalError,
+      `Tool "${entry.tool.name}" returned data that does not match its output schema: ${
+        issuesText(check.error)
+      }. This is a bug in proxmox-mcp; please report it`,
+    );
+  }
+  return result;
+}
+
+function outcomeOf(context: CallContext, isError: boolean): AuditOutcome {
+  if (context.signal.aborted) return "cancelled";
+  const last = context.tasks.at(-1);
+  if (last !== undefined) {
+    if (last.state === "timeout") return "timeout";
+    if (last.state === "aborted") return "cancelled";
+    if (last.state === "failed") return "error";
+    if (last.state === "warnings" && !isError) return "warnings";
+  }
+  return isError ? "error" : "ok";
+}
+
+function lastUpid(context: CallContext): string | undefined {
+  return context.tasks.at(-1)?.upid;
+}
+
+async function audit(
+  deps: CallDeps,
+  attempt: Attempt,
+  outcome: AuditOutcome,
+  extra: { upid?: string | undefined; error?: string | undefined } = {},
+): Promise<void> {
+  if (!isWriteTool(attempt.tool)) return;
+  const target = attempt.plan?.target;
+  try {
+    await deps.audit.record({
+      cluster: attempt.cluster,
+      tool: attempt.tool.name,
+      target: target === undefined ? undefined : { ...target } as Record<string, unknown>,
+      arguments: attempt.args,
+      dry_run: attempt.dryRun,
+      outcome,
+      upid: extra.upid,
+      error: extra.error,
+    });
+  } catch (error) {
+    log.error("Could not write the audit line for {tool}: {error}", {
+      tool: attempt.tool.name,
+      error,
+    });
+  }
+}
+
+function scopeTarget(target: NonNullable<Plan["target"]>): ScopeTarget {
+  const t = target as unknown as Record<string, unknown>;
+  const out: ScopeTarget = {};
+  if (typeof t.vmid === "number") out.vmid = t.vmid;
+  if (typeof t.node === "string") out.node = t.node;
+  if (typeof t.pool === "string") out.pool = t.pool;
+  if (Array.isArray(t.tags)) out.tags = t.tags.filter((tag) => typeof tag === "string");
+  return out;
+}
+
+/** "Invalid arguments for x: vmid: expected number. Fix …" — one sentence with the fix. */
+export function validationMessage(tool: string, error: z.ZodError): string {
+  return `Invalid arguments for ${tool}: ${issuesText(error)}. ` +
+    "Fix the named arguments to match the tool's input schema and call again.";
+}
+
+function issuesText(error: z.ZodError): string {
+  return error.issues.slice(0, 5).map((issue) => {
+    const path = issue.path.length === 0 ? "(arguments)" : issue.path.join(".");
+    return `${path}: ${issue.message}`;
+  }).join("; ");
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

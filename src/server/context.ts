@@ -1,0 +1,73 @@
+/**
+ * The `ToolContext` a handler receives for one call: the selected cluster's client, the
+ * request's cancellation signal, progress notifications, scope checks and bounded task waits.
+ *
+ * @module
+ */
+
+import type { PveClient, TaskOutcome, TaskProgress } from "../pve/mod.ts";
+import { assertInScope, inScope, type Scope } from "../policy/scope.ts";
+import type { ToolContext } from "../tools/types.ts";
+import type { ProgressReporter } from "./progress.ts";
+
+/** How long tool calls wait for Proxmox VE tasks. */
+export interface WaitRules {
+  /** Wait this long when the tool does not ask for a specific time. */
+  defaultSeconds: number;
+  /** Never wait longer than this, whatever the tool asks for. */
+  maxSeconds: number;
+}
+
+/** What a context was built from. */
+export interface ContextOptions {
+  client: PveClient;
+  cluster: string;
+  signal: AbortSignal;
+  progress: ProgressReporter;
+  scope: Scope;
+  wait: WaitRules;
+}
+
+/** A context that also remembers the tasks it waited for (for the audit line). */
+export interface CallContext extends ToolContext {
+  /** Outcomes of every `waitTask` of this call, in order. */
+  readonly tasks: readonly TaskOutcome[];
+}
+
+/** Builds the context of one call. */
+export function createToolContext(options: ContextOptions): CallContext {
+  const tasks: TaskOutcome[] = [];
+  const { client, signal, progress, scope, wait } = options;
+  return {
+    client,
+    cluster: options.cluster,
+    signal,
+    progress,
+    tasks,
+    inScope: (target) => inScope(target, scope),
+    assertInScope: (target) => assertInScope(target, scope),
+    async waitTask(upid, waitOptions = {}) {
+      const seconds = Math.min(waitOptions.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds);
+      progress(`Waiting for task ${upid}`);
+      const outcome = await client.waitForTask(upid, {
+        timeoutMs: Math.max(0, seconds) * 1000,
+        signal,
+        onProgress: (update: TaskProgress) => {
+          progress(update.line, update.percent === undefined ? undefined : update.percent / 100);
+        },
+      });
+      tasks.push(outcome);
+      return outcome;
+    },
+  };
+}
+
+/** One sentence on a task that is still running (timeout or cancellation), with its UPID. */
+export function taskContinues(outcome: TaskOutcome): string {
+  if (outcome.state === "aborted") {
+    return `Stopped waiting because the request was cancelled; task ${outcome.upid} goes on ` +
+      "running on the cluster: call task_wait with this UPID to follow it.";
+  }
+  return `Task ${outcome.upid} is still running after the wait limit: call task_wait with this ` +
+    "UPID to keep waiting.";
+}

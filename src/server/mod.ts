@@ -1,0 +1,102 @@
+/**
+ * The MCP server core: builds one `McpServer` per session from the configuration, the
+ * Proxmox VE clients, the audit log and the tool list. Everything between the SDK and the
+ * tools lives here: the registry's `tools/list`, and the call path of `tools/call` (see
+ * `call.ts`: validation → policy → plan → scope → dry run → confirmation → handler → audit).
+ *
+ * Tools are served through the SDK's low-level request handlers rather than `registerTool`,
+ * so that the server, not the SDK, decides what a failure looks like: input validation and
+ * policy refusals become `isError` results with the next step, and bugs become protocol
+ * errors (the SDK's `registerTool` path turns every exception into a tool result).
+ *
+ * @module
+ */
+
+import {
+  type CallToolResult,
+  isInputRequiredResult,
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  type Tool,
+} from "@modelcontextprotocol/server";
+import type { Config } from "../config/schema.ts";
+import type { AuditLog } from "../policy/audit.ts";
+import type { PveClient } from "../pve/mod.ts";
+import { allTools } from "../tools/mod.ts";
+import { buildRegistry, listedTool } from "../tools/registry.ts";
+import type { AnyTool } from "../tools/types.ts";
+import { SERVER_NAME, VERSION } from "../version.ts";
+import { type CallSettings, runHiddenToolCall, runToolCall } from "./call.ts";
+import { checkToolConfig, settingsFromConfig } from "./settings.ts";
+
+export { type CallSettings, validationMessage } from "./call.ts";
+export { checkToolConfig, settingsFromConfig } from "./settings.ts";
+export { CONFIRM_KEY, NOT_CONFIRMED } from "./confirm.ts";
+export {
+  type ServerFactory,
+  serveStdio,
+  type ServeStdioOptions,
+  type StdioServerHandle,
+} from "./stdio.ts";
+
+/** What a server is built from. */
+export interface CreateServerOptions {
+  config: Config;
+  /** One client per configured cluster, keyed by cluster name. */
+  clients: ReadonlyMap<string, PveClient>;
+  /** The tools to offer (filtered by policy); defaults to every tool (`allTools`). */
+  tools?: readonly AnyTool[];
+  audit: AuditLog;
+}
+
+const INSTRUCTIONS = "Operate Proxmox VE clusters. Guests are addressed by vmid or name; " +
+  "the node is found for you. Write tools take dry_run (returns the exact API calls, makes " +
+  "none). Long tasks report progress; a timeout returns the UPID for task_wait.";
+
+/**
+ * Builds the MCP server of one session.
+ *
+ * @throws {ConfigError} when the configuration names unknown tools or toolsets, or a
+ *   configured cluster has no client.
+ */
+export function createServer(options: CreateServerOptions): McpServer {
+  const tools = options.tools ?? allTools;
+  checkToolConfig(tools, options.config);
+  const settings: CallSettings = settingsFromConfig(options.config);
+  for (const name of settings.clusters) {
+    if (!options.clients.has(name)) {
+      throw new Error(`No Proxmox VE client was given for the configured cluster "${name}"`);
+    }
+  }
+  const registry = buildRegistry(tools, settings);
+  const known = new Map(tools.map((tool) => [tool.name, tool]));
+  const listed = [...registry.values()].map((entry) => listedTool(entry) as Tool);
+
+  const mcp = new McpServer({ name: SERVER_NAME, version: VERSION }, {
+    instructions: INSTRUCTIONS,
+  });
+  const server = mcp.server;
+  server.registerCapabilities({ tools: { listChanged: false } });
+  const deps = { server, settings, clients: options.clients, audit: options.audit };
+
+  server.setRequestHandler("tools/list", () => ({ tools: listed }));
+  server.setRequestHandler("tools/call", async (request, ctx) => {
+    const name = request.params.name;
+    const entry = registry.get(name);
+    if (entry === undefined) {
+      const hidden = known.get(name);
+      if (hidden !== undefined) {
+        return await runHiddenToolCall(deps, hidden, request.params.arguments);
+      }
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Unknown tool "${name}": call tools/list for the tools this server offers`,
+      );
+    }
+    const result = await runToolCall(deps, entry, request.params.arguments, ctx);
+    if (isInputRequiredResult(result)) return result;
+    return server.projectCallToolResult(result as CallToolResult, entry.outputJsonSchema);
+  });
+  return mcp;
+}

@@ -1,0 +1,122 @@
+/**
+ * Turning what the call path produces into MCP `tools/call` results: handler results,
+ * refusals and Proxmox VE failures the model can act on. Only bugs become protocol errors;
+ * everything here is a result (`isError` where something failed).
+ *
+ * Error results carry text only: a `structuredContent` that does not match the tool's output
+ * schema would make strict clients reject the whole result.
+ *
+ * @module
+ */
+
+import type { CallToolResult } from "@modelcontextprotocol/server";
+import {
+  PveAuthError,
+  PveConnectionError,
+  PveError,
+  PvePermissionError,
+  PveTaskError,
+  PveTimeoutError,
+} from "../pve/errors.ts";
+import { redactSecrets, redactText } from "../log.ts";
+import type { Plan, ToolResult } from "../tools/types.ts";
+
+/** The `structuredContent` of a dry run (see `DRY_RUN_RESULT_SCHEMA` in the registry). */
+export interface DryRunResult {
+  dry_run: true;
+  summary: string;
+  calls: Plan["calls"];
+  diff?: NonNullable<Plan["diff"]>;
+}
+
+/** A handler's {@linkcode ToolResult} as an MCP result (text plus `structuredContent`). */
+export function fromToolResult(result: ToolResult<unknown>): CallToolResult {
+  const out: CallToolResult = {
+    content: [{ type: "text", text: redactText(result.text) }],
+    structuredContent: redactSecrets(result.structured) as Record<string, unknown>,
+  };
+  if (result.isError === true) out.isError = true;
+  return out;
+}
+
+/** A failure the model can act on: one text block, `isError: true`, no structured content. */
+export function errorResult(text: string): CallToolResult {
+  return { content: [{ type: "text", text: redactText(text) }], isError: true };
+}
+
+/** The result of a dry run: the plan, with the exact calls, and nothing sent. */
+export function dryRunResult(plan: Plan): CallToolResult {
+  const structured: DryRunResult = { dry_run: true, summary: plan.summary, calls: plan.calls };
+  if (plan.diff !== undefined) structured.diff = plan.diff;
+  const lines = [`Dry run, nothing was changed. Would: ${plan.summary}`];
+  for (const call of plan.calls) lines.push(`  ${call.method} ${call.path}${formatParams(call)}`);
+  if (plan.diff !== undefined && plan.diff.length > 0) {
+    lines.push("Config diff:");
+    for (const entry of plan.diff) {
+      lines.push(`  ${entry.key}: ${entry.before ?? "(unset)"} -> ${entry.after ?? "(removed)"}`);
+    }
+  }
+  return fromToolResult({ text: lines.join("\n"), structured });
+}
+
+function formatParams(call: Plan["calls"][number]): string {
+  if (call.params === undefined || Object.keys(call.params).length === 0) return "";
+  return ` ${JSON.stringify(call.params)}`;
+}
+
+const LOCK_RE = /\b(is locked|can't lock file|lock file .* timeout|got timeout)\b/i;
+
+/** Whether a PVE error says the guest is locked (a task holds its config lock). */
+export function isLockError(error: PveError): boolean {
+  return LOCK_RE.test(error.pveMessage ?? "") || LOCK_RE.test(error.message);
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/**
+ * The text of a Proxmox VE failure, with one next step: check the token (401), grant the
+ * privilege (403), wait for the task holding the lock, bring the node back (595), or read
+ * the task log tail (failed task).
+ */
+export function describePveError(error: PveError, cluster?: string): string {
+  const where = cluster === undefined ? "" : ` (cluster "${cluster}")`;
+  const message = sentence(error.message);
+  if (error instanceof PveAuthError) {
+    return `${message} Check the API token id and secret configured for this cluster${where}.`;
+  }
+  if (error instanceof PvePermissionError) {
+    const grant = error.privilege !== undefined && error.aclPath !== undefined
+      ? ` Grant ${error.privilege} on ${error.aclPath} to the configured user or token${where}.`
+      : "";
+    return `${message}${grant}`;
+  }
+  if (error instanceof PveTaskError) {
+    const tail = error.logTail.length > 0
+      ? `\nTask log (last lines):\n${error.logTail.join("\n")}`
+      : "";
+    return `${message} Fix the cause shown in the task log, then retry.${tail}`;
+  }
+  if (error instanceof PveTimeoutError) {
+    return `${message} Proxmox VE was slow to answer${where}: retry, or check the node's load.`;
+  }
+  if (error instanceof PveConnectionError) {
+    if (error.status !== undefined && error.status >= 595) {
+      return `${message} The node${
+        error.node === undefined ? "" : ` "${error.node}"`
+      } looks offline: bring it back or act on a guest of another node.`;
+    }
+    return `${message} Check that Proxmox VE is reachable${where}.`;
+  }
+  if (isLockError(error)) {
+    return `${message} The guest is locked by a running task: wait for it (task_list shows it, task_wait waits), then retry.`;
+  }
+  return message;
+}
+
+/** A Proxmox VE failure as an `isError` result. */
+export function pveErrorResult(error: PveError, cluster?: string): CallToolResult {
+  return errorResult(describePveError(error, cluster));
+}
