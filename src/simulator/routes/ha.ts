@@ -1,10 +1,224 @@
 /**
- * Simulated PVE endpoints: ha.
+ * Simulated PVE endpoints: HA resources, groups and the HA manager status.
  *
  * @module
  */
 
-import type { Route } from "../router.ts";
+import { createHash } from "node:crypto";
+import { dieError, paramError } from "../errors.ts";
+import { type Params, type Route, route, type Sim } from "../router.ts";
+import type { HaResource, SimState } from "../state.ts";
+
+/** Resolves a service id: `vm:100`, `ct:200`, or a bare vmid (looked up in the guest list). */
+export function parseSid(
+  state: SimState,
+  sid: string,
+): { sid: string; type: "vm" | "ct"; vmid: number } {
+  const bare = /^(\d+)$/.exec(sid);
+  if (bare !== null) {
+    const vmid = Number(bare[1]);
+    const guest = state.guests.get(vmid);
+    if (guest === undefined) {
+      throw dieError(`unable do detect SID from VMID - VM/CT ${vmid} does not exist`);
+    }
+    const type = guest.type === "qemu" ? "vm" : "ct";
+    return { sid: `${type}:${vmid}`, type, vmid };
+  }
+  const typed = /^(vm|ct):(\d+)$/.exec(sid);
+  if (typed === null) throw dieError(`unable to parse service id '${sid}'`);
+  return { sid, type: typed[1] === "vm" ? "vm" : "ct", vmid: Number(typed[2]) };
+}
+
+function haDigest(state: SimState): string {
+  return createHash("sha1").update(JSON.stringify([...state.ha.values()])).digest("hex");
+}
+
+function resourceEntry(res: HaResource, digest: string): Record<string, unknown> {
+  const entry: Record<string, unknown> = {
+    sid: res.sid,
+    type: res.type,
+    state: res.state,
+    max_restart: res.max_restart,
+    max_relocate: res.max_relocate,
+    failback: 1,
+    digest,
+  };
+  if (res.group !== undefined) entry.group = res.group;
+  if (res.comment !== undefined) entry.comment = res.comment;
+  return entry;
+}
+
+function intParam(params: Params, key: string): number | undefined {
+  return typeof params[key] === "number" ? params[key] : undefined;
+}
+
+const STATES = new Set(["started", "stopped", "enabled", "disabled", "ignored"]);
+
+function createResource(sim: Sim, params: Params): null {
+  const state = sim.state;
+  const { sid, type, vmid } = parseSid(state, String(params.sid));
+  if (typeof params.type === "string" && params.type !== type) {
+    throw paramError({ type: `type mismatch (sid type '${type}', given '${params.type}')` });
+  }
+  if (state.ha.has(sid)) throw dieError(`resource ID '${sid}' already defined`);
+  const guest = state.guests.get(vmid);
+  if (guest === undefined || (guest.type === "qemu" ? "vm" : "ct") !== type) {
+    throw dieError(`${type === "vm" ? "VM" : "CT"} ${vmid} does not exist`);
+  }
+  const wanted = typeof params.state === "string" && STATES.has(params.state)
+    ? params.state as HaResource["state"]
+    : "started";
+  const res: HaResource = {
+    sid,
+    type,
+    state: wanted,
+    max_restart: intParam(params, "max_restart") ?? 1,
+    max_relocate: intParam(params, "max_relocate") ?? 1,
+  };
+  if (typeof params.group === "string") res.group = params.group;
+  if (typeof params.comment === "string") res.comment = params.comment;
+  state.ha.set(sid, res);
+  return null;
+}
+
+function updateResource(sim: Sim, params: Params): null {
+  const state = sim.state;
+  const { sid } = parseSid(state, String(params.sid));
+  const res = state.ha.get(sid);
+  if (res === undefined) throw dieError(`no such resource '${sid}'`);
+  if (typeof params.digest === "string" && params.digest !== haDigest(state)) {
+    throw dieError("detected modified configuration - file changed by other user? Try again.");
+  }
+  for (const key of String(params.delete ?? "").split(/[,;\s]+/).filter((k) => k !== "")) {
+    if (key === "comment") delete res.comment;
+    else if (key === "group") delete res.group;
+    else if (key === "max_restart") res.max_restart = 1;
+    else if (key === "max_relocate") res.max_relocate = 1;
+    else if (key === "state") res.state = "started";
+  }
+  if (typeof params.state === "string" && STATES.has(params.state)) {
+    res.state = params.state as HaResource["state"];
+  }
+  const restart = intParam(params, "max_restart");
+  if (restart !== undefined) res.max_restart = restart;
+  const relocate = intParam(params, "max_relocate");
+  if (relocate !== undefined) res.max_relocate = relocate;
+  if (typeof params.group === "string") res.group = params.group;
+  if (typeof params.comment === "string") res.comment = params.comment;
+  return null;
+}
+
+function perlTime(epoch: number): string {
+  const d = new Date(epoch * 1000);
+  const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const months = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+  ];
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${
+    p(d.getUTCHours())
+  }:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
+}
+
+function haStatus(sim: Sim): unknown[] {
+  const state = sim.state;
+  const nodes = [...state.nodes.values()];
+  const online = nodes.filter((n) => n.online);
+  const master = online[0] ?? nodes[0];
+  const now = sim.clock.now();
+  const quorate = online.length * 2 > nodes.length;
+  const out: unknown[] = [{
+    id: "quorum",
+    type: "quorum",
+    node: master?.name ?? "",
+    status: quorate ? "OK" : "No quorum on node",
+    quorate: quorate ? 1 : 0,
+  }];
+  if (state.ha.size === 0 || master === undefined) return out;
+  out.push({
+    id: "master",
+    type: "master",
+    node: master.name,
+    status: `${master.name} (active, ${perlTime(now)})`,
+    timestamp: now,
+  });
+  const serviceNodes = new Set<string>();
+  for (const res of state.ha.values()) {
+    const guest = state.guests.get(Number(res.sid.split(":")[1]));
+    if (guest !== undefined) serviceNodes.add(guest.node);
+  }
+  for (const node of nodes) {
+    const mode = serviceNodes.has(node.name) ? "active" : "idle";
+    out.push({
+      id: `lrm:${node.name}`,
+      type: "lrm",
+      node: node.name,
+      status: node.online
+        ? `${node.name} (${mode}, ${perlTime(now)})`
+        : `${node.name} (old timestamp - dead?, ${perlTime(now - 3600)})`,
+      timestamp: node.online ? now : now - 3600,
+    });
+  }
+  for (const res of [...state.ha.values()].sort((a, b) => a.sid.localeCompare(b.sid))) {
+    const guest = state.guests.get(Number(res.sid.split(":")[1]));
+    const node = guest?.node ?? master.name;
+    const serviceState = res.state === "enabled" ? "started" : res.state;
+    const entry: Record<string, unknown> = {
+      id: `service:${res.sid}`,
+      type: "service",
+      sid: res.sid,
+      node,
+      status: serviceState,
+      state: serviceState,
+      request_state: res.state,
+      crm_state: serviceState,
+      max_restart: res.max_restart,
+      max_relocate: res.max_relocate,
+      failback: 1,
+    };
+    out.push(entry);
+  }
+  return out;
+}
 
 /** The ha endpoints this simulator implements. */
-export const routes: Route[] = [];
+export const routes: Route[] = [
+  route("GET", "/cluster/ha/resources", ({ sim, params }) => {
+    const type = typeof params.type === "string" ? params.type : undefined;
+    const digest = haDigest(sim.state);
+    const out: unknown[] = [];
+    for (const res of sim.state.ha.values()) {
+      if (type !== undefined && res.type !== type) continue;
+      out.push(resourceEntry(res, digest));
+    }
+    return out;
+  }),
+  route("GET", "/cluster/ha/resources/{sid}", ({ sim, params }) => {
+    const { sid } = parseSid(sim.state, String(params.sid));
+    const res = sim.state.ha.get(sid);
+    if (res === undefined) throw dieError(`no such resource '${sid}'`);
+    return resourceEntry(res, haDigest(sim.state));
+  }),
+  route("POST", "/cluster/ha/resources", ({ sim, params }) => createResource(sim, params)),
+  route("PUT", "/cluster/ha/resources/{sid}", ({ sim, params }) => updateResource(sim, params)),
+  route("DELETE", "/cluster/ha/resources/{sid}", ({ sim, params }) => {
+    const { sid } = parseSid(sim.state, String(params.sid));
+    if (!sim.state.ha.delete(sid)) {
+      throw dieError(`cannot delete service '${sid}', not HA managed!`);
+    }
+    return null;
+  }),
+  route("GET", "/cluster/ha/groups", () => []),
+  route("GET", "/cluster/ha/status/current", ({ sim }) => haStatus(sim)),
+];
