@@ -7,7 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { dieError, paramError } from "../errors.ts";
+import { dieError, paramError, permError } from "../errors.ts";
 import type { AuthInfo, Params, RouteContext, Sim, TaskRunner } from "../router.ts";
 import {
   type ConfigValue,
@@ -1352,4 +1352,587 @@ export function pseudoUuid(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${
     hex.slice(20, 32)
   }`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations shared by QEMU and LXC routes
+
+/** `Permission check failed (pool 'x' does not exist)` unless the pool exists. */
+export function checkPool(state: SimState, pool: string | undefined): void {
+  if (pool !== undefined && !state.pools.has(pool)) {
+    throw permError(`pool '${pool}' does not exist`);
+  }
+}
+
+/** Adds a guest to a pool. */
+export function addToPool(state: SimState, pool: string | undefined, vmid: number): void {
+  if (pool !== undefined) state.pools.get(pool)?.vms.add(vmid);
+}
+
+/** `GET …/snapshot/{snap}`: the command index. */
+export function snapshotIndex(ctx: RouteContext, kind: Kind): unknown {
+  const guest = findGuest(ctx, kind);
+  const snapname = String(ctx.params.snapname);
+  if (!guest.snapshots.has(snapname)) throw dieError(`snapshot '${snapname}' does not exist`);
+  return [{ cmd: "rollback" }, { cmd: "config" }];
+}
+
+/** `POST …/snapshot`. */
+export function postSnapshot(ctx: RouteContext, kind: Kind): string {
+  const guest = findGuest(ctx, kind);
+  const snapname = String(ctx.params.snapname);
+  checkSnapshotName(snapname);
+  const options = {
+    kind,
+    node: guest.node,
+    vmid: guest.vmid,
+    snapname,
+    description: pstr(ctx.params, "description") ?? "",
+    vmstate: pbool(ctx.params, "vmstate"),
+  };
+  return ctx.sim.startTask(
+    ctx.auth,
+    { node: guest.node, type: `${kind.prefix}snapshot`, id: String(guest.vmid) },
+    (task) => createSnapshotTask(ctx.sim, task, options),
+  );
+}
+
+/** `DELETE …/snapshot/{snap}`. */
+export function deleteSnapshot(ctx: RouteContext, kind: Kind): string {
+  const guest = findGuest(ctx, kind);
+  const options = {
+    kind,
+    node: guest.node,
+    vmid: guest.vmid,
+    snapname: String(ctx.params.snapname),
+    force: pbool(ctx.params, "force"),
+  };
+  return ctx.sim.startTask(
+    ctx.auth,
+    { node: guest.node, type: `${kind.prefix}delsnapshot`, id: String(guest.vmid) },
+    (task) => deleteSnapshotTask(ctx.sim, task, options),
+  );
+}
+
+/** `POST …/snapshot/{snap}/rollback`. */
+export function rollbackSnapshot(ctx: RouteContext, kind: Kind): string {
+  const guest = findGuest(ctx, kind);
+  const { sim } = ctx;
+  const node = guest.node;
+  const vmid = guest.vmid;
+  const snapname = String(ctx.params.snapname);
+  const start = pbool(ctx.params, "start");
+  return sim.startTask(
+    ctx.auth,
+    { node, type: `${kind.prefix}rollback`, id: String(vmid) },
+    async (task) => {
+      const g = guestInTask(sim.state, kind, node, vmid);
+      const snap = g.snapshots.get(snapname);
+      if (snap === undefined) throw new Error(`snapshot '${snapname}' does not exist`);
+      assertUnlockedTask(kind, g);
+      await withLock(g, "rollback", async () => {
+        if (g.status === "running") {
+          task.log(kind.type === "qemu" ? `stopping VM ${vmid}` : `stopping CT ${vmid}`);
+          await task.sleep(1);
+          markStopped(g);
+        }
+        for (const [key, volid] of guestDisks(kind, snap.config)) {
+          if (/^unused\d+$/.test(key)) continue;
+          const storage = storageOf(sim.state, volid);
+          if (storage?.type === "lvmthin") {
+            const vol = volid.slice(volid.indexOf(":") + 1).split("/").pop();
+            task.log(`  Logical volume "${vol}" successfully removed.`);
+            task.log(`  Logical volume "${vol}" created.`);
+          }
+          await task.sleep(0.5);
+        }
+        const config: GuestConfig = { ...snap.config, parent: snapname };
+        g.config = config;
+        g.pending = {};
+        g.pendingDelete = [];
+      });
+      if (kind.type === "qemu" && snap.vmstate === 1) {
+        task.log("restoring VM state from snapshot");
+        await task.sleep(1);
+        markRunning(sim, g);
+      } else if (start) {
+        await task.sleep(1);
+        markRunning(sim, g);
+      }
+    },
+  );
+}
+
+/** `PUT …/resize`. */
+export function resizeDisk(ctx: RouteContext, kind: Kind): string {
+  const guest = findGuest(ctx, kind);
+  const skiplock = kind.type === "qemu" ? checkSkiplock(ctx) : false;
+  const { sim } = ctx;
+  const node = guest.node;
+  const vmid = guest.vmid;
+  const disk = String(ctx.params.disk);
+  const sizeText = String(ctx.params.size);
+  const digest = pstr(ctx.params, "digest");
+  return sim.startTask(
+    ctx.auth,
+    { node, type: "resize", id: String(vmid) },
+    async (task) => {
+      const g = guestInTask(sim.state, kind, node, vmid);
+      if (digest !== undefined && digest !== configDigest(g)) {
+        throw new Error("checksum mismatch (file change by other user?)");
+      }
+      assertUnlockedTask(kind, g, skiplock);
+      const value = g.config[disk];
+      if (value === undefined || !isDiskKey(kind, disk)) {
+        throw new Error(`disk '${disk}' does not exist`);
+      }
+      if (kind.type === "qemu" && isCdrom(String(value))) {
+        throw new Error("you can't resize a cdrom");
+      }
+      const { volid, opts } = parseDrive(String(value));
+      const current = findVolume(sim.state, volid, node)?.volume.size ?? driveSize(String(value));
+      const grow = sizeText.startsWith("+");
+      const amount = parseSize(grow ? sizeText.slice(1) : sizeText) ?? 0;
+      let newSize = grow ? current + amount : amount;
+      newSize = Math.ceil(newSize / 1024) * 1024;
+      if (newSize < current) throw new Error("shrinking disks is not supported");
+      const storage = storageOf(sim.state, volid);
+      if (storage?.type === "lvmthin" || storage?.type === "lvm") {
+        const vg = storage.vgname ?? "pve";
+        const vol = volid.slice(volid.indexOf(":") + 1).split("/").pop();
+        const extents = (b: number) => Math.round(b / (4 * MIB));
+        task.log(
+          `  Size of logical volume ${vg}/${vol} changed from ${(current / GIB).toFixed(2)} GiB (${
+            extents(current)
+          } extents) to ${(newSize / GIB).toFixed(2)} GiB (${extents(newSize)} extents).`,
+        );
+        task.log(`  Logical volume ${vg}/${vol} successfully resized.`);
+      } else {
+        task.log(`Image resized.`);
+      }
+      await task.sleep(1);
+      const found = findVolume(sim.state, volid, node);
+      if (found !== undefined) found.volume.size = newSize;
+      g.config[disk] = printDrive(volid, [
+        ...opts.filter(([k]) => k !== "size"),
+        ["size", formatSize(newSize)],
+      ]);
+    },
+  );
+}
+
+/** `POST …/template` (QEMU returns the UPID, LXC `null`). */
+export function makeTemplate(ctx: RouteContext, kind: Kind): string | null {
+  const guest = findGuest(ctx, kind);
+  const { sim } = ctx;
+  if (Number(guest.config.template ?? 0) === 1) {
+    throw dieError("you can't convert a template to a template");
+  }
+  if (guest.status === "running") {
+    throw dieError(
+      kind.type === "qemu"
+        ? "you can't convert a VM to template if VM is running"
+        : "you can't convert a CT to template if the CT is running",
+    );
+  }
+  assertUnlockedSync(kind, guest);
+  const onlyDisk = pstr(ctx.params, "disk");
+  const node = guest.node;
+  const vmid = guest.vmid;
+  const upid = sim.startTask(
+    ctx.auth,
+    { node, type: `${kind.prefix}template`, id: String(vmid) },
+    async (task) => {
+      const g = guestInTask(sim.state, kind, node, vmid);
+      for (const [key, volid, value] of guestDisks(kind, g.config)) {
+        if (/^unused\d+$/.test(key)) continue;
+        if (onlyDisk !== undefined && key !== onlyDisk) continue;
+        const baseVolid = volid.replace(/vm-(\d+)-disk-/, "base-$1-disk-").replace(
+          /subvol-(\d+)-disk-/,
+          "basevol-$1-disk-",
+        );
+        if (baseVolid === volid) continue;
+        const storage = storageOf(sim.state, volid);
+        if (storage?.type === "lvmthin") {
+          const from = volid.slice(volid.indexOf(":") + 1);
+          const to = baseVolid.slice(baseVolid.indexOf(":") + 1);
+          task.log(`  Renamed "${from}" to "${to}" in volume group "${storage.vgname ?? "pve"}"`);
+          task.log(`  Logical volume pve/${to} changed.`);
+        }
+        const found = findVolume(sim.state, volid, node);
+        if (found !== undefined) found.volume.volid = baseVolid;
+        g.config[key] = printDrive(baseVolid, parseDrive(value).opts);
+        await task.sleep(0.5);
+      }
+      g.config.template = 1;
+    },
+  );
+  return kind.type === "qemu" ? upid : null;
+}
+
+/** `DELETE /nodes/{node}/{qemu|lxc}/{vmid}`. */
+export function destroyGuest(ctx: RouteContext, kind: Kind): string {
+  const guest = findGuest(ctx, kind);
+  const { sim, params } = ctx;
+  const skiplock = kind.type === "qemu" ? checkSkiplock(ctx) : false;
+  const purge = pbool(params, "purge");
+  const force = kind.type === "lxc" && pbool(params, "force");
+  const vmid = guest.vmid;
+  const node = guest.node;
+  if (!purge && sim.state.ha.has(haSid(kind, vmid))) {
+    throw dieError(
+      `unable to remove ${kind.label} ${vmid} - used in HA resources and purge parameter not set.`,
+    );
+  }
+  if (Number(guest.config.protection ?? 0) === 1) {
+    throw dieError(`can't remove ${kind.label} ${vmid} - protection mode enabled`);
+  }
+  if (guest.status === "running" && !force) {
+    throw dieError(
+      kind.type === "qemu"
+        ? `VM ${vmid} is running - destroy failed`
+        : `unable to destroy CT ${vmid} - container is running`,
+    );
+  }
+  const unreferenced = pbool(params, "destroy-unreferenced-disks");
+  return sim.startTask(
+    ctx.auth,
+    { node, type: `${kind.prefix}destroy`, id: String(vmid) },
+    async (task) => {
+      const g = guestInTask(sim.state, kind, node, vmid);
+      assertUnlockedTask(kind, g, skiplock);
+      if (g.status === "running") {
+        if (!force) throw new Error(`${kind.label} ${vmid} is running - destroy failed`);
+        await task.sleep(1);
+        markStopped(g);
+      }
+      g.config.lock = "destroyed";
+      const volids = new Set(guestDisks(kind, g.config).map(([, v]) => v));
+      for (const snap of g.snapshots.values()) {
+        for (const [, v] of guestDisks(kind, snap.config)) volids.add(v);
+      }
+      if (unreferenced) {
+        for (const [key, list] of sim.state.volumes) {
+          if (key.includes("/") && !key.startsWith(`${node}/`)) continue;
+          for (const v of list) {
+            if (v.vmid === vmid && (v.content === "images" || v.content === "rootdir")) {
+              volids.add(v.volid);
+            }
+          }
+        }
+      }
+      for (const volid of [...volids].sort()) {
+        await task.sleep(0.5);
+        removeVolume(sim.state, volid, node);
+        task.log(removedLine(volid, storageOf(sim.state, volid)));
+      }
+      sim.state.guests.delete(vmid);
+      purgeGuestReferences(sim.state, kind, vmid, purge);
+      if (purge) task.log(`purging ${kind.label} ${vmid} from related configurations..`);
+    },
+  );
+}
+
+/** `GET …/migrate`: the precondition check. */
+export function migratePrecondition(ctx: RouteContext, kind: Kind): Record<string, unknown> {
+  const guest = findGuest(ctx, kind);
+  const state = ctx.sim.state;
+  const local = localDisks(state, kind, guest);
+  const allowed: string[] = [];
+  const notAllowed: Record<string, unknown> = {};
+  for (const node of state.nodes.values()) {
+    if (node.name === guest.node) continue;
+    const unavailable = [...new Set(local.map(([, v]) => v.split(":")[0] ?? ""))].filter((s) => {
+      const st = state.storages.get(s);
+      return st === undefined || (st.nodes !== undefined && !st.nodes.includes(node.name));
+    });
+    if (!node.online) notAllowed[node.name] = { unavailable_storages: [], offline: 1 };
+    else if (unavailable.length > 0) notAllowed[node.name] = { unavailable_storages: unavailable };
+    else allowed.push(node.name);
+  }
+  const out: Record<string, unknown> = {
+    running: guest.status === "running" ? 1 : 0,
+    allowed_nodes: allowed,
+    not_allowed_nodes: notAllowed,
+  };
+  if (kind.type === "qemu") {
+    out.local_disks = local.map(([key, volid]) => ({
+      volid,
+      drivename: key,
+      size: findVolume(state, volid, guest.node)?.volume.size ?? 0,
+    }));
+    out.local_resources = [];
+    out["mapped-resources"] = [];
+    out["mapped-resource-info"] = {};
+  }
+  return out;
+}
+
+/** `POST …/migrate`. */
+export function migrateGuest(ctx: RouteContext, kind: Kind): string {
+  const guest = findGuest(ctx, kind);
+  const { sim, params } = ctx;
+  const target = String(params.target);
+  const node = guest.node;
+  const vmid = guest.vmid;
+  if (target === node) throw paramError({ target: "target is local node." });
+  const targetNode = sim.state.nodes.get(target);
+  if (targetNode === undefined) throw dieError(`no such cluster node '${target}'`);
+  if (!targetNode.online) throw dieError(`target node '${target}' is not online`);
+  const online = pbool(params, "online");
+  const restart = kind.type === "lxc" && pbool(params, "restart");
+  if (guest.status === "running") {
+    if (kind.type === "qemu" && !online) {
+      throw dieError("can't migrate running VM without --online");
+    }
+    if (kind.type === "lxc" && !online && !restart) {
+      throw dieError("can't migrate running container without --online or --restart");
+    }
+  }
+  assertUnlockedSync(kind, guest);
+  const sid = haSid(kind, vmid);
+  if (sim.state.ha.has(sid)) {
+    return sim.startTask(ctx.auth, { node, type: "hamigrate", id: String(vmid) }, async (task) => {
+      task.log(`Requesting HA migration for ${kind.label} ${vmid} to node ${target}`);
+      await task.sleep(1);
+      const g = guestInTask(sim.state, kind, node, vmid);
+      moveLocalVolumes(sim.state, kind, g, target);
+      g.node = target;
+    });
+  }
+  return sim.startTask(
+    ctx.auth,
+    { node, type: kind.type === "qemu" ? "qmigrate" : "vzmigrate", id: String(vmid) },
+    async (task) => {
+      const g = guestInTask(sim.state, kind, node, vmid);
+      assertUnlockedTask(kind, g);
+      if (kind.type === "lxc" && g.status === "running" && online && !restart) {
+        throw new Error("lxc live migration is currently not implemented");
+      }
+      const started = sim.clock.now();
+      const stamp = () => new Date(sim.clock.nowMs()).toISOString().slice(0, 19).replace("T", " ");
+      await withLock(g, "migrate", async () => {
+        task.log(
+          `${stamp()} starting migration of ${kind.label} ${vmid} to node '${target}' (${targetNode.ip})`,
+        );
+        const wasRunning = g.status === "running";
+        if (kind.type === "lxc" && wasRunning) {
+          task.log(`${stamp()} shutdown CT ${vmid}`);
+          await task.sleep(1);
+          markStopped(g);
+        }
+        for (const [key, volid] of localDisks(sim.state, kind, g)) {
+          task.log(`${stamp()} found local volume '${volid}' (in current VM config)`);
+          const size = findVolume(sim.state, volid, node)?.volume.size ?? 0;
+          for (let i = 1; i <= 3; i++) {
+            await task.sleep(1);
+            const done = Math.round((size * i) / 3);
+            task.log(
+              `${stamp()} ${key}: transferred ${renderBytes(done)} of ${renderBytes(size)} (${
+                ((done / Math.max(size, 1)) * 100).toFixed(2)
+              }%) in ${i}s`,
+            );
+          }
+        }
+        if (kind.type === "qemu" && wasRunning) {
+          task.log(`${stamp()} starting online/live migration on tcp:${targetNode.ip}:60000`);
+          const mem = configMemory(g.config);
+          for (let i = 1; i <= 3; i++) {
+            await task.sleep(1);
+            task.log(
+              `${stamp()} migration active, transferred ${renderBytes((mem * i) / 4)} of ${
+                renderBytes(mem)
+              } VM-state, ${renderBytes(mem / 4)}/s`,
+            );
+          }
+          task.log(`${stamp()} migration status: completed`);
+        } else {
+          await task.sleep(1);
+        }
+        moveLocalVolumes(sim.state, kind, g, target);
+        g.node = target;
+        if (kind.type === "lxc" && wasRunning) {
+          task.log(`${stamp()} start container on target node`);
+          await task.sleep(1);
+          markRunning(sim, g);
+        }
+        const secs = Math.max(0, sim.clock.now() - started);
+        const hh = String(Math.floor(secs / 3600)).padStart(2, "0");
+        const mm = String(Math.floor((secs % 3600) / 60)).padStart(2, "0");
+        const ss = String(secs % 60).padStart(2, "0");
+        task.log(`${stamp()} migration finished successfully (duration ${hh}:${mm}:${ss})`);
+      });
+    },
+  );
+}
+
+/** `POST …/clone`. */
+export function cloneGuest(ctx: RouteContext, kind: Kind): string {
+  const src = findGuest(ctx, kind);
+  const { sim, params } = ctx;
+  const state = sim.state;
+  const node = src.node;
+  const vmid = src.vmid;
+  const newid = Number(params.newid);
+  const snapname = pstr(params, "snapname");
+  const isTemplate = Number(src.config.template ?? 0) === 1;
+  const full = params.full === undefined ? !isTemplate : pbool(params, "full");
+  const storageParam = pstr(params, "storage");
+  const format = pstr(params, "format");
+  const pool = pstr(params, "pool");
+  let target = pstr(params, "target");
+  if (target === node) target = undefined;
+  if (storageParam !== undefined && !full) {
+    throw dieError("parameter 'storage' not allowed for linked clones");
+  }
+  if (format !== undefined && !full) {
+    throw dieError("parameter 'format' not allowed for linked clones");
+  }
+  assertUnlockedSync(kind, src);
+  if (state.guests.has(newid)) {
+    throw dieError(`unable to create ${kind.label} ${newid}: config file already exists`);
+  }
+  let baseConfig: GuestConfig = src.config;
+  if (snapname !== undefined) {
+    const snap = src.snapshots.get(snapname);
+    if (snap === undefined) throw dieError(`snapshot '${snapname}' does not exist`);
+    baseConfig = snap.config;
+  }
+  const targetStorage = storageParam === undefined
+    ? undefined
+    : requireStorage(state, storageParam);
+  if (target !== undefined) {
+    if (!state.nodes.has(target)) throw dieError(`no such cluster node '${target}'`);
+    const local = guestDisks(kind, baseConfig).filter(([k, v]) =>
+      !/^unused\d+$/.test(k) && !(storageOf(state, v)?.shared ?? false)
+    );
+    if (local.length > 0 && !(targetStorage?.shared ?? false)) {
+      throw dieError(
+        `can't clone ${kind.label} to node '${target}' (${kind.label} uses local storage)`,
+      );
+    }
+  }
+  checkPool(state, pool);
+  const newNode = target ?? node;
+
+  const newConfig: GuestConfig = {};
+  for (const [k, v] of Object.entries(baseConfig)) {
+    if (SNAPSHOT_SKIP.has(k) || k === "template" || /^unused\d+$/.test(k)) continue;
+    newConfig[k] = v;
+  }
+  if (kind.type === "qemu") {
+    const srcName = String(baseConfig.name ?? `VM-${vmid}`);
+    newConfig.name = pstr(params, "name") ?? `Copy-of-VM-${srcName}`;
+    if (newConfig.smbios1 !== undefined) {
+      newConfig.smbios1 = String(newConfig.smbios1).replace(
+        /uuid=[0-9a-f-]+/i,
+        `uuid=${pseudoUuid(`smbios/${newid}`)}`,
+      );
+    }
+    if (newConfig.vmgenid !== undefined) newConfig.vmgenid = pseudoUuid(`vmgenid/${newid}`);
+  } else {
+    const hostname = pstr(params, "hostname");
+    if (hostname !== undefined) newConfig.hostname = hostname;
+  }
+  const description = pstr(params, "description");
+  if (description !== undefined) newConfig.description = description;
+  regenerateMacs(kind, state, newid, newConfig);
+  newConfig.lock = "clone";
+  const disks = guestDisks(kind, baseConfig).filter(([k]) => !/^unused\d+$/.test(k));
+  for (const [key] of disks) delete newConfig[key];
+  const clone = newGuest(kind, newid, newNode, newConfig);
+  state.guests.set(newid, clone);
+
+  return sim.startTask(
+    ctx.auth,
+    { node, type: `${kind.prefix}clone`, id: String(vmid) },
+    async (task) => {
+      const created: string[] = [];
+      try {
+        for (const [key, volid, value] of disks) {
+          const srcStorage = storageOf(state, volid);
+          const size = findVolume(state, volid, node)?.volume.size ?? driveSize(value);
+          const opts = parseDrive(value).opts.filter(([k]) => k !== "size");
+          const what = kind.type === "qemu" ? `drive ${key}` : `mountpoint ${key}`;
+          if (!full) {
+            const volname = volid.slice(volid.indexOf(":") + 1);
+            if (!/^(base|basevol)-\d+-disk-\d+/.test(volname.split("/").pop() ?? "")) {
+              throw new Error(`Linked clone feature is not supported for '${volid}' (${key})`);
+            }
+            task.log(`create linked clone of ${what} (${volid})`);
+            if (srcStorage === undefined) {
+              throw new Error(`storage '${volid.split(":")[0]}' does not exist`);
+            }
+            const newVolid = allocateVolume(sim, {
+              storage: srcStorage,
+              node: newNode,
+              vmid: newid,
+              size,
+              content: kind.type === "qemu" ? "images" : "rootdir",
+              base: volid,
+            });
+            created.push(newVolid);
+            task.log(createdLine(newVolid, srcStorage));
+            await task.sleep(1);
+            clone.config[key] = printDrive(newVolid, [...opts, ["size", formatSize(size)]]);
+            continue;
+          }
+          const storage = targetStorage ?? srcStorage;
+          if (storage === undefined) {
+            throw new Error(`storage '${volid.split(":")[0]}' does not exist`);
+          }
+          task.log(`create full clone of ${what} (${volid})`);
+          const newVolid = allocateVolume(sim, {
+            storage,
+            node: newNode,
+            vmid: newid,
+            size,
+            content: kind.type === "qemu" ? "images" : "rootdir",
+            ...(format !== undefined ? { format } : {}),
+          });
+          created.push(newVolid);
+          task.log(createdLine(newVolid, storage));
+          const steps = 5;
+          const prefix = kind.type === "qemu" ? `drive-${key}` : key;
+          for (let i = 1; i <= steps; i++) {
+            await task.sleep(1);
+            const done = i === steps ? size : Math.round((size * i) / steps / GIB * 10) / 10 * GIB;
+            const pct = size === 0 ? 100 : (done / size) * 100;
+            task.log(
+              `${prefix}: transferred ${renderBytes(done)} of ${renderBytes(size)} (${
+                pct.toFixed(2)
+              }%) in ${i}s${i === steps ? ", ready" : ""}`,
+            );
+          }
+          clone.config[key] = printDrive(newVolid, [...opts, ["size", formatSize(size)]]);
+        }
+        if (kind.type === "qemu" && src.status === "running" && full && disks.length > 0) {
+          task.log("all 'mirror' jobs are ready");
+        }
+        addToPool(state, pool, newid);
+        if (clone.config.lock === "clone") delete clone.config.lock;
+      } catch (e) {
+        for (const volid of created) removeVolume(state, volid, newNode);
+        if (state.guests.get(newid) === clone) state.guests.delete(newid);
+        throw e;
+      }
+    },
+  );
+}
+
+/** Whether the QEMU guest agent is enabled in a config (`agent: 1` or `enabled=1,…`). */
+export function agentEnabled(config: GuestConfig): boolean {
+  const raw = config.agent;
+  if (raw === undefined) return false;
+  for (const part of String(raw).split(",")) {
+    if (part === "1") return true;
+    if (part === "0") return false;
+    if (part.startsWith("enabled=")) return part.slice(8) === "1";
+  }
+  return false;
+}
+
+/** A timestamp as PVE prints it in logs (`2025-08-05 14:30:00`), in simulated UTC time. */
+export function logStamp(sim: Sim): string {
+  return new Date(sim.clock.nowMs()).toISOString().slice(0, 19).replace("T", " ");
 }

@@ -1,10 +1,732 @@
 /**
- * Simulated PVE endpoints: qemu.
+ * Simulated PVE endpoints: QEMU VMs under `/nodes/{node}/qemu`, after `qemu-server
+ * PVE/API2/Qemu.pm` — including which failures are synchronous HTTP errors and which end
+ * the forked task (FACTS §6.2).
  *
  * @module
  */
 
-import type { Route } from "../router.ts";
+import { dieError } from "../errors.ts";
+import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
+import { route } from "../router.ts";
+import type { Guest, GuestConfig } from "../state.ts";
+import {
+  addToPool,
+  agentEnabled,
+  allocateVolume,
+  applyConfigUpdate,
+  applyPending,
+  assertUnlockedSync,
+  assertUnlockedTask,
+  checkConfigUpdate,
+  checkPool,
+  checkSkiplock,
+  cloneGuest,
+  completeNic,
+  configMemory,
+  createdLine,
+  deleteSnapshot,
+  destroyGuest,
+  driveSize,
+  findGuest,
+  findVolume,
+  formatSize,
+  getConfig,
+  getPending,
+  guestDisks,
+  guestInTask,
+  guestName,
+  haSid,
+  haStatus,
+  isCdrom,
+  isDiskKey,
+  listSnapshots,
+  liveStats,
+  logStamp,
+  lookupGuest,
+  makeTemplate,
+  markRunning,
+  markStopped,
+  materializeDisk,
+  migrateGuest,
+  migratePrecondition,
+  newGuest,
+  parseDrive,
+  pbool,
+  pnum,
+  postSnapshot,
+  printDrive,
+  pseudoUuid,
+  pstr,
+  QEMU,
+  regenerateMacs,
+  removeVolume,
+  renderBytes,
+  requireStorage,
+  resizeDisk,
+  rollbackSnapshot,
+  rrdData,
+  snapshotConfig,
+  snapshotIndex,
+  vmidInUseMessage,
+  waitForTask,
+  withLock,
+} from "./guest_common.ts";
+
+const MIB = 1024 ** 2;
+
+function vmid(ctx: RouteContext): number {
+  return Number(ctx.params.vmid);
+}
+
+function node(ctx: RouteContext): string {
+  return String(ctx.params.node);
+}
+
+/** `vmstatus()` of one VM (FACTS §5.7/§5.8). */
+function vmStatus(sim: Sim, guest: Guest, full: boolean): Record<string, unknown> {
+  const s = liveStats(QEMU, sim.state, guest, sim.clock.now());
+  const running = guest.status === "running";
+  const d: Record<string, unknown> = {
+    vmid: guest.vmid,
+    status: guest.status,
+    name: guestName(QEMU, guest),
+    cpus: s.cpus,
+    cpu: s.cpu,
+    maxmem: s.maxmem,
+    mem: s.mem,
+    memhost: running ? Math.min(s.maxmem, Math.round(s.mem * 1.06)) : 0,
+    maxdisk: s.maxdisk,
+    disk: 0,
+    uptime: s.uptime,
+    netin: s.netin,
+    netout: s.netout,
+    diskread: s.diskread,
+    diskwrite: s.diskwrite,
+  };
+  if (running) d.pid = guest.pid;
+  if (Number(guest.config.template ?? 0) === 1) d.template = 1;
+  if (guest.config.lock !== undefined) d.lock = String(guest.config.lock);
+  if (guest.config.tags !== undefined) d.tags = String(guest.config.tags);
+  if (Object.keys(guest.config).some((k) => /^serial\d+$/.test(k))) d.serial = 1;
+  if (guest.config.balloon !== undefined && Number(guest.config.balloon) > 0) {
+    d.balloon_min = Number(guest.config.balloon) * MIB;
+    if (guest.config.shares !== undefined) d.shares = Number(guest.config.shares);
+  }
+  if (running) {
+    for (const kind of ["cpu", "io", "memory"]) {
+      d[`pressure${kind}some`] = 0;
+      d[`pressure${kind}full`] = 0;
+    }
+  }
+  if (full && running) {
+    d.qmpstatus = guest.qmpstatus;
+    const nics: Record<string, { netin: number; netout: number }> = {};
+    const netKeys = Object.keys(guest.config).filter((k) => /^net\d+$/.test(k)).sort();
+    netKeys.forEach((key, i) => {
+      const share = i === 0 ? 1 : 0;
+      nics[`tap${guest.vmid}i${key.slice(3)}`] = {
+        netin: s.netin * share,
+        netout: s.netout * share,
+      };
+    });
+    d.nics = nics;
+    d.balloon = s.maxmem;
+    d.ballooninfo = {
+      actual: s.maxmem,
+      max_mem: s.maxmem,
+      total_mem: s.maxmem - 64 * MIB,
+      free_mem: s.freemem,
+      mem_swapped_in: 0,
+      mem_swapped_out: 0,
+      major_page_faults: 0,
+      minor_page_faults: 0,
+      last_update: sim.clock.now(),
+    };
+    d.freemem = s.freemem;
+    d["running-machine"] = "pc-i440fx-9.2+pve1";
+    d["running-qemu"] = "9.2.0";
+    d["proxmox-support"] = {
+      "pbs-dirty-bitmap": true,
+      "pbs-dirty-bitmap-migration": true,
+      "pbs-masterkey": true,
+      "query-bitmap-info": true,
+      "backup-max-workers": true,
+    };
+  }
+  return d;
+}
+
+function listVms(ctx: RouteContext): unknown {
+  const full = pbool(ctx.params, "full");
+  const out: Record<string, unknown>[] = [];
+  for (const guest of ctx.sim.state.guests.values()) {
+    if (guest.type !== "qemu" || guest.node !== node(ctx)) continue;
+    if (!ctx.sim.can(ctx.auth, `/vms/${guest.vmid}`, "VM.Audit")) continue;
+    out.push(vmStatus(ctx.sim, guest, full));
+  }
+  return out;
+}
+
+function currentStatus(ctx: RouteContext): unknown {
+  const guest = findGuest(ctx, QEMU);
+  const d = vmStatus(ctx.sim, guest, true);
+  d.qmpstatus = guest.status === "running" ? guest.qmpstatus : "stopped";
+  d.ha = haStatus(ctx.sim.state, QEMU, guest.vmid);
+  if (agentEnabled(guest.config)) d.agent = 1;
+  return d;
+}
+
+function vmIndex(ctx: RouteContext): unknown {
+  findGuest(ctx, QEMU);
+  return [
+    "config",
+    "pending",
+    "status",
+    "unlink",
+    "vncproxy",
+    "termproxy",
+    "migrate",
+    "resize",
+    "move",
+    "rrd",
+    "rrddata",
+    "monitor",
+    "agent",
+    "snapshot",
+    "spiceproxy",
+    "sendkey",
+    "firewall",
+    "mtunnel",
+    "remote_migrate",
+  ].map((subdir) => ({ subdir }));
+}
+
+function statusIndex(ctx: RouteContext): unknown {
+  findGuest(ctx, QEMU);
+  return ["current", "start", "stop", "reset", "shutdown", "suspend", "reboot", "resume"].map((
+    subdir,
+  ) => ({ subdir }));
+}
+
+// ---------------------------------------------------------------------------------------
+// Config
+
+function putConfig(ctx: RouteContext): unknown {
+  const guest = findGuest(ctx, QEMU);
+  checkConfigUpdate(ctx, QEMU, guest);
+  applyConfigUpdate(ctx, QEMU, guest);
+  return null;
+}
+
+async function postConfig(ctx: RouteContext): Promise<unknown> {
+  const guest = findGuest(ctx, QEMU);
+  checkConfigUpdate(ctx, QEMU, guest);
+  const { sim } = ctx;
+  const n = guest.node;
+  const id = guest.vmid;
+  const upid = sim.startTask(ctx.auth, { node: n, type: "qmconfig", id: String(id) }, (task) => {
+    const g = guestInTask(sim.state, QEMU, n, id);
+    applyConfigUpdate(ctx, QEMU, g, task);
+    return Promise.resolve();
+  });
+  const delay = pnum(ctx.params, "background_delay");
+  if (delay !== undefined && await waitForTask(sim, upid, delay)) return null;
+  return upid;
+}
+
+// ---------------------------------------------------------------------------------------
+// Create and restore
+
+const CREATE_META = new Set([
+  "node",
+  "vmid",
+  "archive",
+  "force",
+  "pool",
+  "start",
+  "storage",
+  "unique",
+  "bwlimit",
+  "ha-managed",
+  "live-restore",
+  "import-working-storage",
+]);
+
+function createVm(ctx: RouteContext): string {
+  const { sim, params } = ctx;
+  const state = sim.state;
+  const n = node(ctx);
+  const id = vmid(ctx);
+  const archive = pstr(params, "archive");
+  const force = pbool(params, "force");
+  const pool = pstr(params, "pool");
+  const storageParam = pstr(params, "storage");
+  const existing = state.guests.get(id);
+  if (existing !== undefined) {
+    if (archive === undefined || !force || existing.node !== n || existing.type !== "qemu") {
+      throw dieError(vmidInUseMessage(QEMU, existing));
+    }
+    assertUnlockedSync(QEMU, existing);
+    if (existing.status === "running") throw dieError(`unable to restore VM ${id} - VM is running`);
+  }
+  checkPool(state, pool);
+  if (storageParam !== undefined) requireStorage(state, storageParam);
+  let backupConfig: GuestConfig | undefined;
+  if (archive !== undefined) {
+    const found = findVolume(state, archive, n);
+    if (found === undefined) throw dieError(`volume '${archive}' does not exist`);
+    backupConfig = found.volume.backupConfig ?? {};
+  } else {
+    for (const [key, value] of Object.entries(params)) {
+      if (!isDiskKey(QEMU, key)) continue;
+      const volid = parseDrive(String(value)).volid;
+      const m = /^([^:]+):\d+(\.\d+)?$/.exec(volid);
+      if (m?.[1] !== undefined) {
+        requireStorage(state, m[1]);
+        sim.require(ctx.auth, `/storage/${m[1]}`, "Datastore.AllocateSpace");
+      }
+    }
+  }
+  const old = existing;
+  const guest = newGuest(QEMU, id, n, { lock: "create" });
+  if (old !== undefined) guest.snapshots = new Map();
+  state.guests.set(id, guest);
+  const type = archive !== undefined ? "qmrestore" : "qmcreate";
+  return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
+    try {
+      if (backupConfig !== undefined && archive !== undefined) {
+        await restoreBody(sim, task, { guest, archive, backupConfig, old, params: ctx.params });
+      } else {
+        await createBody(sim, task, guest, ctx);
+      }
+    } catch (e) {
+      for (const [, volid] of guestDisks(QEMU, guest.config)) removeVolume(state, volid, n);
+      if (state.guests.get(id) === guest) state.guests.delete(id);
+      throw e;
+    }
+    addToPool(state, pool, id);
+    if (pbool(params, "ha-managed")) {
+      state.ha.set(haSid(QEMU, id), {
+        sid: haSid(QEMU, id),
+        type: "vm",
+        state: "started",
+        max_restart: 1,
+        max_relocate: 1,
+      });
+    }
+    if (guest.config.lock === "create") delete guest.config.lock;
+    if (pbool(params, "start")) {
+      await task.sleep(1);
+      applyPending(sim, QEMU, guest);
+      markRunning(sim, guest);
+    }
+  });
+}
+
+async function createBody(
+  sim: Sim,
+  task: TaskRunner,
+  guest: Guest,
+  ctx: RouteContext,
+): Promise<void> {
+  const config: GuestConfig = { lock: "create" };
+  guest.config = config;
+  for (const [key, raw] of Object.entries(ctx.params)) {
+    if (CREATE_META.has(key)) continue;
+    let value = Array.isArray(raw) ? raw.join(",") : raw;
+    if (key === "cdrom") {
+      config.ide2 = `${value},media=cdrom`;
+      continue;
+    }
+    if (/^net\d+$/.test(key)) {
+      value = completeNic(QEMU, sim.state, `${guest.vmid}/${key}`, String(value));
+    } else if (isDiskKey(QEMU, key)) {
+      await task.sleep(0.5);
+      value = materializeDisk(sim, task, {
+        kind: QEMU,
+        node: guest.node,
+        vmid: guest.vmid,
+        key,
+        value: String(value),
+      });
+    }
+    config[key] = value;
+  }
+  config.smbios1 ??= `uuid=${pseudoUuid(`smbios/${guest.vmid}/${sim.clock.now()}`)}`;
+  config.vmgenid ??= pseudoUuid(`vmgenid/${guest.vmid}/${sim.clock.now()}`);
+  config.meta = `creation-qemu=9.2.0,ctime=${sim.clock.now()}`;
+  await task.sleep(1);
+}
+
+async function restoreBody(
+  sim: Sim,
+  task: TaskRunner,
+  options: {
+    guest: Guest;
+    archive: string;
+    backupConfig: GuestConfig;
+    old: Guest | undefined;
+    params: RouteContext["params"];
+  },
+): Promise<void> {
+  const { guest, archive, backupConfig, old, params } = options;
+  const state = sim.state;
+  const storageParam = pstr(params, "storage");
+  const file = archive.slice(archive.indexOf(":") + 1).replace(/^backup\//, "");
+  if (old !== undefined) {
+    for (const [, volid] of guestDisks(QEMU, old.config)) {
+      removeVolume(state, volid, guest.node);
+      task.log(`  Logical volume "${volid.split(":").pop()}" successfully removed.`);
+    }
+  }
+  task.log(
+    `restore vma archive: zstd -q -d -c /var/lib/vz/dump/${file} | vma extract -v -r /var/tmp/vzdumptmp${guest.vmid}.fifo - /var/tmp/vzdumptmp${guest.vmid}`,
+  );
+  task.log(`CFG: size: ${String(Object.keys(backupConfig).length * 32)} name: qemu-server.conf`);
+  const config: GuestConfig = { lock: "create" };
+  guest.config = config;
+  let total = 0;
+  for (const [key, raw] of Object.entries(backupConfig)) {
+    if (key === "lock" || key === "parent") continue;
+    const value = String(raw);
+    if (isDiskKey(QEMU, key) && !isCdrom(value)) {
+      const { volid, opts } = parseDrive(value);
+      const size = driveSize(value) || 4 * 1024 ** 3;
+      const storeid = storageParam ?? volid.split(":")[0] ?? "local-lvm";
+      const storage = requireStorageInTask(sim, storeid);
+      task.log(`DEV: dev_id=${Object.keys(config).length} size: ${size} devname: drive-${key}`);
+      const newVolid = allocateVolume(sim, {
+        storage,
+        node: guest.node,
+        vmid: guest.vmid,
+        size,
+        content: "images",
+      });
+      task.log(createdLine(newVolid, storage));
+      task.log(`new volume ID is '${newVolid}'`);
+      config[key] = printDrive(newVolid, [...opts.filter(([k]) => k !== "size"), [
+        "size",
+        formatSize(size),
+      ]]);
+      total += size;
+      continue;
+    }
+    if (/^unused\d+$/.test(key)) continue;
+    config[key] = raw;
+  }
+  task.log(`map 'drive-scsi0' to '/dev/pve/vm-${guest.vmid}-disk-0' (write zeros = 0)`);
+  for (let pct = 20; pct <= 100; pct += 20) {
+    await task.sleep(1);
+    task.log(
+      `progress ${pct}% (read ${Math.round((total * pct) / 100)} bytes, duration ${pct / 20} sec)`,
+    );
+  }
+  task.log(`total bytes read ${total}, sparse bytes ${Math.round(total * 0.6)} (60%)`);
+  task.log(`space reduction due to 4K zero blocks ${renderBytes(total * 0.01)}`);
+  task.log(`rescan volumes...`);
+  if (pbool(params, "unique")) regenerateMacs(QEMU, state, guest.vmid, config);
+}
+
+function requireStorageInTask(sim: Sim, storeid: string) {
+  const storage = sim.state.storages.get(storeid);
+  if (storage === undefined) throw new Error(`storage '${storeid}' does not exist`);
+  return storage;
+}
+
+// ---------------------------------------------------------------------------------------
+// Power state (FACTS §6.2)
+
+function haTask(
+  ctx: RouteContext,
+  guest: Guest,
+  type: "hastart" | "hastop",
+): string {
+  const { sim } = ctx;
+  const sid = haSid(QEMU, guest.vmid);
+  const n = guest.node;
+  const id = guest.vmid;
+  return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
+    task.log(`Requesting HA ${type === "hastart" ? "start" : "stop"} for VM ${id}`);
+    const res = sim.state.ha.get(sid);
+    if (res !== undefined) res.state = type === "hastart" ? "started" : "stopped";
+    await task.sleep(1);
+    const g = lookupGuest(sim.state, QEMU, n, id);
+    if (g === undefined) return;
+    if (type === "hastart" && g.status !== "running") {
+      applyPending(sim, QEMU, g);
+      markRunning(sim, g);
+    } else if (type === "hastop" && g.status === "running") {
+      markStopped(g);
+    }
+  });
+}
+
+function isHa(ctx: RouteContext): boolean {
+  return ctx.sim.state.ha.has(haSid(QEMU, vmid(ctx)));
+}
+
+function startVm(ctx: RouteContext): string {
+  const skiplock = checkSkiplock(ctx);
+  const { sim } = ctx;
+  const n = node(ctx);
+  const id = vmid(ctx);
+  const guest = lookupGuest(sim.state, QEMU, n, id);
+  if (guest !== undefined && isHa(ctx)) return haTask(ctx, guest, "hastart");
+  return sim.startTask(ctx.auth, { node: n, type: "qmstart", id: String(id) }, async (task) => {
+    const g = guestInTask(sim.state, QEMU, n, id);
+    if (Number(g.config.template ?? 0) === 1) {
+      throw new Error("you can't start a vm if it's a template");
+    }
+    const suspended = g.config.lock === "suspended";
+    const running = g.status === "running";
+    if (running && g.config.lock === "backup") {
+      if (g.qmpstatus === "paused") g.qmpstatus = "running";
+      return;
+    }
+    if (!(skiplock || suspended)) assertUnlockedTask(QEMU, g);
+    if (running) throw new Error(`VM ${id} already running`);
+    if (suspended) {
+      task.log("Resuming suspended VM");
+      await task.sleep(1);
+      const state = g.config.vmstate;
+      if (state !== undefined) removeVolume(sim.state, String(state), n);
+      delete g.config.vmstate;
+      delete g.config.lock;
+      markRunning(sim, g);
+      task.log("Resumed VM, removing state");
+      return;
+    }
+    await task.sleep(1);
+    applyPending(sim, QEMU, g);
+    markRunning(sim, g);
+    await task.sleep(0.5);
+  });
+}
+
+function stopVm(ctx: RouteContext): string {
+  const skiplock = checkSkiplock(ctx);
+  const { sim } = ctx;
+  const n = node(ctx);
+  const id = vmid(ctx);
+  const guest = lookupGuest(sim.state, QEMU, n, id);
+  if (guest !== undefined && isHa(ctx)) return haTask(ctx, guest, "hastop");
+  const overrule = pbool(ctx.params, "overrule-shutdown");
+  return sim.startTask(ctx.auth, { node: n, type: "qmstop", id: String(id) }, async (task) => {
+    if (overrule) {
+      for (const t of sim.state.tasks) {
+        if (t.status === "running" && t.type === "qmshutdown" && t.id === String(id)) {
+          task.log(`overruling active shutdown task ${t.upid}`);
+          t.abort.abort();
+        }
+      }
+    }
+    const g = guestInTask(sim.state, QEMU, n, id);
+    if (g.status !== "running") return;
+    assertUnlockedTask(QEMU, g, skiplock);
+    await task.sleep(1);
+    markStopped(g);
+  });
+}
+
+/** Simulated seconds a guest OS needs to power down cleanly. */
+function shutdownSeconds(guest: Guest): number {
+  return String(guest.config.ostype ?? "").startsWith("win") ? 8 : 3;
+}
+
+function shutdownVm(ctx: RouteContext): string {
+  const skiplock = checkSkiplock(ctx);
+  const { sim } = ctx;
+  const n = node(ctx);
+  const id = vmid(ctx);
+  const forceStop = pbool(ctx.params, "forceStop");
+  const timeout = pnum(ctx.params, "timeout");
+  const guest = lookupGuest(sim.state, QEMU, n, id);
+  if (
+    guest !== undefined && guest.status === "running" && guest.qmpstatus === "paused" && !forceStop
+  ) {
+    throw dieError("VM is paused - cannot shutdown");
+  }
+  if (guest !== undefined && isHa(ctx)) return haTask(ctx, guest, "hastop");
+  return sim.startTask(ctx.auth, { node: n, type: "qmshutdown", id: String(id) }, async (task) => {
+    const g = guestInTask(sim.state, QEMU, n, id);
+    if (g.status !== "running") return;
+    assertUnlockedTask(QEMU, g, skiplock);
+    const needed = g.qmpstatus === "paused" ? Infinity : shutdownSeconds(g);
+    const limit = timeout ?? 180;
+    if (limit < needed) {
+      await task.sleep(limit);
+      if (!forceStop) throw new Error("VM quit/powerdown failed - got timeout");
+      task.log("VM still running - terminating now with SIGTERM");
+      await task.sleep(0.5);
+      markStopped(g);
+      return;
+    }
+    await task.sleep(needed);
+    markStopped(g);
+  });
+}
+
+function requireRunning(ctx: RouteContext): Guest {
+  const guest = findGuest(ctx, QEMU);
+  if (guest.status !== "running") throw dieError(`VM ${guest.vmid} not running`);
+  return guest;
+}
+
+function rebootVm(ctx: RouteContext): string {
+  const guest = requireRunning(ctx);
+  const { sim } = ctx;
+  const n = guest.node;
+  const id = guest.vmid;
+  const timeout = pnum(ctx.params, "timeout");
+  return sim.startTask(ctx.auth, { node: n, type: "qmreboot", id: String(id) }, async (task) => {
+    const g = guestInTask(sim.state, QEMU, n, id);
+    assertUnlockedTask(QEMU, g);
+    if (g.status !== "running") throw new Error(`VM ${id} not running`);
+    const needed = shutdownSeconds(g);
+    if ((timeout ?? 180) < needed) {
+      await task.sleep(timeout ?? 0);
+      throw new Error("VM quit/powerdown failed - got timeout");
+    }
+    await task.sleep(needed);
+    markStopped(g);
+    applyPending(sim, QEMU, g);
+    await task.sleep(1);
+    markRunning(sim, g);
+  });
+}
+
+function resetVm(ctx: RouteContext): string {
+  const skiplock = checkSkiplock(ctx);
+  const guest = requireRunning(ctx);
+  const { sim } = ctx;
+  const n = guest.node;
+  const id = guest.vmid;
+  return sim.startTask(ctx.auth, { node: n, type: "qmreset", id: String(id) }, async (task) => {
+    const g = guestInTask(sim.state, QEMU, n, id);
+    assertUnlockedTask(QEMU, g, skiplock);
+    await task.sleep(0.5);
+    g.startedAt = sim.clock.now();
+    g.qmpstatus = "running";
+  });
+}
+
+function suspendVm(ctx: RouteContext): string {
+  const skiplock = checkSkiplock(ctx);
+  const guest = requireRunning(ctx);
+  const { sim } = ctx;
+  const n = guest.node;
+  const id = guest.vmid;
+  const todisk = pbool(ctx.params, "todisk");
+  const statestorage = pstr(ctx.params, "statestorage");
+  if (statestorage !== undefined) requireStorage(sim.state, statestorage);
+  const type = todisk ? "qmsuspend" : "qmpause";
+  return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
+    const g = guestInTask(sim.state, QEMU, n, id);
+    assertUnlockedTask(QEMU, g, skiplock);
+    if (!todisk) {
+      await task.sleep(0.5);
+      g.qmpstatus = "paused";
+      return;
+    }
+    await withLock(g, "suspending", async () => {
+      const storeid = statestorage ?? String(g.config.vmstatestorage ?? "local-lvm");
+      const storage = sim.state.storages.get(storeid);
+      task.log(`suspend VM ${id} to disk`);
+      task.log(`saving VM state and RAM using storage '${storeid}'`);
+      const mem = configMemory(g.config) * 0.4;
+      await task.sleep(1);
+      task.log(`${renderBytes(mem / 2)} in 1s`);
+      await task.sleep(1);
+      task.log(`completed saving the VM state in 2s, saved ${renderBytes(mem)}`);
+      if (storage !== undefined) {
+        const stamp = logStamp(sim).replace(" ", "-").replace(/:/g, "");
+        const volid = `${storeid}:vm-${id}-state-suspend-${stamp}`;
+        const list = sim.state.volumes.get(storage.shared ? storeid : `${n}/${storeid}`) ?? [];
+        list.push({
+          volid,
+          content: "images",
+          format: "raw",
+          size: Math.round(mem),
+          ctime: sim.clock.now(),
+          vmid: id,
+        });
+        sim.state.volumes.set(storage.shared ? storeid : `${n}/${storeid}`, list);
+        g.config.vmstate = volid;
+      }
+    });
+    markStopped(g);
+    g.config.lock = "suspended";
+  });
+}
+
+function resumeVm(ctx: RouteContext): string {
+  const skiplock = checkSkiplock(ctx);
+  const guest = findGuest(ctx, QEMU);
+  const { sim } = ctx;
+  const n = guest.node;
+  const id = guest.vmid;
+  const hibernated = guest.config.lock === "suspended";
+  if (!hibernated && guest.status !== "running") throw dieError(`VM ${id} not running`);
+  const nocheck = pbool(ctx.params, "nocheck");
+  return sim.startTask(ctx.auth, { node: n, type: "qmresume", id: String(id) }, async (task) => {
+    const g = guestInTask(sim.state, QEMU, n, id);
+    if (g.config.lock === "suspended" && g.status !== "running") {
+      task.log("Resuming suspended VM");
+      await task.sleep(1);
+      const state = g.config.vmstate;
+      if (state !== undefined) removeVolume(sim.state, String(state), n);
+      delete g.config.vmstate;
+      delete g.config.lock;
+      markRunning(sim, g);
+      task.log("Resumed VM, removing state");
+      return;
+    }
+    if (!(skiplock || nocheck)) assertUnlockedTask(QEMU, g);
+    if (g.status !== "running") throw new Error(`VM ${id} not running`);
+    await task.sleep(0.5);
+    if (g.qmpstatus === "paused" || g.qmpstatus === "suspended") g.qmpstatus = "running";
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+
+function handler<T>(fn: (ctx: RouteContext, kind: typeof QEMU) => T) {
+  return (ctx: RouteContext): T => fn(ctx, QEMU);
+}
+
+const base = "/nodes/{node}/qemu/{vmid}";
 
 /** The qemu endpoints this simulator implements. */
-export const routes: Route[] = [];
+export const routes: Route[] = [
+  route("GET", "/nodes/{node}/qemu", listVms),
+  route("POST", "/nodes/{node}/qemu", createVm),
+  route("GET", base, vmIndex),
+  route("DELETE", base, handler(destroyGuest)),
+  route("GET", `${base}/status`, statusIndex),
+  route("GET", `${base}/status/current`, currentStatus),
+  route("POST", `${base}/status/start`, startVm),
+  route("POST", `${base}/status/stop`, stopVm),
+  route("POST", `${base}/status/shutdown`, shutdownVm),
+  route("POST", `${base}/status/reboot`, rebootVm),
+  route("POST", `${base}/status/reset`, resetVm),
+  route("POST", `${base}/status/suspend`, suspendVm),
+  route("POST", `${base}/status/resume`, resumeVm),
+  route("GET", `${base}/config`, handler(getConfig)),
+  route("PUT", `${base}/config`, putConfig),
+  route("POST", `${base}/config`, postConfig),
+  route("GET", `${base}/pending`, handler(getPending)),
+  route("GET", `${base}/snapshot`, handler(listSnapshots)),
+  route("POST", `${base}/snapshot`, handler(postSnapshot)),
+  route("GET", `${base}/snapshot/{snapname}`, handler(snapshotIndex)),
+  route("DELETE", `${base}/snapshot/{snapname}`, handler(deleteSnapshot)),
+  route("GET", `${base}/snapshot/{snapname}/config`, handler(snapshotConfig)),
+  route("PUT", `${base}/snapshot/{snapname}/config`, handler(snapshotConfig)),
+  route("POST", `${base}/snapshot/{snapname}/rollback`, handler(rollbackSnapshot)),
+  route("POST", `${base}/clone`, handler(cloneGuest)),
+  route("PUT", `${base}/resize`, handler(resizeDisk)),
+  route("GET", `${base}/migrate`, handler(migratePrecondition)),
+  route("POST", `${base}/migrate`, handler(migrateGuest)),
+  route("POST", `${base}/template`, handler(makeTemplate)),
+  route("GET", `${base}/rrddata`, handler(rrdData)),
+];
