@@ -1,10 +1,188 @@
 /**
- * Simulated PVE endpoints: access.
+ * Simulated PVE endpoints: access (`pve-access-control src/PVE/API2/AccessControl.pm`,
+ * `User.pm`, `Domains.pm`): login with tickets (renewal, two-step TFA), the caller's
+ * effective permissions, users and realms.
  *
  * @module
  */
 
-import type { Route } from "../router.ts";
+import { ticketAuthorityOf, userActive } from "../auth.ts";
+import { HttpError } from "../errors.ts";
+import { canAny } from "../permissions.ts";
+import { authSubject, effectivePermissions, normalizePath, privilegesAt } from "../roles.ts";
+import { type AuthInfo, type Params, type Route, route, type Sim } from "../router.ts";
+import type { SimState, User } from "../state.ts";
+
+const REALMS: Readonly<Record<string, { type: string; comment: string }>> = {
+  pam: { type: "pam", comment: "Linux PAM standard authentication" },
+  pve: { type: "pve", comment: "Proxmox VE authentication server" },
+};
+
+function authFailure(): HttpError {
+  return new HttpError(401, "authentication failure");
+}
+
+function realmOf(userid: string): string {
+  return userid.slice(userid.lastIndexOf("@") + 1);
+}
+
+/** `compute_api_permission`: the `cap` object of a login answer. */
+function capabilities(state: SimState, userid: string): Record<string, Record<string, number>> {
+  const groups: Record<string, RegExp> = {
+    vms: /^(VM\.|Permissions\.Modify)/,
+    access: /^((User|Group)\.|Permissions\.Modify)/,
+    storage: /^(Datastore\.|Permissions\.Modify)/,
+    nodes: /^(Sys\.|Permissions\.Modify)/,
+    sdn: /^(SDN\.|Permissions\.Modify)/,
+    dc: /^(Sys\.Audit|Sys\.Modify|SDN\.)/,
+    mapping: /^(Mapping\.|Permissions\.Modify)/,
+  };
+  const result: Record<string, Record<string, number>> = {};
+  for (const group of Object.keys(groups)) result[group] = {};
+  const paths = new Set(["/", "/nodes", "/access/groups", "/vms", "/storage", "/sdn", "/mapping"]);
+  for (const entry of state.acls) paths.add(normalizePath(entry.path));
+  for (const path of paths) {
+    const top = /^\/(\w+)/.exec(path)?.[1] ?? "dc";
+    for (const priv of privilegesAt(state, userid, path).keys()) {
+      if (top === "pool") {
+        if (groups["vms"]?.test(priv)) result["vms"]![priv] = 1;
+        if (groups["storage"]?.test(priv)) result["storage"]![priv] = 1;
+      } else if (groups[top]?.test(priv)) {
+        result[top]![priv] = 1;
+      }
+    }
+  }
+  return result;
+}
+
+function loginResponse(sim: Sim, userid: string): Record<string, unknown> {
+  const tickets = ticketAuthorityOf(sim);
+  const response: Record<string, unknown> = {
+    username: userid,
+    ticket: tickets.issue(userid),
+    CSRFPreventionToken: tickets.csrfToken(userid),
+    cap: capabilities(sim.state, userid),
+  };
+  if (sim.state.clusterName !== null && privilegesAt(sim.state, userid, "/").has("Sys.Audit")) {
+    response["clustername"] = sim.state.clusterName;
+  }
+  return response;
+}
+
+function totpMatches(user: User, response: string): boolean {
+  const code = response.startsWith("totp:") ? response.slice(5) : response;
+  return user.totp !== undefined && code === user.totp;
+}
+
+/** `POST /access/ticket`: login, renewal (password = a valid ticket), and TFA. */
+function createTicket(sim: Sim, params: Params): Record<string, unknown> {
+  const tickets = ticketAuthorityOf(sim);
+  const now = sim.clock.now();
+  let username = String(params["username"]);
+  const password = String(params["password"]);
+  const realm = params["realm"];
+  if (realm !== undefined && !username.includes("@")) username = `${username}@${realm}`;
+  const challenge = params["tfa-challenge"];
+  const otp = params["otp"];
+  const user = sim.state.users.get(username);
+  if (!userActive(user, now)) throw authFailure();
+
+  if (params["path"] !== undefined && params["privs"] !== undefined) {
+    const ticketUser = tickets.verify(password)?.data;
+    if (ticketUser !== username && user.password !== password) throw authFailure();
+    const have = privilegesAt(sim.state, username, String(params["path"]));
+    const privs = String(params["privs"]).split(/[,;\s]+/).filter((p) => p !== "");
+    if (!privs.every((priv) => have.has(priv))) throw authFailure();
+    return { username };
+  }
+
+  if (challenge !== undefined) {
+    if (otp !== undefined) throw authFailure();
+    const half = tickets.verify(String(challenge), username);
+    if (half === undefined || !half.data.startsWith("!tfa!")) throw authFailure();
+    if (!totpMatches(user, password)) throw authFailure();
+    return loginResponse(sim, username);
+  }
+
+  const ticketUser = tickets.verify(password)?.data;
+  if (ticketUser !== undefined && (ticketUser === username || ticketUser === "root@pam")) {
+    return loginResponse(sim, username);
+  }
+  if (user.password === undefined || user.password !== password) throw authFailure();
+  if (user.totp !== undefined) {
+    if (otp !== undefined) {
+      if (!totpMatches(user, String(otp))) throw authFailure();
+      return loginResponse(sim, username);
+    }
+    const data = `!tfa!${JSON.stringify({ totp: true, recovery: [] })}`;
+    return {
+      username,
+      ticket: tickets.issue(data, username),
+      CSRFPreventionToken: tickets.csrfToken(username),
+      NeedTFA: 1,
+    };
+  }
+  return loginResponse(sim, username);
+}
+
+/** `GET /access/permissions`. */
+function permissions(sim: Sim, auth: AuthInfo, params: Params): unknown {
+  const caller = authSubject(auth);
+  const userid = params["userid"] === undefined ? caller : String(params["userid"]);
+  const ownToken = userid.includes("!") && userid.slice(0, userid.indexOf("!")) === caller;
+  if (userid !== caller && !ownToken) sim.require(auth, "/access", "Sys.Audit");
+  if (params["path"] !== undefined) {
+    const path = normalizePath(String(params["path"]));
+    return { [path]: Object.fromEntries(privilegesAt(sim.state, userid, path)) };
+  }
+  return effectivePermissions(sim.state, userid);
+}
+
+/** `GET /access/users`: the users the caller may see (always including itself). */
+function listUsers(sim: Sim, auth: AuthInfo, params: Params): unknown[] {
+  const privs = ["User.Modify", "Sys.Audit"];
+  const all = canAny(sim.state, auth, "/access/groups", privs);
+  const result: unknown[] = [];
+  for (
+    const user of [...sim.state.users.values()].sort((a, b) => a.userid.localeCompare(b.userid))
+  ) {
+    const visible = all || user.userid === auth.userid ||
+      user.groups.some((group) => canAny(sim.state, auth, `/access/groups/${group}`, privs));
+    if (!visible) continue;
+    if (params["enabled"] !== undefined && user.enable !== params["enabled"]) continue;
+    const entry: Record<string, unknown> = {
+      userid: user.userid,
+      enable: user.enable,
+      expire: user.expire,
+      "realm-type": REALMS[realmOf(user.userid)]?.type ?? realmOf(user.userid),
+    };
+    for (const key of ["firstname", "lastname", "email", "comment"] as const) {
+      if (user[key] !== undefined) entry[key] = user[key];
+    }
+    if (user.groups.length > 0) entry["groups"] = user.groups.join(",");
+    if (params["full"] === 1) {
+      entry["tokens"] = [...user.tokens.values()].map((token) => ({
+        tokenid: token.name,
+        expire: token.expire,
+        privsep: token.privsep,
+        comment: token.comment,
+      }));
+    }
+    result.push(entry);
+  }
+  return result;
+}
 
 /** The access endpoints this simulator implements. */
-export const routes: Route[] = [];
+export const routes: Route[] = [
+  route("GET", "/access/ticket", () => null),
+  route("POST", "/access/ticket", ({ sim, params }) => createTicket(sim, params)),
+  route("GET", "/access/domains", () =>
+    Object.entries(REALMS).map(([realm, info]) => ({
+      realm,
+      type: info.type,
+      comment: info.comment,
+    }))),
+  route("GET", "/access/permissions", ({ sim, auth, params }) => permissions(sim, auth, params)),
+  route("GET", "/access/users", ({ sim, auth, params }) => listUsers(sim, auth, params)),
+];

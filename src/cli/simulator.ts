@@ -1,0 +1,194 @@
+/**
+ * `proxmox-mcp simulator`: start the simulated Proxmox VE cluster on 127.0.0.1 and print
+ * one JSON line saying how to reach it; serve until SIGINT/SIGTERM. Logs go to stderr.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { getLogger } from "@logtape/logtape";
+import { configureLogging, ROOT_CATEGORY } from "../log.ts";
+import type { Speed } from "../simulator/clock.ts";
+import { type SimulatorOptions, startSimulator } from "../simulator/mod.ts";
+
+/** Usage text of the `simulator` subcommand. */
+export const SIMULATOR_USAGE = `Usage: proxmox-mcp simulator [options]
+
+Start a simulated Proxmox VE cluster on 127.0.0.1 and print one JSON line
+{"url","api","user","password","token_id","token_secret"} to stdout.
+
+Options:
+  --port N            TCP port (0 = a free port; default 8006)
+  --seed demo|scale   scenario (default demo)
+  --nodes N           scale seed: number of nodes
+  --guests M          scale seed: number of guests
+  --random N          scale seed: PRNG seed
+  --speed F|instant   task speed factor (default 1)
+  --cert FILE         TLS certificate (PEM); serve HTTPS (needs --key)
+  --key FILE          TLS private key (PEM)
+  --password P        password of root@pam
+  --token-secret S    secret of the root@pam!mcp API token
+  --help              show this help
+`;
+
+/** A command-line mistake: reported on one stderr line, exit code 2. */
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+function integerFlag(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new UsageError(`Invalid --${name} "${value}": expected an integer >= ${min}`);
+  }
+  return Number(value);
+}
+
+function speedFlag(value: string | undefined): Speed | undefined {
+  if (value === undefined) return undefined;
+  if (value === "instant") return "instant";
+  const speed = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(speed > 0)) {
+    throw new UsageError(`Invalid --speed "${value}": expected a positive number or "instant"`);
+  }
+  return speed;
+}
+
+async function readPem(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read --${flag} "${path}": ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/** Turns the arguments into simulator options (throws `UsageError`), or `"help"`. */
+async function parseOptions(args: string[]): Promise<SimulatorOptions | "help"> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        seed: { type: "string" },
+        nodes: { type: "string" },
+        guests: { type: "string" },
+        random: { type: "string" },
+        speed: { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
+        password: { type: "string" },
+        "token-secret": { type: "string" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return "help";
+  const options: SimulatorOptions = { port: integerFlag("port", values.port, 0) ?? 8006 };
+  if (options.port !== undefined && options.port > 65535) {
+    throw new UsageError(`Invalid --port "${values.port}": expected 0..65535`);
+  }
+  if (values.seed !== undefined) {
+    if (values.seed !== "demo" && values.seed !== "scale") {
+      throw new UsageError(`Invalid --seed "${values.seed}": expected demo or scale`);
+    }
+    options.seed = values.seed;
+  }
+  const nodes = integerFlag("nodes", values.nodes, 1);
+  const guests = integerFlag("guests", values.guests, 0);
+  const random = integerFlag("random", values.random, 0);
+  if ((nodes !== undefined || guests !== undefined) && options.seed === undefined) {
+    options.seed = "scale";
+  }
+  if (nodes !== undefined) options.nodes = nodes;
+  if (guests !== undefined) options.guests = guests;
+  if (random !== undefined) options.random = random;
+  const speed = speedFlag(values.speed);
+  if (speed !== undefined) options.speed = speed;
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    throw new UsageError("Give --cert and --key together to serve HTTPS");
+  }
+  if (values.cert !== undefined && values.key !== undefined) {
+    options.cert = await readPem("cert", values.cert);
+    options.key = await readPem("key", values.key);
+  }
+  if (values.password !== undefined) {
+    if (values.password === "") throw new UsageError("Invalid --password: must not be empty");
+    options.rootPassword = values.password;
+  }
+  if (values["token-secret"] !== undefined) {
+    if (values["token-secret"] === "") {
+      throw new UsageError("Invalid --token-secret: must not be empty");
+    }
+    options.tokenSecret = values["token-secret"];
+  }
+  return options;
+}
+
+function printLine(line: string): void {
+  // deno-lint-ignore no-console
+  console.log(line);
+}
+
+function writeStderrLine(line: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
+}
+
+/** Runs `simulator` with its arguments; resolves with the exit code once it stops. */
+export async function runSimulatorCli(args: string[]): Promise<number> {
+  let options: SimulatorOptions | "help";
+  try {
+    options = await parseOptions(args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      writeStderrLine(`simulator: ${error.message} (see --help)`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options === "help") {
+    Deno.stdout.writeSync(new TextEncoder().encode(SIMULATOR_USAGE));
+    return 0;
+  }
+  await configureLogging();
+  const logger = getLogger([ROOT_CATEGORY, "simulator"]);
+  options.log = (message) => logger.error(message);
+  let handle;
+  try {
+    handle = await startSimulator(options);
+  } catch (error) {
+    writeStderrLine(
+      `simulator: cannot start on 127.0.0.1:${options.port}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+    return 1;
+  }
+  printLine(JSON.stringify({
+    url: handle.url,
+    api: handle.api,
+    user: handle.credentials.user,
+    password: handle.credentials.password,
+    token_id: handle.credentials.tokenId,
+    token_secret: handle.credentials.tokenSecret,
+  }));
+  logger.info("Simulated Proxmox VE cluster listening on {url}", { url: handle.url });
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const stop = () => resolve();
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  await promise;
+  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  logger.info("Stopping the simulator");
+  await handle.close();
+  return 0;
+}

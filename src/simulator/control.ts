@@ -1,0 +1,347 @@
+/**
+ * The simulator's control API under `/_sim/` (never under `/api2`): fault injection,
+ * ticket expiry, the clock, node and guest state, and the request log. Only loopback
+ * peers may use it. Responses are plain JSON (no PVE envelope).
+ *
+ * @module
+ */
+
+import type { TicketAuthority } from "./auth.ts";
+import type { Sim } from "./router.ts";
+
+/** A fault as the control API accepts it. */
+export interface FaultSpec {
+  /** HTTP method, or `*` for any. */
+  method: string;
+  /** Path below `/api2/json`; `*` matches one segment, `**` any suffix. */
+  path: string;
+  /** Answer with this status (PVE-style body) instead of the real response. */
+  status?: number;
+  /** Reason phrase and message for `status`. */
+  reason?: string;
+  /** Wait this long first (then continue normally unless `status` or `reset`). */
+  delay_ms?: number;
+  /** Destroy the connection without a response. */
+  reset?: boolean;
+  /** Fire this many times (omitted: until cleared). */
+  count?: number;
+}
+
+/** An installed fault. */
+export interface Fault extends FaultSpec {
+  id: number;
+  /** How many more times it fires (`null`: until cleared). */
+  remaining: number | null;
+  /** How many times it has fired. */
+  hits: number;
+}
+
+function matchSegments(pattern: readonly string[], path: readonly string[]): boolean {
+  const [head, ...rest] = pattern;
+  if (head === undefined) return path.length === 0;
+  if (head === "**") return true;
+  const [segment, ...tail] = path;
+  if (segment === undefined) return false;
+  if (head !== "*" && head !== segment) return false;
+  return matchSegments(rest, tail);
+}
+
+function segments(path: string): string[] {
+  return path.split("/").filter((part) => part !== "");
+}
+
+/** The installed faults, in installation order. */
+export class FaultRegistry {
+  #faults: Fault[] = [];
+  #nextId = 1;
+
+  /** Installs a fault and returns its id. */
+  add(spec: FaultSpec): number {
+    const id = this.#nextId++;
+    this.#faults.push({ ...spec, id, remaining: spec.count ?? null, hits: 0 });
+    return id;
+  }
+
+  /** All installed faults. */
+  list(): Fault[] {
+    return this.#faults.map((fault) => ({ ...fault }));
+  }
+
+  /** Removes one fault; returns whether it existed. */
+  remove(id: number): boolean {
+    const before = this.#faults.length;
+    this.#faults = this.#faults.filter((fault) => fault.id !== id);
+    return this.#faults.length !== before;
+  }
+
+  /** Removes every fault. */
+  clear(): void {
+    this.#faults = [];
+  }
+
+  /** Takes the first fault matching the request (counting it down), if any. */
+  take(method: string, path: string): Fault | undefined {
+    const requested = segments(path);
+    const fault = this.#faults.find((candidate) =>
+      (candidate.method === "*" || candidate.method.toUpperCase() === method) &&
+      matchSegments(segments(candidate.path), requested)
+    );
+    if (fault === undefined) return undefined;
+    fault.hits++;
+    if (fault.remaining !== null) {
+      fault.remaining--;
+      if (fault.remaining <= 0) this.remove(fault.id);
+    }
+    return { ...fault };
+  }
+}
+
+/** One request to `/api2`, as the request log keeps it. */
+export interface RequestLogEntry {
+  seq: number;
+  /** Simulated epoch seconds. */
+  time: number;
+  method: string;
+  /** Path below `/api2/json` (or the full path when outside it). */
+  path: string;
+  query: Record<string, unknown>;
+  body: Record<string, unknown>;
+  auth: "ticket" | "token" | "none";
+  userid: string | null;
+  status: number;
+}
+
+const SECRET_KEY = /password|secret|ticket|challenge|^otp$/i;
+
+/** Replaces the values of secret-bearing parameters by `[redacted]`. */
+export function redactParams(params: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(params)) {
+    result[key] = SECRET_KEY.test(key) ? "[redacted]" : value;
+  }
+  return result;
+}
+
+/** The request log, capped to the most recent entries. */
+export class RequestLog {
+  #entries: RequestLogEntry[] = [];
+  #seq = 0;
+  readonly #cap: number;
+
+  constructor(cap = 10_000) {
+    this.#cap = cap;
+  }
+
+  /** Appends an entry (secrets redacted) and returns its sequence number. */
+  append(entry: Omit<RequestLogEntry, "seq">): number {
+    const seq = ++this.#seq;
+    this.#entries.push({
+      ...entry,
+      seq,
+      query: redactParams(entry.query),
+      body: redactParams(entry.body),
+    });
+    if (this.#entries.length > this.#cap) {
+      this.#entries.splice(0, this.#entries.length - this.#cap);
+    }
+    return seq;
+  }
+
+  /** Entries with a sequence number greater than `since`. */
+  since(since = 0): RequestLogEntry[] {
+    return this.#entries.filter((entry) => entry.seq > since);
+  }
+
+  /** Forgets every entry (sequence numbers keep counting). */
+  clear(): void {
+    this.#entries = [];
+  }
+}
+
+/** What the control API acts on. */
+export interface ControlContext {
+  sim: Sim;
+  tickets: TicketAuthority;
+  faults: FaultRegistry;
+  requests: RequestLog;
+}
+
+/** A control API answer. */
+export interface ControlResponse {
+  status: number;
+  body: unknown;
+}
+
+/** The control endpoints, with one-line docs (`GET /_sim/`). */
+export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: string }[] = [
+  { method: "GET", path: "/_sim/", doc: "This list." },
+  {
+    method: "POST",
+    path: "/_sim/faults",
+    doc:
+      'Install a fault: {"method","path" (* one segment, ** any suffix),"status","reason","delay_ms","reset","count"} -> {"id"}.',
+  },
+  { method: "GET", path: "/_sim/faults", doc: "List installed faults." },
+  { method: "DELETE", path: "/_sim/faults", doc: "Remove every fault." },
+  { method: "DELETE", path: "/_sim/faults/{id}", doc: "Remove one fault." },
+  { method: "POST", path: "/_sim/tickets/expire", doc: "Invalidate every issued ticket." },
+  {
+    method: "POST",
+    path: "/_sim/clock/advance",
+    doc: 'Move simulated time forward: {"seconds"} -> {"now"}.',
+  },
+  { method: "POST", path: "/_sim/nodes/{node}/offline", doc: "Take a node offline." },
+  { method: "POST", path: "/_sim/nodes/{node}/online", doc: "Bring a node back online." },
+  {
+    method: "POST",
+    path: "/_sim/guests/{vmid}/lock",
+    doc: 'Set a guest config lock: {"lock":"backup"}.',
+  },
+  { method: "DELETE", path: "/_sim/guests/{vmid}/lock", doc: "Remove a guest config lock." },
+  {
+    method: "GET",
+    path: "/_sim/requests",
+    doc: "The request log (?since=SEQ for entries after SEQ).",
+  },
+  { method: "DELETE", path: "/_sim/requests", doc: "Clear the request log." },
+];
+
+function bad(message: string, status = 400): ControlResponse {
+  return { status, body: { error: message } };
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  if (text.trim() === "") return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseFault(body: Record<string, unknown>): FaultSpec | string {
+  const { method, path, status, reason, delay_ms: delay, reset, count } = body;
+  if (typeof method !== "string" || !/^(\*|GET|POST|PUT|DELETE)$/i.test(method)) {
+    return 'Invalid fault "method": expected GET, POST, PUT, DELETE or *';
+  }
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    return 'Invalid fault "path": expected a path below /api2/json starting with "/"';
+  }
+  const spec: FaultSpec = { method: method.toUpperCase(), path };
+  if (status !== undefined) {
+    if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 999) {
+      return 'Invalid fault "status": expected an HTTP status code';
+    }
+    spec.status = status;
+  }
+  if (reason !== undefined) {
+    if (typeof reason !== "string") return 'Invalid fault "reason": expected a string';
+    spec.reason = reason;
+  }
+  if (delay !== undefined) {
+    if (typeof delay !== "number" || delay < 0) {
+      return 'Invalid fault "delay_ms": expected a number >= 0';
+    }
+    spec.delay_ms = delay;
+  }
+  if (reset !== undefined) {
+    if (typeof reset !== "boolean") return 'Invalid fault "reset": expected a boolean';
+    spec.reset = reset;
+  }
+  if (count !== undefined && count !== null) {
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 1) {
+      return 'Invalid fault "count": expected an integer >= 1';
+    }
+    spec.count = count;
+  }
+  if (spec.status === undefined && !spec.reset && spec.delay_ms === undefined) {
+    return "Invalid fault: give at least one of status, reset or delay_ms";
+  }
+  return spec;
+}
+
+/** Answers one control API request. `path` is the full path (starting `/_sim`). */
+export function handleControl(
+  ctx: ControlContext,
+  request: { method: string; path: string; query: URLSearchParams; body: string },
+): ControlResponse {
+  const { method } = request;
+  const parts = segments(request.path).slice(1);
+  const body = parseJsonObject(request.body);
+  if (body === undefined) return bad("Invalid request body: expected a JSON object");
+  const [first, second, third] = parts;
+  if (parts.length === 0 && method === "GET") {
+    return { status: 200, body: { endpoints: CONTROL_ENDPOINTS } };
+  }
+  if (first === "faults" && parts.length === 1) {
+    if (method === "GET") return { status: 200, body: ctx.faults.list() };
+    if (method === "DELETE") {
+      ctx.faults.clear();
+      return { status: 200, body: { cleared: true } };
+    }
+    if (method === "POST") {
+      const spec = parseFault(body);
+      if (typeof spec === "string") return bad(spec);
+      return { status: 200, body: { id: ctx.faults.add(spec) } };
+    }
+  }
+  if (first === "faults" && parts.length === 2 && method === "DELETE") {
+    const id = Number(second);
+    if (!ctx.faults.remove(id)) {
+      return bad(`No fault with id "${second}": list them with GET /_sim/faults`, 404);
+    }
+    return { status: 200, body: { removed: id } };
+  }
+  if (first === "tickets" && second === "expire" && parts.length === 2 && method === "POST") {
+    ctx.tickets.expireAll();
+    return { status: 200, body: { expired: true } };
+  }
+  if (first === "clock" && second === "advance" && parts.length === 2 && method === "POST") {
+    const seconds = body["seconds"];
+    if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+      return bad('Invalid "seconds": expected a number >= 0');
+    }
+    ctx.sim.clock.advance(seconds);
+    return { status: 200, body: { now: ctx.sim.clock.now() } };
+  }
+  if (
+    first === "nodes" && second !== undefined && (third === "offline" || third === "online") &&
+    parts.length === 3 && method === "POST"
+  ) {
+    const node = ctx.sim.state.nodes.get(second);
+    if (node === undefined) return bad(`No node "${second}" in the simulated cluster`, 404);
+    node.online = third === "online";
+    return { status: 200, body: { node: second, online: node.online } };
+  }
+  if (first === "guests" && third === "lock" && parts.length === 3) {
+    const guest = ctx.sim.state.guests.get(Number(second));
+    if (guest === undefined) return bad(`No guest "${second}" in the simulated cluster`, 404);
+    if (method === "POST") {
+      const lock = body["lock"];
+      if (typeof lock !== "string" || !/^[a-z-]+$/.test(lock)) {
+        return bad('Invalid "lock": expected a lock name such as "backup"');
+      }
+      guest.config["lock"] = lock;
+      return { status: 200, body: { vmid: guest.vmid, lock } };
+    }
+    if (method === "DELETE") {
+      delete guest.config["lock"];
+      return { status: 200, body: { vmid: guest.vmid, lock: null } };
+    }
+  }
+  if (first === "requests" && parts.length === 1) {
+    if (method === "GET") {
+      const since = Number(request.query.get("since") ?? "0");
+      if (!Number.isFinite(since)) return bad('Invalid "since": expected a sequence number');
+      return { status: 200, body: ctx.requests.since(since) };
+    }
+    if (method === "DELETE") {
+      ctx.requests.clear();
+      return { status: 200, body: { cleared: true } };
+    }
+  }
+  return bad(`No control endpoint ${method} ${request.path}: see GET /_sim/`, 404);
+}
