@@ -63,6 +63,8 @@ export interface CallOptions {
     progress: { progress: number; total?: number | undefined; message?: string | undefined },
   ) => void;
   signal?: AbortSignal;
+  /** Extra `tools/call` params (e.g. a forged `inputResponses`). */
+  params?: Record<string, unknown>;
 }
 
 /** A `tools/call` result as the client sees it. */
@@ -169,7 +171,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
   await client.connect(clientSide);
   return {
     async call(name, args = {}, callOptions = {}) {
-      return await client.callTool({ name, arguments: args }, {
+      return await client.callTool({ ...callOptions.params, name, arguments: args }, {
         ...(callOptions.onprogress === undefined ? {} : { onprogress: callOptions.onprogress }),
         ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
       }) as ToolCallResult;
