@@ -162,7 +162,7 @@ function list(description: string, what: string, pattern: RegExp, example: strin
         error: (issue) => `expected a ${what}, got ${showValue(issue.input)} — ${example}`,
       })
         .regex(pattern, {
-          error: (issue) => `invalid ${what} ${showValue(issue.input)} — ${example}`,
+          error: (issue) => `invalid ${what} ${showValue(issue.input)} — write it like ${example}`,
         }),
       {
         error: (issue) =>
