@@ -1,0 +1,108 @@
+/**
+ * Scope for tasks: a task acting on a guest (its UPID `id` is a vmid) is visible when the
+ * guest is in scope; any other task when its node is. When no scope is configured nothing
+ * is looked up.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import type { ToolContext } from "../types.ts";
+import { isoTime, num } from "./format.ts";
+
+/** A guest's scope facts, by vmid. */
+export type ScopeIndex = Map<number, { vmid: number; node: string; pool?: string; tags: string[] }>;
+
+/** Whether the server runs without any scope restriction (an empty target passes only then). */
+export function unscoped(ctx: ToolContext): boolean {
+  return ctx.inScope({});
+}
+
+/** Loads the guests' scope facts from one inventory read (only when a scope is configured). */
+export async function scopeIndex(ctx: ToolContext): Promise<ScopeIndex | undefined> {
+  if (unscoped(ctx)) return undefined;
+  const inventory = await ctx.client.resources("vm", { signal: ctx.signal });
+  const index: ScopeIndex = new Map();
+  for (const g of inventory.guests) {
+    index.set(g.vmid, {
+      vmid: g.vmid,
+      node: g.node,
+      ...(g.pool === undefined ? {} : { pool: g.pool }),
+      tags: g.tags,
+    });
+  }
+  return index;
+}
+
+/** Whether a task (by node and worker id) is visible under the scope. */
+export function taskVisible(
+  ctx: ToolContext,
+  index: ScopeIndex | undefined,
+  task: { node: string; id: string },
+): boolean {
+  if (index === undefined) return true;
+  if (/^\d+$/.test(task.id)) {
+    const guest = index.get(Number(task.id));
+    return ctx.inScope(guest ?? { vmid: Number(task.id), node: task.node });
+  }
+  return ctx.inScope({ node: task.node });
+}
+
+/** Throws the scope refusal (a `PolicyError`) unless the task is visible. */
+export async function assertTaskInScope(
+  ctx: ToolContext,
+  task: { node: string; id: string },
+): Promise<void> {
+  const index = await scopeIndex(ctx);
+  if (index === undefined) return;
+  if (/^\d+$/.test(task.id)) {
+    const vmid = Number(task.id);
+    ctx.assertInScope(index.get(vmid) ?? { vmid, node: task.node });
+  } else {
+    ctx.assertInScope({ node: task.node });
+  }
+}
+
+/** A task as the task tools list it. */
+export const taskItemSchema = z.object({
+  upid: z.string(),
+  node: z.string(),
+  type: z.string(),
+  id: z.string(),
+  user: z.string(),
+  status: z.string(),
+  running: z.boolean(),
+  start_time: z.string().optional(),
+  end_time: z.string().optional(),
+});
+
+/** One task item. */
+export type TaskItem = z.infer<typeof taskItemSchema>;
+
+/** A raw `/cluster/tasks` or `/nodes/{node}/tasks` entry → a compact item. */
+export function taskItem(raw: Record<string, unknown>): TaskItem {
+  const status = typeof raw.status === "string" ? raw.status : undefined;
+  const running = status === undefined || status === "RUNNING" || status === "running";
+  const user = typeof raw.tokenid === "string" && !String(raw.user ?? "").includes("!")
+    ? `${raw.user}!${raw.tokenid}`
+    : String(raw.user ?? "");
+  const item: TaskItem = {
+    upid: String(raw.upid ?? ""),
+    node: String(raw.node ?? ""),
+    type: String(raw.type ?? ""),
+    id: String(raw.id ?? ""),
+    user,
+    status: running ? "running" : status ?? "unknown",
+    running,
+  };
+  const start = isoTime(num(raw.starttime));
+  const end = isoTime(num(raw.endtime));
+  if (start !== undefined) item.start_time = start;
+  if (end !== undefined && !running) item.end_time = end;
+  return item;
+}
+
+/** Whether a finished task's status is an error (not `OK`, not `WARNINGS: n`). */
+export function isErrorStatus(status: string): boolean {
+  return status !== "running" && status !== "OK" && !/^WARNINGS: \d+$/.test(status);
+}

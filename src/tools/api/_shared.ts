@@ -1,0 +1,147 @@
+/**
+ * What the two escape-hatch tools share: the `params` input, the schema check turned into
+ * an actionable error, the scope rule, and output truncation.
+ *
+ * Scope rule: with no scope configured any valid path may be used. With a scope, only paths
+ * of one guest (`…/{vmid}/…`) whose guest is in scope are allowed — the tools cannot prove
+ * that a cluster- or node-wide path stays inside the scope, so they refuse it.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
+import type { GuestRef } from "../../pve/mod.ts";
+import type { ToolContext } from "../types.ts";
+import { scopeOf } from "../_shared/guest.ts";
+import { unscoped } from "../_shared/tasks.ts";
+import { type ApiMethod, type ApiRequestOk, checkApiRequest } from "./_schema.ts";
+
+/** The `params` input of the API tools. */
+export const apiParams = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]),
+).optional().describe("Query (GET/DELETE) or body (POST/PUT) parameters");
+
+/** The `path` input of the API tools. */
+export const apiPath = z.string().min(1).max(2048).describe(
+  "API path below /api2/json, e.g. /nodes/pve1/qemu/100/config",
+);
+
+/**
+ * Checks the request against the schema facts.
+ *
+ * @throws {PveValidationError} with PVE-like per-parameter messages and the fix.
+ */
+export function checkedRequest(
+  method: ApiMethod,
+  path: string,
+  params: Record<string, string | number | boolean | string[]> | undefined,
+): ApiRequestOk {
+  const check = checkApiRequest(method, path, params ?? {});
+  if (!check.ok) {
+    throw new PveValidationError(
+      check.message,
+      check.errors === undefined ? {} : { errors: check.errors },
+    );
+  }
+  return check;
+}
+
+/**
+ * Applies the scope rule (see the module doc) and returns the guest the path addresses,
+ * when it addresses one that exists.
+ *
+ * @throws {PolicyError} (through `ctx.assertInScope`) when the path is out of scope.
+ */
+export async function scopeOfRequest(
+  request: ApiRequestOk,
+  ctx: ToolContext,
+): Promise<GuestRef | undefined> {
+  const vmid = request.pathParams.vmid;
+  const free = unscoped(ctx);
+  if (vmid === undefined) {
+    if (!free) {
+      // An empty target never passes a configured scope: this throws the scope refusal.
+      ctx.assertInScope({});
+    }
+    return undefined;
+  }
+  let guest: GuestRef | undefined;
+  try {
+    guest = await ctx.client.resolveGuest(Number(vmid), { signal: ctx.signal });
+  } catch (error) {
+    if (!(error instanceof PveNotFoundError) || !free) throw error;
+  }
+  if (guest !== undefined) ctx.assertInScope(scopeOf(guest));
+  return guest;
+}
+
+/** Most bytes of `data` returned before truncating. */
+export const DATA_BUDGET_BYTES = 16_000;
+
+/** Data cut to a budget, with what was cut. */
+export interface Truncated {
+  data: unknown;
+  truncated: boolean;
+  note?: string;
+  items_total?: number;
+  items_returned?: number;
+}
+
+function size(value: unknown): number {
+  return JSON.stringify(value ?? null).length;
+}
+
+/** Cuts `data` to {@linkcode DATA_BUDGET_BYTES}: arrays by items, objects by keys, strings by length. */
+export function truncateData(data: unknown, budget = DATA_BUDGET_BYTES): Truncated {
+  if (size(data) <= budget) {
+    return Array.isArray(data)
+      ? { data, truncated: false, items_total: data.length, items_returned: data.length }
+      : { data, truncated: false };
+  }
+  if (Array.isArray(data)) {
+    const kept: unknown[] = [];
+    let used = 2;
+    for (const item of data) {
+      const s = size(item) + 1;
+      if (used + s > budget) break;
+      kept.push(item);
+      used += s;
+    }
+    return {
+      data: kept,
+      truncated: true,
+      items_total: data.length,
+      items_returned: kept.length,
+      note:
+        `Showing ${kept.length} of ${data.length} items: narrow the request with parameters (filters, limit, start) to see the rest.`,
+    };
+  }
+  if (typeof data === "object" && data !== null) {
+    const kept: Record<string, unknown> = {};
+    let used = 2;
+    const keys = Object.keys(data);
+    for (const key of keys) {
+      const value = (data as Record<string, unknown>)[key];
+      const s = key.length + 4 + size(value);
+      if (used + s > budget) continue;
+      kept[key] = value;
+      used += s;
+    }
+    const dropped = keys.filter((k) => !(k in kept));
+    return {
+      data: kept,
+      truncated: true,
+      note: `Left out ${dropped.length} large key(s): ${
+        dropped.slice(0, 20).join(", ")
+      }; request a narrower path to see them.`,
+    };
+  }
+  const text = String(data);
+  return {
+    data: text.slice(0, budget),
+    truncated: true,
+    note: `Showing the first ${budget} of ${text.length} characters.`,
+  };
+}

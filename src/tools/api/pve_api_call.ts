@@ -1,0 +1,99 @@
+/**
+ * `pve_api_call`: the write half of the escape hatch — one `POST`, `PUT` or `DELETE` of the
+ * Proxmox VE API, validated against the API schema facts before anything is sent. The plan
+ * is exactly that one call; the server confirms it (`raw` class), honours `dry_run` and
+ * audits it. A UPID answer is waited for like any task.
+ *
+ * Why this is a separate tool from `pve_api_get` (the design sketches one `pve_api` tool):
+ * GET is `read` and the other methods are `raw`, and tools are split where the risk differs
+ * so that annotations stay truthful — a destructive method cannot hide behind a harmless
+ * tool's read-only hint, and a read-only server can offer the GET tool alone.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { annotationsFor } from "../../policy/capability.ts";
+import { isUpid } from "../../pve/mod.ts";
+import { defineTool, type Plan } from "../types.ts";
+import { describeOutcome, taskFields, taskFieldsOf } from "../_shared/task.ts";
+import { apiParams, apiPath, checkedRequest, scopeOfRequest, truncateData } from "./_shared.ts";
+
+const outputSchema = z.object({
+  method: z.enum(["POST", "PUT", "DELETE"]),
+  path: z.string(),
+  template: z.string(),
+  data: z.unknown(),
+  truncated: z.boolean(),
+  note: z.string().optional(),
+  ...taskFields,
+});
+
+const templates = new WeakMap<Plan, string>();
+
+/** POST/PUT/DELETE any API path, validated, confirmed and audited. */
+export const pveApiCall = defineTool({
+  name: "pve_api_call",
+  title: "Proxmox API write call",
+  description:
+    "POST, PUT or DELETE any Proxmox VE API path when no dedicated tool fits. Checked against the API schema first, needs confirmation; a returned task is waited for. Prefer dedicated tools.",
+  toolset: "api",
+  capability: "raw",
+  inputSchema: z.object({
+    method: z.enum(["POST", "PUT", "DELETE"]),
+    path: apiPath,
+    params: apiParams,
+  }),
+  outputSchema,
+  annotations: { ...annotationsFor("raw"), idempotentHint: false },
+  async plan(args, ctx) {
+    const request = checkedRequest(args.method, args.path, args.params);
+    const guest = await scopeOfRequest(request, ctx);
+    const call: Plan["calls"][number] = { method: args.method, path: request.path };
+    if (Object.keys(request.params).length > 0) call.params = request.params;
+    const plan: Plan = {
+      summary: `${args.method} ${request.path} (${request.template}).`,
+      calls: [call],
+      ...(guest === undefined ? {} : { target: guest }),
+    };
+    templates.set(plan, request.template);
+    return plan;
+  },
+  async handler(args, ctx, plan) {
+    const call = plan?.calls[0];
+    if (plan === undefined || call === undefined) {
+      throw new Error("pve_api_call handler called without its plan");
+    }
+    const template = templates.get(plan) ?? call.path;
+    const data = await ctx.client.request(call.method, call.path, {
+      ...(call.params === undefined ? {} : { params: call.params }),
+      signal: ctx.signal,
+    });
+    const structured: z.infer<typeof outputSchema> = {
+      method: args.method,
+      path: call.path,
+      template,
+      data: data ?? null,
+      truncated: false,
+    };
+    if (isUpid(data)) {
+      const outcome = await ctx.waitTask(data);
+      Object.assign(structured, taskFieldsOf(outcome));
+      const text = describeOutcome(
+        outcome,
+        `${args.method} ${call.path}: task ${data} finished OK`,
+      );
+      return outcome.state === "failed"
+        ? { text, structured, isError: true }
+        : { text, structured };
+    }
+    const cut = truncateData(data);
+    structured.data = cut.data ?? null;
+    structured.truncated = cut.truncated;
+    if (cut.note !== undefined) structured.note = cut.note;
+    const text = `${args.method} ${call.path} done:\n${JSON.stringify(cut.data ?? null)}${
+      cut.note ? `\n${cut.note}` : ""
+    }`;
+    return { text, structured };
+  },
+});
