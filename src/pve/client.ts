@@ -239,6 +239,7 @@ export class PveClient {
       throw new PveError(`The Proxmox VE client for ${this.name} is closed: create a new one`);
     }
     const apiPath = checkPvePath(path);
+    options.signal?.throwIfAborted();
     if (method !== "GET") this.invalidateInventory();
     const secrets = this.#requestSecrets(options.params);
     let retries = 0;
