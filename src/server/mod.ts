@@ -20,7 +20,7 @@ import {
   ProtocolErrorCode,
   type Tool,
 } from "@modelcontextprotocol/server";
-import type { Config } from "../config/schema.ts";
+import type { Config } from "../config/mod.ts";
 import type { AuditLog } from "../policy/audit.ts";
 import type { PveClient } from "../pve/mod.ts";
 import { allTools } from "../tools/mod.ts";

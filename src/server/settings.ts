@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { Config } from "../config/schema.ts";
-import { ConfigError, quoteList } from "../config/errors.ts";
+import { assertKnownNames, type Config } from "../config/mod.ts";
 import { toolsetNames } from "../tools/registry.ts";
 import type { AnyTool } from "../tools/types.ts";
 import type { CallSettings } from "./call.ts";
@@ -34,18 +33,8 @@ export function settingsFromConfig(config: Config): CallSettings {
  * @throws {ConfigError}
  */
 export function checkToolConfig(tools: readonly AnyTool[], config: Config): void {
-  const toolsets = toolsetNames(tools);
-  const unknownSets = (config.policy.toolsets ?? []).filter((name) => !toolsets.includes(name));
-  if (unknownSets.length > 0) {
-    throw ConfigError.invalid("policy.toolsets", `unknown toolset ${quoteList(unknownSets)}`, {
-      fix: `valid toolsets are ${quoteList(toolsets)}`,
-    });
-  }
-  const names = tools.map((tool) => tool.name).sort();
-  const unknownTools = config.policy.exclude.filter((name) => !names.includes(name));
-  if (unknownTools.length > 0) {
-    throw ConfigError.invalid("policy.exclude", `unknown tool ${quoteList(unknownTools)}`, {
-      fix: `valid tool names are ${quoteList(names)}`,
-    });
-  }
+  assertKnownNames(config, {
+    tools: tools.map((tool) => tool.name).sort(),
+    toolsets: toolsetNames(tools),
+  });
 }

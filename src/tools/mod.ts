@@ -6,7 +6,14 @@
  * @module
  */
 
+import { clusterStatus } from "./inventory/cluster_status.ts";
+import { guestGet } from "./inventory/guest_get.ts";
+import { guestList } from "./inventory/guest_list.ts";
 import type { AnyTool } from "./types.ts";
 
 /** Every tool, in the order `tools/list` shows them. */
-export const allTools: readonly AnyTool[] = [];
+export const allTools: readonly AnyTool[] = [
+  clusterStatus,
+  guestList,
+  guestGet,
+];

@@ -103,6 +103,12 @@ export interface ToolDefinition<
   capability: Capability;
   /** Input schema, without `dry_run`/`cluster` (the registry adds those where they apply). */
   inputSchema: I;
+  /**
+   * Output schema of a real run. For write tools the registry advertises
+   * `anyOf [outputSchema, DryRunResult]`, where `DryRunResult` is
+   * `{dry_run: true, summary, calls, diff?}` (the plan, returned under `dry_run`), so a dry
+   * run validates against what `tools/list` announced; tools never build that shape.
+   */
   outputSchema: O;
   annotations: ToolAnnotations;
   /** Write tools: resolve the target and state the exact calls (required unless `capability` is `read`). */

@@ -11,7 +11,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/server";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport as V1InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { z } from "zod";
-import { type Config, configSchema } from "../../src/config/schema.ts";
+import { type Config, configSchema } from "../../src/config/mod.ts";
 import { annotationsFor } from "../../src/policy/capability.ts";
 import { AuditLog } from "../../src/policy/audit.ts";
 import type { Capability } from "../../src/policy/capability.ts";

@@ -195,6 +195,6 @@ Deno.test("unknown toolsets or tools in the policy fail at start-up with the val
   });
   assert.throws(
     () => start({ exclude: ["probe_nope"] }),
-    /unknown tool "probe_nope".*valid tool names are "probe_bug", "probe_change"/,
+    /unknown tool "probe_nope".*valid tools are "probe_bug", "probe_change"/,
   );
 });

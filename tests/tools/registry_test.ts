@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { configSchema } from "../../src/config/mod.ts";
+import { annotationsFor, CAPABILITIES, needsConfirmation } from "../../src/policy/capability.ts";
+import { allTools } from "../../src/tools/mod.ts";
+import {
+  buildRegistry,
+  buildToolEntry,
+  DRY_RUN_RESULT_SCHEMA,
+  isWriteTool,
+  listedTool,
+  RESERVED_ARGUMENTS,
+  toolInventory,
+  visibleTools,
+} from "../../src/tools/registry.ts";
+
+const DESCRIPTION_BUDGET = 600;
+const ALL_TOOLS_BUDGET = 32 * 1024;
+const READ_ONLY_BUDGET = 16 * 1024;
+
+const everything = { policy: { allow: [...CAPABILITIES] }, clusters: ["lab"] };
+const readOnly = { policy: { allow: ["read" as const] }, clusters: ["lab"] };
+
+function listJson(options: typeof everything | typeof readOnly): string {
+  const tools = [...buildRegistry(allTools, options).values()].map(listedTool);
+  return JSON.stringify({ tools });
+}
+
+Deno.test("every tool has a unique snake_case name", () => {
+  const names = allTools.map((tool) => tool.name);
+  assert.equal(new Set(names).size, names.length, `duplicate names in ${names.join(", ")}`);
+  for (const name of names) assert.match(name, /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/, name);
+});
+
+Deno.test("every tool sets all four annotations, consistent with its capability class", () => {
+  for (const tool of allTools) {
+    const keys = Object.keys(tool.annotations).sort();
+    assert.deepEqual(
+      keys,
+      ["destructiveHint", "idempotentHint", "openWorldHint", "readOnlyHint"],
+      tool.name,
+    );
+    for (const value of Object.values(tool.annotations)) {
+      assert.equal(typeof value, "boolean", tool.name);
+    }
+    const expected = annotationsFor(tool.capability);
+    assert.equal(tool.annotations.readOnlyHint, expected.readOnlyHint, tool.name);
+    assert.equal(tool.annotations.destructiveHint, expected.destructiveHint, tool.name);
+    assert.equal(tool.annotations.openWorldHint, expected.openWorldHint, tool.name);
+    if (tool.annotations.destructiveHint) assert.equal(tool.annotations.readOnlyHint, false);
+  }
+});
+
+Deno.test("every tool has a title, an output schema and a description within budget", () => {
+  for (const tool of allTools) {
+    assert.ok(tool.title.length > 0, tool.name);
+    assert.ok(tool.description.length > 0, tool.name);
+    assert.ok(
+      tool.description.length <= DESCRIPTION_BUDGET,
+      `${tool.name}: description is ${tool.description.length} chars`,
+    );
+    assert.ok(tool.outputSchema !== undefined, tool.name);
+    assert.ok(tool.toolset.length > 0, tool.name);
+  }
+});
+
+Deno.test("write tools have a plan and get dry_run; read tools get neither", () => {
+  for (const tool of allTools) {
+    const entry = buildToolEntry(tool, { clusters: ["lab"] });
+    const json = entry.inputJsonSchema as { properties?: Record<string, unknown> };
+    if (isWriteTool(tool)) {
+      assert.equal(typeof tool.plan, "function", `${tool.name} needs plan()`);
+      assert.ok(json.properties?.dry_run !== undefined, tool.name);
+      assert.ok(entry.output.safeParse({ dry_run: true, summary: "x", calls: [] }).success);
+    } else {
+      assert.equal(json.properties?.dry_run, undefined, tool.name);
+    }
+  }
+});
+
+Deno.test("no tool defines dry_run, cluster or a confirm argument itself", () => {
+  for (const tool of allTools) {
+    const shape = tool.inputSchema.shape as Record<string, unknown>;
+    for (const name of [...RESERVED_ARGUMENTS, "confirm", "confirmed"]) {
+      assert.ok(!(name in shape), `${tool.name} defines "${name}"`);
+    }
+  }
+});
+
+Deno.test("the cluster argument appears only with more than one cluster", () => {
+  for (const tool of allTools) {
+    const one = buildToolEntry(tool, { clusters: ["lab"] }).inputJsonSchema as {
+      properties?: Record<string, unknown>;
+    };
+    assert.equal(one.properties?.cluster, undefined);
+    const two = buildToolEntry(tool, { clusters: ["a", "b"] }).inputJsonSchema as {
+      properties?: Record<string, { enum?: string[] }>;
+      required?: string[];
+    };
+    assert.deepEqual(two.properties?.cluster?.enum, ["a", "b"]);
+    assert.ok(two.required?.includes("cluster"));
+  }
+});
+
+Deno.test("the dry-run result schema accepts a plan with a diff", () => {
+  assert.ok(
+    DRY_RUN_RESULT_SCHEMA.safeParse({
+      dry_run: true,
+      summary: "Set memory",
+      calls: [{ method: "PUT", path: "/nodes/pve1/qemu/100/config", params: { memory: 2048 } }],
+      diff: [{ key: "memory", before: 1024, after: 2048 }],
+    }).success,
+  );
+});
+
+Deno.test("the inventory lists every tool and says why a hidden one is hidden", () => {
+  const config = configSchema.parse({});
+  const rows = toolInventory(allTools, { policy: config.policy, clusters: ["lab"] });
+  assert.equal(rows.length, allTools.length);
+  for (const row of rows) {
+    assert.equal(row.visible, row.capability === "read", row.name);
+    assert.equal(row.confirmation, needsConfirmation(row.capability));
+    if (!row.visible) assert.match(row.hiddenBecause ?? "", /policy\.allow/);
+  }
+  assert.deepEqual(
+    visibleTools(allTools, readOnly).map((tool) => tool.name),
+    allTools.filter((tool) => tool.capability === "read").map((tool) => tool.name),
+  );
+});
+
+const allSize = new TextEncoder().encode(listJson(everything)).length;
+const readSize = new TextEncoder().encode(listJson(readOnly)).length;
+
+Deno.test(`tools/list of all ${allTools.length} tools is ${allSize} bytes (budget ${ALL_TOOLS_BUDGET})`, () => {
+  assert.ok(allSize <= ALL_TOOLS_BUDGET, `${allSize} bytes`);
+});
+
+Deno.test(`tools/list of the read-only default set is ${readSize} bytes (budget ${READ_ONLY_BUDGET})`, () => {
+  assert.ok(readSize <= READ_ONLY_BUDGET, `${readSize} bytes`);
+});
