@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import {
   configureLogging,
   getLog,
@@ -150,4 +151,35 @@ Deno.test("records logged after reset are dropped", async () => {
 Deno.test("isLogLevel accepts only LogTape level names", () => {
   assert.equal(isLogLevel("warning"), true);
   assert.equal(isLogLevel("warn"), false);
+});
+
+Deno.test("logs go to stderr only, redacted, with no permissions granted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proxmox-mcp-log-" });
+  const path = `${dir}/probe.ts`;
+  await Deno.writeTextFile(
+    path,
+    `import { configureLogging, getLog } from ${
+      JSON.stringify(new URL("./log.ts", import.meta.url).href)
+    };
+await configureLogging({ level: "info" });
+getLog("probe").info("Login with {password}", { password: "hunter2", user: "root@pam" });
+getLog("probe").debug("not shown");
+`,
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      `--config=${fileURLToPath(new URL("../deno.json", import.meta.url))}`,
+      path,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output().finally(() => Deno.remove(dir, { recursive: true }));
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.equal(output.stdout.length, 0);
+  assert.match(stderr, /\[INF\] proxmox-mcp·probe: Login with \[redacted\] user="root@pam"\n$/);
+  assert.equal(stderr.includes("hunter2"), false);
+  assert.equal(stderr.includes("not shown"), false);
 });

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { ConfirmationRules, PolicyRules } from "../policy/policy.ts";
+import type { Scope } from "../policy/scope.ts";
 import { configErrorFromIssues } from "./issues.ts";
 import {
   type ConfigInput,
@@ -289,4 +291,14 @@ Deno.test("messages never echo a token secret or password", () => {
 Deno.test("the $schema key is allowed for editors", () => {
   const input: ConfigInput = { $schema: "./config.schema.json" };
   assert.equal(messageOf(input), "ok");
+});
+
+Deno.test("the parsed policy fits the policy module's rule types", () => {
+  const config = configSchema.parse({ policy: { scope: { vmids: ["100-199"] } } });
+  const rules: PolicyRules = config.policy;
+  const scope: Scope = config.policy.scope;
+  const confirmation: ConfirmationRules = config.policy.confirmation;
+  assert.deepEqual(rules.allow, ["read"]);
+  assert.deepEqual(scope.vmids, ["100-199"]);
+  assert.equal(confirmation.fallback, "deny");
 });
