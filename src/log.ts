@@ -24,6 +24,9 @@ import {
 } from "@logtape/logtape";
 import { redactByField, redactByPattern, type RedactionPattern } from "@logtape/redaction";
 
+/** The LogTape logger returned by {@link getLog}. */
+export type { Logger } from "@logtape/logtape";
+
 /** The log levels accepted by {@link configureLogging}, from most to least verbose. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
 

@@ -21,6 +21,7 @@ export class ConfigError extends Error {
   /** What to do about it, in one sentence. */
   readonly fix: string;
 
+  /** A config error with a full message; prefer {@link ConfigError.invalid} for bad keys. */
   constructor(message: string, options: ConfigErrorOptions = {}) {
     const { key, fix, ...rest } = options;
     super(message, rest);

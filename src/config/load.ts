@@ -49,6 +49,7 @@ export interface LoadedConfig {
   config: Config;
   /** Things the operator should fix, one sentence each (print them to stderr). */
   warnings: string[];
+  /** Which file, variables and flags contributed. */
   sources: ConfigSources;
 }
 

@@ -35,7 +35,9 @@ export interface AuditEntry {
   target?: Readonly<Record<string, unknown>> | string | undefined;
   /** The tool arguments as received; secrets are redacted before writing. */
   arguments: unknown;
+  /** Whether the call was a dry run (nothing sent to Proxmox VE). */
   dry_run: boolean;
+  /** How the attempt ended. */
   outcome: AuditOutcome;
   /** The task's UPID, when one was started. */
   upid?: string | undefined;
@@ -54,6 +56,7 @@ export class AuditError extends Error {
   /** The audit log path. */
   readonly path: string;
 
+  /** An audit error about `path`. */
   constructor(path: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "AuditError";

@@ -26,8 +26,11 @@ export const DEFAULT_ALLOWED: readonly Capability[] = ["read"];
 
 /** The annotations a capability class fixes; `idempotentHint` is chosen per tool. */
 export interface CapabilityAnnotations {
+  /** The tool does not change anything. */
   readOnlyHint: boolean;
+  /** The tool may destroy data or interrupt service. */
   destructiveHint: boolean;
+  /** The tool talks to an outside system (always true here). */
   openWorldHint: boolean;
 }
 

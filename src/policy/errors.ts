@@ -13,6 +13,7 @@ export class PolicyError extends Error {
   /** The refusing rule. */
   readonly reason: PolicyReason;
 
+  /** A refusal by the rule `reason`; `message` names it and says what to do next. */
   constructor(reason: PolicyReason, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "PolicyError";

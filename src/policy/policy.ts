@@ -32,8 +32,11 @@ export interface ConfirmationRules {
 
 /** The facts about a tool the policy looks at. */
 export interface PolicyTool {
+  /** The tool name. */
   name: string;
+  /** The toolset it belongs to. */
   toolset: string;
+  /** Its capability class. */
   capability: Capability;
 }
 

@@ -12,9 +12,11 @@ import { PolicyError } from "./errors.ts";
 
 /** The scope rules, as configured (`policy.scope`). */
 export interface Scope {
+  /** Only these nodes. */
   nodes?: readonly string[] | undefined;
   /** VMID ranges like `"100-199"` or single VMIDs like `"105"`. */
   vmids?: readonly string[] | undefined;
+  /** Only guests in these pools. */
   pools?: readonly string[] | undefined;
   /** A guest matches when it carries at least one of these tags (case-insensitive). */
   tags?: readonly string[] | undefined;
@@ -22,15 +24,21 @@ export interface Scope {
 
 /** What a call acts on; tools pass what they know. */
 export interface ScopeTarget {
+  /** The guest's VMID. */
   vmid?: number | undefined;
+  /** The node the guest (or operation) is on. */
   node?: string | undefined;
+  /** The guest's pool. */
   pool?: string | undefined;
+  /** The guest's tags. */
   tags?: readonly string[] | undefined;
 }
 
 /** An inclusive VMID range. */
 export interface VmidRange {
+  /** The first VMID. */
   from: number;
+  /** The last VMID (inclusive). */
   to: number;
 }
 
