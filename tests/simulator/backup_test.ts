@@ -241,3 +241,33 @@ Deno.test("backup-info lists guests that no job covers", async () => {
     await sim.close();
   }
 });
+
+Deno.test("vzdump prunes older archives with a keep-last retention", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const res = await api(sim, "POST", "/nodes/pve1/vzdump", {
+      token: true,
+      params: { vmid: "100", storage: "nas", compress: "zstd", "prune-backups": "keep-last=1" },
+    });
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.equal(task.exitstatus, "OK");
+    assert.ok(task.lines.includes("INFO: prune older backups with retention: keep-last=1"));
+    assert.ok(
+      task.lines.includes("INFO: pruned 2 backup(s) not covered by keep-retention policy"),
+    );
+    const left = (await api(sim, "GET", "/nodes/pve1/storage/nas/content", {
+      token: true,
+      params: { content: "backup", vmid: 100 },
+    })).body.data as Entry[];
+    assert.equal(left.length, 1);
+    const plain = await api(sim, "POST", "/nodes/pve1/vzdump", {
+      token: true,
+      params: { vmid: "200", storage: "nas" },
+    });
+    const kept = await finished(sim, "pve1", plain.body.data);
+    assert.ok(kept.lines.includes("INFO: prune older backups with retention: keep-all=1"));
+    assert.ok(kept.lines.includes("INFO: pruned 0 backup(s)"));
+  } finally {
+    await sim.close();
+  }
+});

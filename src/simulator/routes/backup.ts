@@ -362,7 +362,8 @@ interface VzdumpPlan {
   compress: string;
   notesTemplate: string | undefined;
   protect: boolean;
-  keepLast: number | undefined;
+  /** Retention applied after each archive (`remove`), or undefined with `remove=0`. */
+  retention: Record<string, number> | undefined;
   line: string;
 }
 
@@ -469,18 +470,25 @@ async function backupOne(
       entry.protected = 1;
     }
     list.push(entry);
-    if (plan.keepLast !== undefined) {
-      task.log(`INFO: prune older backups with retention: keep-last=${plan.keepLast}`);
+    if (plan.retention !== undefined) {
+      const keep = plan.retention;
+      const keys = Object.keys(keep).sort();
+      task.log(
+        `INFO: prune older backups with retention: ${
+          keys.map((k) => `${k}=${keep[k]}`).join(", ")
+        }`,
+      );
+      // Only `keep-last` alone is modelled; any other policy keeps every archive.
+      const keepLast = keys.length === 1 ? keep["keep-last"] : undefined;
       const mine = list
         .filter((v) => v.content === "backup" && v.vmid === vmid && v.protected !== 1)
         .sort((a, b) => b.ctime - a.ctime);
-      const remove = new Set(mine.slice(plan.keepLast).map((v) => v.volid));
+      const remove = new Set(
+        keepLast === undefined ? [] : mine.slice(keepLast).map((v) => v.volid),
+      );
       for (let i = list.length - 1; i >= 0; i--) {
         const v = list[i];
-        if (v !== undefined && remove.has(v.volid)) {
-          task.log(`INFO: removing backup '${v.volid}'`);
-          list.splice(i, 1);
-        }
+        if (v !== undefined && remove.has(v.volid)) list.splice(i, 1);
       }
       const extra = remove.size > 0 ? " not covered by keep-retention policy" : "";
       task.log(`INFO: pruned ${remove.size} backup(s)${extra}`);
@@ -556,7 +564,7 @@ function planVzdump(sim: Sim, auth: AuthInfo, params: Params): VzdumpPlan {
     compress: params.compress === undefined ? "0" : String(params.compress),
     notesTemplate: typeof notes === "string" ? notes : undefined,
     protect: params.protected === 1,
-    keepLast: params.remove === 0 ? undefined : prune?.["keep-last"],
+    retention: params.remove === 0 ? undefined : prune ?? { "keep-all": 1 },
     line: cmdline(params, vmids),
   };
 }
