@@ -112,9 +112,9 @@ Deno.test("the dry-run result schema accepts a plan with a diff", () => {
   );
 });
 
-Deno.test("the inventory lists every tool and says why a hidden one is hidden", () => {
+Deno.test("the inventory of a parsed config lists every tool and says why a hidden one is hidden", () => {
   const config = configSchema.parse({});
-  const rows = toolInventory(allTools, { policy: config.policy, clusters: ["lab"] });
+  const rows = toolInventory(allTools, config);
   assert.equal(rows.length, allTools.length);
   for (const row of rows) {
     assert.equal(row.visible, row.capability === "read", row.name);
