@@ -13,8 +13,9 @@
  *   keep-alive agent, and logs a warning once per origin. The process-wide flag still works
  *   with the default transport, for whoever prefers it.
  *
- * Connections are kept alive and reused by both transports; {@linkcode Transport.close}
- * releases them.
+ * GET connections are kept alive and reused; writes (POST/PUT/DELETE) use a connection that
+ * is not reused, so the HTTP stack can never re-send them (see `denoTransport`).
+ * {@linkcode Transport.close} releases them.
  *
  * @module
  */
@@ -63,19 +64,33 @@ export function createTransport(options: TransportOptions): Transport {
     }
     return insecureTransport();
   }
-  if (options.caCert !== undefined) {
-    const client = Deno.createHttpClient({ caCerts: [options.caCert] });
-    let closed = false;
-    return {
-      fetch: (input, init) => fetch(input, { ...init, client }),
-      close() {
-        if (closed) return;
-        closed = true;
-        client.close();
-      },
-    };
-  }
-  return { fetch: (input, init) => fetch(input, init), close() {} };
+  return denoTransport(options.caCert);
+}
+
+/**
+ * Built-in fetch with two `Deno.HttpClient`s: a pooled one (keep-alive) for GET, and one
+ * without idle connections for writes. The split matters: Deno's HTTP stack silently
+ * re-sends a request when a *reused* keep-alive connection is closed before any response
+ * arrives, which would repeat a POST the server may already have acted on; a write on a
+ * fresh connection is sent exactly once.
+ */
+function denoTransport(caCert: string | undefined): Transport {
+  const tls = caCert === undefined ? {} : { caCerts: [caCert] };
+  const reads = Deno.createHttpClient({ ...tls });
+  const writes = Deno.createHttpClient({ ...tls, poolMaxIdlePerHost: 0 });
+  let closed = false;
+  return {
+    fetch: (input, init) => {
+      const method = (init?.method ?? "GET").toUpperCase();
+      return fetch(input, { ...init, client: method === "GET" ? reads : writes });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      reads.close();
+      writes.close();
+    },
+  };
 }
 
 function insecureTransport(): Transport {
@@ -214,9 +229,13 @@ export function transportError(
   } else if (/unreachable|EHOSTUNREACH|ENETUNREACH/i.test(chain)) {
     what = "the host is unreachable";
   }
+  const unknownOutcome = context.method !== "GET" && what === "the connection was reset"
+    ? " It is unknown whether Proxmox VE acted on this write: check the guest or the task " +
+      "list before repeating it."
+    : "";
   return new PveConnectionError(
     `Cannot reach Proxmox VE at ${context.origin} for ${where}: ${what}. Check the URL ` +
-      "(https://host:8006), that pveproxy runs, and that no firewall blocks port 8006",
+      `(https://host:8006), that pveproxy runs, and that no firewall blocks port 8006.${unknownOutcome}`,
     details,
   );
 }
