@@ -72,6 +72,8 @@ export interface HttpContext extends ControlContext {
   routes: readonly Route[];
   /** Where unexpected handler failures are reported (stderr by default). */
   log: (message: string) => void;
+  /** Closes idle keep-alive connections (set by the server owner). */
+  closeIdleConnections?: () => void;
 }
 
 interface RouteTable {
@@ -269,7 +271,14 @@ async function handle(
       query: url.searchParams,
       body: body === "too-large" ? "" : body.toString("utf8"),
     });
+    // Control answers close their connection, and installing a fault drops idle keep-alive
+    // connections: a client's next API request then opens a fresh connection, which HTTP
+    // clients do not silently retry when a reset fault drops it.
+    res.setHeader("Connection", "close");
     sendJson(res, response.status, response.status < 300 ? "OK" : "Error", response.body);
+    if (method === "POST" && rawPath.replace(/\/+$/, "") === "/_sim/faults") {
+      ctx.closeIdleConnections?.();
+    }
     return;
   }
 

@@ -157,6 +157,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       resolve();
     });
   });
+  context.closeIdleConnections = () => server.closeIdleConnections();
   const port = (server.address() as AddressInfo).port;
   const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   let closed: Promise<void> | undefined;
