@@ -19,12 +19,22 @@ import { type Capability, needsConfirmation } from "../policy/capability.ts";
 import { explainToolHidden, type PolicyRules } from "../policy/policy.ts";
 import type { AnyTool, ToolAnnotations } from "./types.ts";
 
-/** The configuration facts the registry reads. */
+/**
+ * The configuration facts the registry reads. A parsed `Config` fits as it is; tests and the
+ * server may pass the cluster names as a list instead.
+ */
 export interface RegistryOptions {
   /** The policy rules (allowed classes, enabled toolsets, excluded tools). */
   policy: PolicyRules;
-  /** The configured cluster names, in configuration order. */
-  clusters: readonly string[];
+  /** The configured clusters (keyed by name, as in `Config`) or their names, in order. */
+  clusters: Readonly<Record<string, unknown>> | readonly string[];
+}
+
+/** The configured cluster names, in configuration order. */
+export function clusterNames(options: Pick<RegistryOptions, "clusters">): string[] {
+  return Array.isArray(options.clusters)
+    ? [...options.clusters as readonly string[]]
+    : Object.keys(options.clusters);
 }
 
 /** Names the registry adds to input schemas; a tool must not define them itself. */
@@ -124,7 +134,11 @@ export function toolsetNames(tools: readonly AnyTool[]): string[] {
  *
  * @throws {Error} when the tool defines a reserved argument itself (a bug in the tool).
  */
-export function buildToolEntry(tool: AnyTool, options: { clusters: readonly string[] }): ToolEntry {
+export function buildToolEntry(
+  tool: AnyTool,
+  options: Pick<RegistryOptions, "clusters">,
+): ToolEntry {
+  const clusters = clusterNames(options);
   const own = tool.inputSchema as z.ZodObject;
   for (const name of RESERVED_ARGUMENTS) {
     if (name in own.shape) {
@@ -139,8 +153,8 @@ export function buildToolEntry(tool: AnyTool, options: { clusters: readonly stri
       "true: only return the exact Proxmox VE calls (and config diff) this would make; make none",
     );
   }
-  if (options.clusters.length > 1) {
-    extra.cluster = z.enum(options.clusters as [string, ...string[]]).describe(
+  if (clusters.length > 1) {
+    extra.cluster = z.enum(clusters as [string, ...string[]]).describe(
       "The configured cluster to act on",
     );
   }

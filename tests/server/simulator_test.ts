@@ -240,3 +240,16 @@ Deno.test("audit lines redact secrets in the arguments", async () => {
     assert.ok(!JSON.stringify(line).includes("0b6c1b43-4b9a-a6f1-2c5e7d9b0a14"));
   });
 });
+
+Deno.test("a task that outlasts the wait limit is audited as a timeout with its UPID", async () => {
+  await withSimulator({
+    speed: 0.5,
+    policy: { ...WRITE, wait: { defaultSeconds: 0, maxSeconds: 1 } },
+  }, async (session) => {
+    const result = await session.call("probe_clone", { vmid: 100, newid: 903 });
+    assert.equal(result.structuredContent?.state, "timeout");
+    const [line] = await session.auditLines();
+    assert.equal(line?.outcome, "timeout");
+    assert.match(String(line?.upid), /^UPID:pve1:.*:qmclone:100:/);
+  });
+});
