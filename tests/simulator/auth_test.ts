@@ -430,3 +430,79 @@ Deno.test("/access/permissions lists the caller's effective privileges per path"
     await sim.close();
   }
 });
+
+Deno.test("expired tokens and tokens of disabled or expired users are refused", async () => {
+  const sim = await startTestSimulator({ routes: testRoutes });
+  try {
+    const auditorToken = "auditor@pve!ro=a1b2c3d4-0000-4000-8000-000000000001";
+    assert.equal((await api(sim, "GET", "/version", { token: auditorToken })).status, 200);
+    const user = sim.sim.state.users.get("auditor@pve");
+    const token = user?.tokens.get("ro");
+    assert.ok(user && token);
+    token.expire = sim.sim.clock.now() - 1;
+    assert.equal((await api(sim, "GET", "/version", { token: auditorToken })).status, 401);
+    token.expire = 0;
+    user.expire = sim.sim.clock.now() - 1;
+    assert.equal((await api(sim, "GET", "/version", { token: auditorToken })).status, 401);
+    user.expire = 0;
+    user.enable = 0;
+    const res = await rawRequest(sim, {
+      method: "GET",
+      path: "/api2/json/version",
+      headers: { Authorization: `PVEAPIToken=${auditorToken}` },
+    });
+    assert.equal(res.statusLine, "HTTP/1.1 401 Authentication failed!");
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("userid checks allow yourself, group admins, and nobody else", async () => {
+  const sim = await startTestSimulator({
+    routes: [
+      ...testRoutes,
+      route("GET", "/access/users/{userid}", ({ params }) => ({ userid: params["userid"] })),
+      route("GET", "/access/users/{userid}/token", () => []),
+    ],
+  });
+  try {
+    const operator = await login(sim, "operator@pve", "operator-pass");
+    const own = await api(sim, "GET", "/access/users/operator@pve/token", { session: operator });
+    assert.equal(own.status, 200);
+    const other = await api(sim, "GET", "/access/users/auditor@pve/token", { session: operator });
+    assert.equal(other.status, 403);
+    assert.equal(other.body.message, "Permission check failed\n");
+    const read = await api(sim, "GET", "/access/users/auditor@pve", { session: operator });
+    assert.equal(read.status, 403);
+
+    // The auditor has Sys.Audit on / (propagated to /access/groups).
+    const auditor = await login(sim, "auditor@pve", "auditor-pass");
+    assert.equal(
+      (await api(sim, "GET", "/access/users/operator@pve", { session: auditor })).status,
+      200,
+    );
+    // Sys.Audit on one group lets a user see that group's members only.
+    const state = sim.sim.state;
+    state.groups.set("ops", { groupid: "ops", comment: "" });
+    state.users.get("operator@pve")?.groups.push("ops");
+    state.acls.push({
+      path: "/access/groups/ops",
+      ugid: "tfa@pve",
+      type: "user",
+      roleid: "PVEAuditor",
+      propagate: 1,
+    });
+    delete state.users.get("tfa@pve")!.totp;
+    const tfaUser = await login(sim, "tfa@pve", "tfa-pass");
+    assert.equal(
+      (await api(sim, "GET", "/access/users/operator@pve", { session: tfaUser })).status,
+      200,
+    );
+    assert.equal(
+      (await api(sim, "GET", "/access/users/auditor@pve", { session: tfaUser })).status,
+      403,
+    );
+  } finally {
+    await sim.close();
+  }
+});
