@@ -31,7 +31,7 @@ import {
 } from "../policy/policy.ts";
 import { assertInScope, type Scope, type ScopeTarget } from "../policy/scope.ts";
 import { PveError } from "../pve/errors.ts";
-import type { PveClient } from "../pve/mod.ts";
+import type { GuestRef, PveClient } from "../pve/mod.ts";
 import { isWriteTool, type ToolEntry } from "../tools/registry.ts";
 import type { AnyTool, Plan } from "../tools/types.ts";
 import { confirm } from "./confirm.ts";
@@ -147,7 +147,9 @@ export async function runToolCall(
         return await refuse(deps, attempt, confirmationError(tool.name, "unavailable"));
       }
       if (answer.kind === "declined") {
-        await audit(deps, attempt, "denied", { error: answer.reason });
+        await audit(deps, attempt, ctx.mcpReq.signal.aborted ? "cancelled" : "denied", {
+          error: answer.reason,
+        });
         return errorResult(answer.reason);
       }
       if (answer.via === "fallback") {
@@ -272,7 +274,7 @@ async function audit(
     await deps.audit.record({
       cluster: attempt.cluster,
       tool: attempt.tool.name,
-      target: target === undefined ? undefined : { ...target } as Record<string, unknown>,
+      target: target === undefined ? undefined : auditTarget(target),
       arguments: attempt.args,
       dry_run: attempt.dryRun,
       outcome,
@@ -287,14 +289,15 @@ async function audit(
   }
 }
 
-function scopeTarget(target: NonNullable<Plan["target"]>): ScopeTarget {
-  const t = target as unknown as Record<string, unknown>;
-  const out: ScopeTarget = {};
-  if (typeof t.vmid === "number") out.vmid = t.vmid;
-  if (typeof t.node === "string") out.node = t.node;
-  if (typeof t.pool === "string") out.pool = t.pool;
-  if (Array.isArray(t.tags)) out.tags = t.tags.filter((tag) => typeof tag === "string");
+function scopeTarget(target: GuestRef): ScopeTarget {
+  const out: ScopeTarget = { vmid: target.vmid, node: target.node, tags: target.tags };
+  if (target.pool !== undefined) out.pool = target.pool;
   return out;
+}
+
+/** The audit line's target: who, not the whole inventory row. */
+function auditTarget(target: GuestRef): Record<string, unknown> {
+  return { vmid: target.vmid, node: target.node, type: target.type, name: target.name };
 }
 
 /** "Invalid arguments for x: vmid: expected number. Fix …" — one sentence with the fix. */

@@ -18,7 +18,7 @@ import {
   PveTaskError,
   PveTimeoutError,
 } from "../pve/errors.ts";
-import { redactSecrets, redactText } from "../log.ts";
+import { isSecretKey, REDACTED, redactText } from "../log.ts";
 import type { Plan, ToolResult } from "../tools/types.ts";
 
 /** The `structuredContent` of a dry run (see `DRY_RUN_RESULT_SCHEMA` in the registry). */
@@ -33,9 +33,25 @@ export interface DryRunResult {
 export function fromToolResult(result: ToolResult<unknown>): CallToolResult {
   const out: CallToolResult = {
     content: [{ type: "text", text: redactText(result.text) }],
-    structuredContent: redactSecrets(result.structured) as Record<string, unknown>,
+    structuredContent: scrub(result.structured) as Record<string, unknown>,
   };
   if (result.isError === true) out.isError = true;
+  return out;
+}
+
+/**
+ * Removes credentials from structured content without changing its shape: every string passes
+ * through `redactText`, a non-empty string under a secret-looking key becomes `[redacted]`;
+ * numbers, booleans and structure stay as they are, so the output schema still matches.
+ */
+export function scrub(value: unknown): unknown {
+  if (typeof value === "string") return redactText(value);
+  if (Array.isArray(value)) return value.map(scrub);
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = typeof item === "string" && item !== "" && isSecretKey(key) ? REDACTED : scrub(item);
+  }
   return out;
 }
 

@@ -6,7 +6,7 @@ import {
   PvePermissionError,
   PveTaskError,
 } from "../../src/pve/mod.ts";
-import { describePveError, dryRunResult, errorResult } from "../../src/server/results.ts";
+import { describePveError, dryRunResult, errorResult, scrub } from "../../src/server/results.ts";
 
 Deno.test("a 401 says to check the API token", () => {
   const text = describePveError(
@@ -78,4 +78,19 @@ Deno.test("a dry-run result lists the calls and the diff in text and structured 
   assert.match(text, /PUT \/nodes\/pve1\/qemu\/100\/config \{"memory":2048\}/);
   assert.match(text, /memory: 1024 -> 2048/);
   assert.equal((result.structuredContent as { dry_run?: boolean }).dry_run, true);
+});
+
+Deno.test("structured content loses its secrets but keeps its shape", () => {
+  assert.deepEqual(
+    scrub({
+      ticket: "PVE:root@pam:65000000::c2lnbmF0dXJl",
+      otp: false,
+      rows: [{ note: "token root@pam!mcp=0b6c1b43-4b9a", size_bytes: 5 }],
+    }),
+    {
+      ticket: "[redacted]",
+      otp: false,
+      rows: [{ note: "token root@pam!mcp=[redacted]", size_bytes: 5 }],
+    },
+  );
 });
