@@ -66,11 +66,12 @@ export async function openSession(options: OpenOptions): Promise<SimSession> {
     tools: options.tools,
     clients: new Map([["lab", pve]]),
     config: {
+      ...options.config,
       policy: {
         allow: ["read", "lifecycle", "change", "destroy", "exec", "raw"],
         confirmation: { fallback: "allow" },
+        ...(options.config?.policy as Record<string, unknown> | undefined),
       },
-      ...options.config,
     },
     ...(options.elicit === undefined ? {} : { elicit: options.elicit }),
   });

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { guestReboot } from "../../src/tools/lifecycle/guest_reboot.ts";
+import { guestShutdown } from "../../src/tools/lifecycle/guest_shutdown.ts";
+import { guestStart } from "../../src/tools/lifecycle/guest_start.ts";
+import { guestStop } from "../../src/tools/lifecycle/guest_stop.ts";
+import { openSession, structuredOf, textOf } from "./_helpers.ts";
+
+const tools = [guestStart, guestShutdown, guestReboot, guestStop];
+
+interface PowerOut {
+  vmid: number;
+  action: string;
+  result: string;
+  status_before: string;
+  upid?: string;
+  task_state?: string;
+  lock?: string;
+}
+
+Deno.test("guest_start starts a stopped VM, waits for the task and reports progress", async () => {
+  const s = await openSession({ tools });
+  try {
+    const progress: string[] = [];
+    const result = await s.call("guest_start", { name: "win11-desk" }, {
+      onprogress: (p) => progress.push(p.message ?? ""),
+    });
+    assert.equal(result.isError, undefined);
+    const out = structuredOf<PowerOut>(result);
+    assert.equal(out.vmid, 103);
+    assert.equal(out.result, "ok");
+    assert.equal(out.status_before, "stopped");
+    assert.match(out.upid ?? "", /^UPID:pve3:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:qmstart:103:/);
+    assert.match(textOf(result), /VM 103 \(win11-desk\) started on pve3/);
+    assert.ok(progress.length > 0, "expected progress notifications");
+    assert.ok(progress.some((m) => /Waiting for task|TASK OK|Start/.test(m)));
+    const writes = await s.writes();
+    assert.deepEqual(writes.map((w) => `${w.method} ${w.path}`), [
+      "POST /nodes/pve3/qemu/103/status/start",
+    ]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_start on a running guest succeeds with a note and starts no task", async () => {
+  const s = await openSession({ tools });
+  try {
+    for (const vmid of [100, 200]) {
+      const result = await s.call("guest_start", { vmid });
+      assert.equal(result.isError, undefined);
+      const out = structuredOf<PowerOut>(result);
+      assert.equal(out.result, "already");
+      assert.match(textOf(result), /already running: nothing to do/);
+    }
+    assert.deepEqual(await s.writes(), []);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_start refuses a template with the next step, before any write", async () => {
+  const s = await openSession({ tools });
+  try {
+    const result = await s.call("guest_start", { vmid: 9000 });
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /is a template and cannot be started: clone it/);
+    assert.deepEqual(await s.writes(), []);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_shutdown shuts down a container with timeout and force, and is a no-op when stopped", async () => {
+  const s = await openSession({ tools });
+  try {
+    const result = await s.call("guest_shutdown", {
+      vmid: 202,
+      timeout_seconds: 30,
+      force_after_timeout: true,
+    });
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(structuredOf<PowerOut>(result).result, "ok");
+    const writes = await s.writes();
+    assert.equal(writes.length, 1);
+    assert.equal(writes[0]?.path, "/nodes/pve3/lxc/202/status/shutdown");
+    assert.equal(String(writes[0]?.body.timeout), "30");
+    assert.equal(String(writes[0]?.body.forceStop), "1");
+
+    const again = await s.call("guest_shutdown", { vmid: 202 });
+    assert.equal(structuredOf<PowerOut>(again).result, "already");
+    assert.match(textOf(again), /already stopped/);
+    assert.equal((await s.writes()).length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_reboot of a stopped guest is an error that says to start it", async () => {
+  const s = await openSession({ tools });
+  try {
+    const result = await s.call("guest_reboot", { vmid: 103 });
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /not running.*guest_start/);
+    const ok = await s.call("guest_reboot", { vmid: 104 });
+    assert.equal(structuredOf<PowerOut>(ok).result, "ok");
+    assert.match(structuredOf<PowerOut>(ok).upid ?? "", /:qmreboot:104:/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_stop under dry_run returns the exact call and sends no write", async () => {
+  const s = await openSession({ tools });
+  try {
+    const result = await s.call("guest_stop", { name: "k8s-node2", dry_run: true });
+    const out = structuredOf<Record<string, unknown>>(result);
+    assert.equal(out.dry_run, true);
+    assert.deepEqual(out.calls, [{ method: "POST", path: "/nodes/pve3/qemu/105/status/stop" }]);
+    assert.deepEqual(await s.writes(), []);
+    const real = await s.call("guest_stop", { name: "k8s-node2" });
+    assert.equal(structuredOf<PowerOut>(real).result, "ok");
+    assert.equal((await s.writes()).length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("a locked guest is reported with the lock and the next step, without a write", async () => {
+  const s = await openSession({ tools });
+  try {
+    await fetch(`${s.sim.url}/_sim/guests/104/lock`, {
+      method: "POST",
+      body: JSON.stringify({ lock: "backup" }),
+    }).then((r) => r.body?.cancel());
+    const result = await s.call("guest_shutdown", { vmid: 104 });
+    assert.equal(result.isError, true);
+    const out = structuredOf<PowerOut>(result);
+    assert.equal(out.result, "locked");
+    assert.equal(out.lock, "backup");
+    assert.match(textOf(result), /^VM 104 is locked \(backup\)/);
+    assert.deepEqual(await s.writes(), []);
+
+    const dry = await s.call("guest_shutdown", { vmid: 104, dry_run: true });
+    assert.match(String(structuredOf(dry).summary), /locked \(backup\)/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_start on a slow task times out and returns the UPID for task_wait", async () => {
+  const s = await openSession({
+    tools,
+    sim: { speed: 1 },
+    config: { policy: { wait: { defaultSeconds: 0, maxSeconds: 5 } } },
+  });
+  try {
+    const result = await s.call("guest_start", { vmid: 103 });
+    const out = structuredOf<PowerOut>(result);
+    assert.equal(out.result, "timeout");
+    assert.match(out.upid ?? "", /^UPID:pve3:/);
+    assert.match(textOf(result), /still running .*task_wait/);
+  } finally {
+    await s.close();
+  }
+});

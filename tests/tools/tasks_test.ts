@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { guestStart } from "../../src/tools/lifecycle/guest_start.ts";
+import { taskGet } from "../../src/tools/tasks/task_get.ts";
+import { taskList } from "../../src/tools/tasks/task_list.ts";
+import { taskWait } from "../../src/tools/tasks/task_wait.ts";
+import { openSession, structuredOf, textOf } from "./_helpers.ts";
+
+const tools = [taskList, taskGet, taskWait, guestStart];
+
+interface TaskItem {
+  upid: string;
+  node: string;
+  type: string;
+  id: string;
+  user: string;
+  status: string;
+  running: boolean;
+  start_time?: string;
+  end_time?: string;
+}
+
+Deno.test("task_list shows recent tasks cluster-wide and per node, with filters", async () => {
+  const s = await openSession({ tools });
+  try {
+    const started = structuredOf<{ upid: string }>(await s.call("guest_start", { vmid: 103 }));
+    const all = structuredOf<{ tasks: TaskItem[] }>(await s.call("task_list"));
+    const mine = all.tasks.find((t) => t.upid === started.upid);
+    assert.ok(mine, "the start task is listed");
+    assert.equal(mine.type, "qmstart");
+    assert.equal(mine.id, "103");
+    assert.equal(mine.status, "OK");
+    assert.equal(mine.running, false);
+    assert.match(mine.start_time ?? "", /Z$/);
+    assert.match(mine.user, /^root@pam!mcp$/);
+
+    const node = structuredOf<{ tasks: TaskItem[] }>(
+      await s.call("task_list", { node: "pve3", vmid: 103, type: "qmstart" }),
+    );
+    assert.deepEqual(node.tasks.map((t) => t.upid), [started.upid]);
+    const errors = structuredOf<{ tasks: TaskItem[] }>(await s.call("task_list", { errors: true }));
+    assert.ok(errors.tasks.every((t) => t.status !== "OK"));
+    const limited = structuredOf<{ returned: number }>(await s.call("task_list", { limit: 1 }));
+    assert.equal(limited.returned, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("task_get shows status and the log tail", async () => {
+  const s = await openSession({ tools });
+  try {
+    const { upid } = structuredOf<{ upid: string }>(await s.call("guest_start", { vmid: 203 }));
+    const result = await s.call("task_get", { upid, lines: 1 });
+    const out = structuredOf<Record<string, unknown>>(result);
+    assert.equal(out.running, false);
+    assert.equal(out.exitstatus, "OK");
+    assert.equal(out.succeeded, true);
+    assert.deepEqual(out.log_tail, ["TASK OK"]);
+    assert.match(textOf(result), /finished: OK/);
+
+    const bad = await s.call("task_get", { upid: "UPID:nope" });
+    assert.equal(bad.isError, true);
+    assert.match(textOf(bad), /Cannot parse UPID/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("task_wait follows a running task to its end, with progress", async () => {
+  const s = await openSession({
+    tools,
+    sim: { speed: 50 },
+    config: { policy: { wait: { defaultSeconds: 0, maxSeconds: 30 } } },
+  });
+  try {
+    const started = structuredOf<{ upid: string; result: string }>(
+      await s.call("guest_start", { vmid: 103 }),
+    );
+    assert.equal(started.result, "timeout");
+    const progress: string[] = [];
+    const result = await s.call("task_wait", { upid: started.upid, timeout_seconds: 30 }, {
+      onprogress: (p) => progress.push(p.message ?? ""),
+    });
+    const out = structuredOf<Record<string, unknown>>(result);
+    assert.equal(out.task_state, "ok");
+    assert.equal(out.exitstatus, "OK");
+    assert.equal(out.type, "qmstart");
+    assert.ok(progress.length > 0);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("task tools hide tasks of guests outside the scope", async () => {
+  const s = await openSession({ tools, config: { policy: { scope: { vmids: ["100-102"] } } } });
+  try {
+    const refusedStart = await s.call("guest_start", { vmid: 103 });
+    assert.equal(refusedStart.isError, true);
+    const pve = s.pve;
+    const upid = await pve.post<string>("/nodes/pve3/qemu/103/status/start");
+    await pve.waitForTask(upid);
+    const listed = structuredOf<{ tasks: TaskItem[] }>(await s.call("task_list"));
+    assert.ok(!listed.tasks.some((t) => t.upid === upid));
+    const refused = await s.call("task_get", { upid });
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /outside the scope/);
+  } finally {
+    await s.close();
+  }
+});
