@@ -7,11 +7,12 @@
  * - `caCert` (PEM text, e.g. the cluster's `/etc/pve/pve-root-ca.pem`): a
  *   `Deno.createHttpClient({ caCerts: [pem] })` used for every request of this client;
  * - `insecure: true`: Deno 2.9's `Deno.createHttpClient` has no option to skip certificate
- *   verification (the `--unsafely-ignore-certificate-errors` flag exists, but it is
- *   process-wide and must be given on the command line). The client therefore sends this
- *   cluster's requests through `node:https` with `rejectUnauthorized: false` and a
- *   keep-alive agent, and logs a warning once per origin. The process-wide flag still works
- *   with the default transport, for whoever prefers it.
+ *   verification (its typings and runtime ignore `unsafelyIgnoreCertificateErrors`; the
+ *   `--unsafely-ignore-certificate-errors` flag exists, but it is process-wide and must be
+ *   given on the command line). The client therefore sends this cluster's requests through
+ *   `node:http` over `node:tls` sockets opened with `rejectUnauthorized: false` (a keep-alive
+ *   agent), and logs a warning once per origin. The process-wide flag still works with the
+ *   default transport, for whoever prefers it.
  *
  * GET connections are kept alive and reused; writes (POST/PUT/DELETE) use a connection that
  * is not reused, so the HTTP stack can never re-send them (see `denoTransport`).
@@ -20,7 +21,9 @@
  * @module
  */
 
-import https from "node:https";
+import http from "node:http";
+import { isIP } from "node:net";
+import tls from "node:tls";
 import { getLog } from "../log.ts";
 import { PveConnectionError, type PveError, PveTlsError } from "./errors.ts";
 
@@ -93,8 +96,28 @@ function denoTransport(caCert: string | undefined): Transport {
   };
 }
 
+/**
+ * A keep-alive agent whose connections are TLS sockets that skip certificate verification.
+ * It opens them with `tls.connect` itself because `node:https`'s agent reads the system CA
+ * store first, which under Deno needs `--allow-sys=ca` even when nothing is verified.
+ */
+class InsecureTlsAgent extends http.Agent {
+  override createConnection(
+    options: { host?: string | null; port?: number | string | null; servername?: string },
+  ): tls.TLSSocket {
+    const host = options.host ?? "localhost";
+    const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
+    return tls.connect({
+      host,
+      port: Number(options.port ?? 443),
+      ...(servername === undefined ? {} : { servername }),
+      rejectUnauthorized: false,
+    });
+  }
+}
+
 function insecureTransport(): Transport {
-  const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+  const agent = new InsecureTlsAgent({ keepAlive: true });
   const fetchInsecure = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     return new Promise<Response>((resolve, reject) => {
       const url = new URL(input instanceof Request ? input.url : String(input));
@@ -119,9 +142,19 @@ function insecureTransport(): Transport {
         req.destroy();
         reject(signal?.reason);
       };
-      const req = https.request(
-        url,
-        { method: init?.method ?? "GET", headers, agent, rejectUnauthorized: false },
+      if (url.protocol !== "https:") {
+        reject(new TypeError(`The insecure transport only speaks https, not ${url.protocol}`));
+        return;
+      }
+      const req = http.request(
+        {
+          host: url.hostname.replace(/^\[|\]$/g, ""),
+          port: url.port === "" ? 443 : Number(url.port),
+          path: url.pathname + url.search,
+          method: init?.method ?? "GET",
+          headers: { host: url.host, ...headers },
+          agent,
+        },
         (res) => {
           const chunks: Uint8Array[] = [];
           res.on("data", (chunk: Uint8Array) => chunks.push(chunk));

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { PveNotFoundError, PveValidationError } from "../../src/pve/mod.ts";
+import { control, FAST, requests, tokenClient, withSim } from "./_sim.ts";
+
+Deno.test("one /cluster/resources call tells which guests exist, where and in what state", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      const inventory = await pve.resources();
+      const web01 = inventory.guests.find((g) => g.vmid === 100);
+      assert.equal(web01?.name, "web01");
+      assert.equal(web01?.node, "pve1");
+      assert.equal(web01?.type, "qemu");
+      assert.equal(web01?.status, "running");
+      assert.equal(inventory.guests.find((g) => g.vmid === 9000)?.template, true);
+      assert.ok(inventory.guests.some((g) => g.type === "lxc"));
+      assert.deepEqual(inventory.nodes.map((n) => n.node), ["pve1", "pve2", "pve3"]);
+      assert.deepEqual(inventory.offlineNodes, []);
+      assert.ok(inventory.storage.length > 0);
+      assert.equal((await requests(sim)).filter((r) => r.path === "/cluster/resources").length, 1);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
+Deno.test("an offline node yields a partial inventory with the node flagged", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      await control(sim, "POST", "/_sim/nodes/pve2/offline");
+      const inventory = await pve.resources();
+      assert.deepEqual(inventory.offlineNodes, ["pve2"]);
+      const onPve2 = inventory.guests.filter((g) => g.node === "pve2");
+      assert.ok(onPve2.length > 0);
+      assert.ok(onPve2.every((g) => g.nodeOnline === false));
+      assert.ok(inventory.guests.filter((g) => g.node !== "pve2").every((g) => g.nodeOnline));
+      const ref = await pve.resolveGuest(onPve2[0]!.vmid);
+      assert.equal(ref.node, "pve2");
+      assert.equal(ref.nodeOnline, false);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
+Deno.test("guests resolve by vmid or name from a cache that writes invalidate", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      assert.deepEqual(
+        { ...(await pve.resolveGuest("web01")) },
+        { ...(await pve.resolveGuest(100)) },
+      );
+      const tmpl = await pve.resolveGuest("9000");
+      assert.equal(tmpl.template, true);
+      const reads = () =>
+        requests(sim).then((log) => log.filter((r) => r.path === "/cluster/resources").length);
+      assert.equal(await reads(), 1);
+      // A write through the client invalidates the cache; the clone named "web01" then makes the name ambiguous.
+      const upid = await pve.post<string>("/nodes/pve1/qemu/9000/clone", {
+        newid: 160,
+        name: "web01",
+        full: true,
+      });
+      await pve.waitForTask(upid, FAST);
+      await assert.rejects(pve.resolveGuest("web01"), (error: unknown) => {
+        assert.ok(error instanceof PveValidationError);
+        assert.match(error.message, /ambiguous/);
+        assert.match(error.message, /\b100 \(qemu on pve1\)/);
+        assert.match(error.message, /\b160 \(qemu on pve1\)/);
+        return true;
+      });
+      assert.equal(await reads(), 2);
+      assert.equal((await pve.resolveGuest(160)).name, "web01");
+      assert.equal(await reads(), 2);
+      await assert.rejects(pve.resolveGuest(777), PveNotFoundError);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
+Deno.test("the version is read once and tells what differs in PVE 9", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      const [a, b] = await Promise.all([pve.version(), pve.version()]);
+      assert.equal(a, b);
+      assert.equal(await pve.isPve9(), true);
+      assert.equal(a.features.agentExecPrivilege, "VM.GuestAgent.Unrestricted");
+      assert.equal((await requests(sim)).filter((r) => r.path === "/version").length, 1);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
+Deno.test("a 10,000-guest inventory arrives in one request", async () => {
+  await withSim({ seed: "scale", nodes: 20, guests: 10_000, speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      const inventory = await pve.resources();
+      assert.equal(inventory.guests.length, 10_000);
+      assert.equal(new Set(inventory.guests.map((g) => g.vmid)).size, 10_000);
+      assert.equal(inventory.nodes.length, 20);
+      const last = inventory.guests.at(-1)!;
+      assert.equal((await pve.resolveGuest(last.vmid)).node, last.node);
+      assert.equal((await requests(sim)).filter((r) => r.path === "/cluster/resources").length, 1);
+    } finally {
+      pve.close();
+    }
+  });
+});
