@@ -6,9 +6,22 @@
  * @module
  */
 
+import { pveApiCall } from "./api/pve_api_call.ts";
+import { pveApiGet } from "./api/pve_api_get.ts";
 import { clusterStatus } from "./inventory/cluster_status.ts";
 import { guestGet } from "./inventory/guest_get.ts";
 import { guestList } from "./inventory/guest_list.ts";
+import { guestReboot } from "./lifecycle/guest_reboot.ts";
+import { guestShutdown } from "./lifecycle/guest_shutdown.ts";
+import { guestStart } from "./lifecycle/guest_start.ts";
+import { guestStop } from "./lifecycle/guest_stop.ts";
+import { snapshotCreate } from "./snapshots/snapshot_create.ts";
+import { snapshotDelete } from "./snapshots/snapshot_delete.ts";
+import { snapshotList } from "./snapshots/snapshot_list.ts";
+import { snapshotRollback } from "./snapshots/snapshot_rollback.ts";
+import { taskGet } from "./tasks/task_get.ts";
+import { taskList } from "./tasks/task_list.ts";
+import { taskWait } from "./tasks/task_wait.ts";
 import type { AnyTool } from "./types.ts";
 
 /** Every tool, in the order `tools/list` shows them. */
@@ -16,4 +29,17 @@ export const allTools: readonly AnyTool[] = [
   clusterStatus,
   guestList,
   guestGet,
+  guestStart,
+  guestShutdown,
+  guestReboot,
+  guestStop,
+  snapshotList,
+  snapshotCreate,
+  snapshotRollback,
+  snapshotDelete,
+  taskList,
+  taskGet,
+  taskWait,
+  pveApiGet,
+  pveApiCall,
 ];
