@@ -161,7 +161,7 @@ function authFailed(): HttpError {
 }
 
 /** Verifies an API token value `user@realm!name=secret` (split at the last `=`). */
-export function verifyApiToken(state: SimState, now: number, value: string): AuthInfo {
+function verifyApiToken(state: SimState, now: number, value: string): AuthInfo {
   const split = value.lastIndexOf("=");
   if (split < 0) throw authFailed();
   const tokenid = value.slice(0, split);
@@ -179,7 +179,7 @@ export function verifyApiToken(state: SimState, now: number, value: string): Aut
 }
 
 /** Verifies a session ticket (TFA half tickets are not session tickets). */
-export function verifySessionTicket(
+function verifySessionTicket(
   state: SimState,
   tickets: TicketAuthority,
   now: number,

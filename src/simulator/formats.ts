@@ -284,20 +284,25 @@ export class PropertyStringError extends Error {
 
 /**
  * Parses a property string such as `virtio=BC:24:11:00:00:01,bridge=vmbr0` against its
- * sub-schema, exactly as `parse_property_string` does. `checkObject` validates the parsed
- * keys (it is `validate.ts`'s object check, passed in to keep the modules acyclic).
+ * sub-schema, exactly as `parse_property_string` does. `options.checkObject` validates the
+ * parsed keys (it is `validate.ts`'s object check, passed in to keep the modules acyclic).
  */
 export function parsePropertyString(
   format: Record<string, ParamSchema>,
   data: string,
-  path: string,
-  checkObject: (
-    path: string,
-    schema: Record<string, ParamSchema>,
-    value: Record<string, string>,
-    errors: Record<string, string>,
-  ) => void,
+  options: {
+    /** The parameter name (error keys become `<path>.<key>`). */
+    path: string;
+    /** Validates the parsed keys, adding errors keyed by path. */
+    checkObject: (
+      path: string,
+      schema: Record<string, ParamSchema>,
+      value: Record<string, string>,
+      errors: Record<string, string>,
+    ) => void;
+  },
 ): Record<string, string> {
+  const { path, checkObject } = options;
   const result: Record<string, string> = {};
   let defaultKey: string | undefined;
   for (const part of data.split(",")) {

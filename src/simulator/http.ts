@@ -429,7 +429,7 @@ async function process(
   let params: Params;
   if (schema !== undefined) {
     params = validateParams(schema.parameters, merged);
-    checkPermissions(state, auth, schema.permissions, params);
+    checkPermissions(state, { auth, permissions: schema.permissions, params });
   } else {
     params = {};
     for (const [name, value] of Object.entries(merged)) {

@@ -99,7 +99,7 @@ class Cluster implements Sim {
   }
 
   can(auth: AuthInfo, path: string, priv: string): boolean {
-    return hasPrivilege(this.state, auth, path, priv);
+    return hasPrivilege(this.state, { auth, path, priv });
   }
 
   require(auth: AuthInfo, path: string, priv: string): void {

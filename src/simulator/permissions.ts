@@ -45,7 +45,7 @@ class Checker {
   }
 
   check(path: string, privs: readonly string[], noerr: boolean): boolean {
-    const have = privilegesAt(this.#state, this.#subject, path);
+    const have = privilegesAt(this.#state, { subject: this.#subject, path });
     for (const priv of privs) {
       if (!have.has(priv)) {
         if (noerr) return false;
@@ -56,7 +56,7 @@ class Checker {
   }
 
   checkAny(path: string, privs: readonly string[], noerr: boolean): boolean {
-    const have = privilegesAt(this.#state, this.#subject, path);
+    const have = privilegesAt(this.#state, { subject: this.#subject, path });
     if (privs.some((priv) => have.has(priv))) return true;
     if (noerr) return false;
     throw permError(path, privs.join("|"));
@@ -132,10 +132,9 @@ class Checker {
  */
 export function checkPermissions(
   state: SimState,
-  auth: AuthInfo,
-  permissions: PermissionSchema | undefined,
-  params: Params,
+  request: { auth: AuthInfo; permissions: PermissionSchema | undefined; params: Params },
 ): void {
+  const { auth, permissions, params } = request;
   if (permissions?.user === "world") return;
   if (auth.kind === "none") throw denied("user != null");
   const subject = authSubject(auth);
@@ -154,9 +153,11 @@ export function checkPermissions(
 /** Whether the caller has at least one of `privs` on `path`. */
 export function canAny(
   state: SimState,
-  auth: AuthInfo,
-  path: string,
-  privs: readonly string[],
+  query: { auth: AuthInfo; path: string; privs: readonly string[] },
 ): boolean {
-  return new Checker(state, authSubject(auth), {}).checkAny(normalizePath(path), privs, true);
+  return new Checker(state, authSubject(query.auth), {}).checkAny(
+    normalizePath(query.path),
+    query.privs,
+    true,
+  );
 }

@@ -205,11 +205,8 @@ function computePrivileges(state: SimState, subject: string, path: string): Map<
   return privilegesFromRoles(roles);
 }
 
-/**
- * The effective privileges (→ propagate flag) of a user (`user@realm`) or token
- * (`user@realm!name`) on a path, as `PVE::RPCEnvironment::permissions` computes them.
- */
-export function privilegesAt(state: SimState, subject: string, path: string): Map<string, number> {
+/** `PVE::RPCEnvironment::permissions` for one subject and path. */
+function privilegesOf(state: SimState, subject: string, path: string): Map<string, number> {
   const normalized = normalizePath(path);
   if (subject === "root@pam") return new Map(ALL_PRIVILEGES.map((priv) => [priv, 1]));
   const bang = subject.indexOf("!");
@@ -217,7 +214,7 @@ export function privilegesAt(state: SimState, subject: string, path: string): Ma
     const userid = subject.slice(0, bang);
     const token = state.users.get(userid)?.tokens.get(subject.slice(bang + 1));
     if (token === undefined) return new Map();
-    const userPrivs = privilegesAt(state, userid, normalized);
+    const userPrivs = privilegesOf(state, userid, normalized);
     if (!token.privsep) return userPrivs;
     const tokenPrivs = computePrivileges(state, subject, normalized);
     const result = new Map<string, number>();
@@ -230,14 +227,28 @@ export function privilegesAt(state: SimState, subject: string, path: string): Ma
   return computePrivileges(state, subject, normalized);
 }
 
+/**
+ * The effective privileges (→ propagate flag) of a user (`user@realm`) or token
+ * (`user@realm!name`) on a path, as `PVE::RPCEnvironment::permissions` computes them.
+ */
+export function privilegesAt(
+  state: SimState,
+  query: { subject: string; path: string },
+): Map<string, number> {
+  return privilegesOf(state, query.subject, query.path);
+}
+
 /** The subject whose privileges count for a request: the token id, or the user. */
 export function authSubject(auth: AuthInfo): string {
   return auth.tokenid ?? auth.userid;
 }
 
 /** Whether the caller has `priv` on `path`. */
-export function hasPrivilege(state: SimState, auth: AuthInfo, path: string, priv: string): boolean {
-  return privilegesAt(state, authSubject(auth), path).has(priv);
+export function hasPrivilege(
+  state: SimState,
+  query: { auth: AuthInfo; path: string; priv: string },
+): boolean {
+  return privilegesOf(state, authSubject(query.auth), query.path).has(query.priv);
 }
 
 /**
@@ -265,7 +276,7 @@ export function effectivePermissions(
   }
   const result: Record<string, Record<string, number>> = {};
   for (const path of [...paths].sort()) {
-    const privileges = privilegesAt(state, subject, path);
+    const privileges = privilegesOf(state, subject, path);
     if (privileges.size > 0) result[path] = Object.fromEntries([...privileges].sort());
   }
   return result;

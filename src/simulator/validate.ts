@@ -41,7 +41,14 @@ const UNKNOWN =
   "property is not defined in schema and the schema does not allow additional properties";
 
 /** Adds an error like PVE's `add_error` (a second error for a key is joined with `\n`). */
-export function addError(errors: Record<string, string>, path: string, message: string): void {
+export function addError(
+  errors: Record<string, string>,
+  entry: { path: string; message: string },
+): void {
+  add(errors, entry.path, entry.message);
+}
+
+function add(errors: Record<string, string>, path: string, message: string): void {
   const key = path === "" ? "_root" : path;
   const previous = errors[key];
   errors[key] = previous === undefined ? message : `${previous}\\n${message}`;
@@ -101,12 +108,12 @@ function checkType(
   const ref = perlRef(value);
   if (type === "array" || type === "object") {
     const ok = type === "array" ? ref === "ARRAY" : ref === "HASH";
-    if (!ok) addError(errors, path, `type check ('${type}') failed`);
+    if (!ok) add(errors, path, `type check ('${type}') failed`);
     return ok;
   }
   if (ref !== undefined) {
     if (type === "boolean" && ref === "JSON::PP::Boolean") return true;
-    addError(errors, path, `type check ('${type}') failed - got ${ref}`);
+    add(errors, path, `type check ('${type}') failed - got ${ref}`);
     return false;
   }
   const text = scalarText(value);
@@ -117,12 +124,12 @@ function checkType(
     : type === "number"
     ? isNumber(text)
     : true;
-  if (!ok) addError(errors, path, `type check ('${type}') failed - got '${text}'`);
+  if (!ok) add(errors, path, `type check ('${type}') failed - got '${text}'`);
   return ok;
 }
 
 /** PVE's `check_prop` for one value (absent values are `undefined`). */
-export function checkProp(
+function checkProp(
   value: unknown,
   schema: ParamSchema,
   path: string,
@@ -130,7 +137,7 @@ export function checkProp(
 ): void {
   if (value === undefined || value === null) {
     if (!schema.optional && schema.alias === undefined && schema.type !== "null") {
-      addError(errors, path, MISSING);
+      add(errors, path, MISSING);
     }
     return;
   }
@@ -146,38 +153,38 @@ export function checkProp(
   if (schema.format !== undefined) {
     const error = formatError(schema.format, text, path);
     if (error !== undefined) {
-      addError(errors, path, `invalid format - ${error}`);
+      add(errors, path, `invalid format - ${error}`);
       return;
     }
   }
   if (schema.pattern !== undefined) {
     const regex = perlPattern(schema.pattern);
     if (regex !== null && !regex.test(text)) {
-      addError(errors, path, "value does not match the regex pattern");
+      add(errors, path, "value does not match the regex pattern");
       return;
     }
   }
   const length = [...text].length;
   if (schema.maxLength !== undefined && length > schema.maxLength) {
-    addError(errors, path, `value may only be ${schema.maxLength} characters long`);
+    add(errors, path, `value may only be ${schema.maxLength} characters long`);
     return;
   }
   if (schema.minLength !== undefined && length < schema.minLength) {
-    addError(errors, path, `value must be at least ${schema.minLength} characters long`);
+    add(errors, path, `value must be at least ${schema.minLength} characters long`);
     return;
   }
   if (isNumber(text)) {
     if (schema.maximum !== undefined && Number(text) > schema.maximum) {
-      addError(errors, path, `value must have a maximum value of ${schema.maximum}`);
+      add(errors, path, `value must have a maximum value of ${schema.maximum}`);
       return;
     }
     if (schema.minimum !== undefined && Number(text) < schema.minimum) {
-      addError(errors, path, `value must have a minimum value of ${schema.minimum}`);
+      add(errors, path, `value must have a minimum value of ${schema.minimum}`);
       return;
     }
   }
   if (schema.enum !== undefined && !schema.enum.includes(text)) {
-    addError(
+    add(
       errors,
       path,
       `value '${text}' does not have a value in the enumeration '${schema.enum.join(", ")}'`,
@@ -192,7 +199,7 @@ function formatError(
 ): string | undefined {
   if (typeof format === "string") return checkNamedFormat(format, value);
   try {
-    parsePropertyString(format, value, path, checkObject);
+    parsePropertyString(format, value, { path, checkObject });
     return undefined;
   } catch (error) {
     if (error instanceof PropertyStringError) return error.toString();
@@ -201,7 +208,7 @@ function formatError(
 }
 
 /** PVE's `check_object` over a parsed property string or parameter set. */
-export function checkObject(
+function checkObject(
   path: string,
   schema: Record<string, ParamSchema>,
   value: Record<string, unknown>,
@@ -217,11 +224,11 @@ export function checkObject(
     if (propSchema !== undefined) {
       const requires = propSchema.requires;
       if (requires !== undefined && (value[requires] === undefined || value[requires] === null)) {
-        addError(errors, sub(requires), `missing property - '${sub(key)}' requires this property`);
+        add(errors, sub(requires), `missing property - '${sub(key)}' requires this property`);
       }
       continue;
     }
-    if (!additionalProperties) addError(errors, sub(key), UNKNOWN);
+    if (!additionalProperties) add(errors, sub(key), UNKNOWN);
   }
 }
 

@@ -274,9 +274,9 @@ Deno.test("named formats check identifiers and addresses", () => {
 
 Deno.test("several errors for one key are joined with a literal backslash-n", () => {
   const errors: Record<string, string> = {};
-  addError(errors, "a", "first");
-  addError(errors, "a", "second");
-  addError(errors, "", "root problem");
+  addError(errors, { path: "a", message: "first" });
+  addError(errors, { path: "a", message: "second" });
+  addError(errors, { path: "", message: "root problem" });
   assert.deepEqual(errors, { a: "first\\nsecond", _root: "root problem" });
 });
 

@@ -43,7 +43,7 @@ function capabilities(state: SimState, userid: string): Record<string, Record<st
   for (const entry of state.acls) paths.add(normalizePath(entry.path));
   for (const path of paths) {
     const top = /^\/(\w+)/.exec(path)?.[1] ?? "dc";
-    for (const priv of privilegesAt(state, userid, path).keys()) {
+    for (const priv of privilegesAt(state, { subject: userid, path }).keys()) {
       if (top === "pool") {
         if (groups["vms"]?.test(priv)) result["vms"]![priv] = 1;
         if (groups["storage"]?.test(priv)) result["storage"]![priv] = 1;
@@ -63,7 +63,10 @@ function loginResponse(sim: Sim, userid: string): Record<string, unknown> {
     CSRFPreventionToken: tickets.csrfToken(userid),
     cap: capabilities(sim.state, userid),
   };
-  if (sim.state.clusterName !== null && privilegesAt(sim.state, userid, "/").has("Sys.Audit")) {
+  if (
+    sim.state.clusterName !== null &&
+    privilegesAt(sim.state, { subject: userid, path: "/" }).has("Sys.Audit")
+  ) {
     response["clustername"] = sim.state.clusterName;
   }
   return response;
@@ -90,7 +93,7 @@ function createTicket(sim: Sim, params: Params): Record<string, unknown> {
   if (params["path"] !== undefined && params["privs"] !== undefined) {
     const ticketUser = tickets.verify(password)?.data;
     if (ticketUser !== username && user.password !== password) throw authFailure();
-    const have = privilegesAt(sim.state, username, String(params["path"]));
+    const have = privilegesAt(sim.state, { subject: username, path: String(params["path"]) });
     const privs = String(params["privs"]).split(/[,;\s]+/).filter((p) => p !== "");
     if (!privs.every((priv) => have.has(priv))) throw authFailure();
     return { username };
@@ -133,7 +136,7 @@ function permissions(sim: Sim, auth: AuthInfo, params: Params): unknown {
   if (userid !== caller && !ownToken) sim.require(auth, "/access", "Sys.Audit");
   if (params["path"] !== undefined) {
     const path = normalizePath(String(params["path"]));
-    return { [path]: Object.fromEntries(privilegesAt(sim.state, userid, path)) };
+    return { [path]: Object.fromEntries(privilegesAt(sim.state, { subject: userid, path })) };
   }
   return effectivePermissions(sim.state, userid);
 }
@@ -141,13 +144,15 @@ function permissions(sim: Sim, auth: AuthInfo, params: Params): unknown {
 /** `GET /access/users`: the users the caller may see (always including itself). */
 function listUsers(sim: Sim, auth: AuthInfo, params: Params): unknown[] {
   const privs = ["User.Modify", "Sys.Audit"];
-  const all = canAny(sim.state, auth, "/access/groups", privs);
+  const all = canAny(sim.state, { auth, path: "/access/groups", privs });
   const result: unknown[] = [];
   for (
     const user of [...sim.state.users.values()].sort((a, b) => a.userid.localeCompare(b.userid))
   ) {
     const visible = all || user.userid === auth.userid ||
-      user.groups.some((group) => canAny(sim.state, auth, `/access/groups/${group}`, privs));
+      user.groups.some((group) =>
+        canAny(sim.state, { auth, path: `/access/groups/${group}`, privs })
+      );
     if (!visible) continue;
     if (params["enabled"] !== undefined && user.enable !== params["enabled"]) continue;
     const entry: Record<string, unknown> = {
