@@ -62,6 +62,22 @@ export const DRY_RUN_RESULT_SCHEMA = z.object({
   })).optional(),
 });
 
+/**
+ * The dry-run branch as announced in `tools/list`: the same shape as
+ * {@linkcode DRY_RUN_RESULT_SCHEMA}, stated loosely (calls and diff entries as plain objects) to
+ * keep `tools/list` small; the server validates against the strict zod schema.
+ */
+export const DRY_RUN_RESULT_JSON_SCHEMA: Readonly<Record<string, unknown>> = {
+  type: "object",
+  properties: {
+    dry_run: { const: true },
+    summary: { type: "string" },
+    calls: { type: "array", items: { type: "object" } },
+    diff: { type: "array", items: { type: "object" } },
+  },
+  required: ["dry_run", "summary", "calls"],
+};
+
 /** A tool as the server offers it: the definition plus the advertised schemas. */
 export interface ToolEntry {
   tool: AnyTool;
@@ -150,7 +166,7 @@ export function buildToolEntry(
   const extra: Record<string, z.ZodType> = {};
   if (isWriteTool(tool)) {
     extra.dry_run = z.boolean().default(false).describe(
-      "true: only return the exact Proxmox VE calls (and config diff) this would make; make none",
+      "Only return the exact PVE calls (and config diff) it would make; change nothing",
     );
   }
   if (clusters.length > 1) {
@@ -167,7 +183,15 @@ export function buildToolEntry(
     input,
     output,
     inputJsonSchema: toJsonSchema(input, "input"),
-    outputJsonSchema: toJsonSchema(output, "output"),
+    outputJsonSchema: isWriteTool(tool)
+      ? {
+        type: "object",
+        anyOf: [
+          toJsonSchema(tool.outputSchema as z.ZodObject, "output"),
+          DRY_RUN_RESULT_JSON_SCHEMA,
+        ],
+      }
+      : toJsonSchema(output, "output"),
   };
 }
 
