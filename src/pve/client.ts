@@ -605,6 +605,7 @@ export class PveClient {
         principal: this.#auth.principal,
         csrfSent: auth.csrf,
         cluster: this.name,
+        reason: redactSecrets(response.statusText, secrets),
       });
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       return retryAfterMs === undefined ? { error } : { error, retryAfterMs };

@@ -194,7 +194,29 @@ export interface ResponseErrorContext {
   csrfSent?: boolean;
   /** Cluster name or base URL for messages. */
   cluster?: string;
+  /**
+   * The HTTP reason phrase, when the transport preserved PVE's own (Deno's `fetch` replaces
+   * it with the canonical phrase, which is ignored here). Used when the body has no `message`
+   * (PVE before libpve-http-server 5.2).
+   */
+  reason?: string;
 }
+
+const CANONICAL_REASONS = new Set([
+  "",
+  "OK",
+  "Bad Request",
+  "Unauthorized",
+  "Forbidden",
+  "Not Found",
+  "Method Not Allowed",
+  "Too Many Requests",
+  "Internal Server Error",
+  "Not Implemented",
+  "Bad Gateway",
+  "Service Unavailable",
+  "Gateway Timeout",
+]);
 
 function bodyMessage(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return undefined;
@@ -236,7 +258,9 @@ const NOT_FOUND_RE =
  */
 export function errorFromResponse(ctx: ResponseErrorContext): PveError {
   const { status, method, path } = ctx;
-  const pveMessage = bodyMessage(ctx.body);
+  const reason = ctx.reason?.trim();
+  const pveMessage = bodyMessage(ctx.body) ??
+    (reason !== undefined && !CANONICAL_REASONS.has(reason) ? reason : undefined);
   const errors = bodyErrors(ctx.body);
   const where = `${method} ${path}`;
   const base = { status, method, path, ...(pveMessage === undefined ? {} : { pveMessage }) };

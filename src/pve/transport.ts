@@ -180,9 +180,19 @@ function insecureTransport(): Transport {
               bytes.set(c, offset);
               offset += c.byteLength;
             }
-            resolve(
-              new Response(nullBody ? null : bytes, { status, headers: responseHeaders }),
-            );
+            const body = nullBody ? null : bytes;
+            // Keep PVE's own reason phrase (it carries the error text on PVE < 8.3).
+            let response: Response;
+            try {
+              response = new Response(body, {
+                status,
+                statusText: res.statusMessage ?? "",
+                headers: responseHeaders,
+              });
+            } catch {
+              response = new Response(body, { status, headers: responseHeaders });
+            }
+            resolve(response);
           });
         },
       );

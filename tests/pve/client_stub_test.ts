@@ -253,3 +253,23 @@ Deno.test("a response schema normalizes data and a mismatch is a clear PveError"
   );
   pve.close();
 });
+
+Deno.test("without a body message, a non-canonical reason phrase is used as PVE's text", async () => {
+  const { fetch } = stub([
+    new Response(JSON.stringify({ data: null }), { status: 500, statusText: "VM 100 not running" }),
+    new Response(null, { status: 401, statusText: "Unauthorized" }),
+  ]);
+  const pve = client(fetch);
+  await assert.rejects(pve.post("/nodes/pve1/qemu/100/status/reboot"), (error: unknown) => {
+    assert.ok(error instanceof PveError);
+    assert.equal(error.pveMessage, "VM 100 not running");
+    assert.match(error.message, /VM 100 not running/);
+    return true;
+  });
+  await assert.rejects(pve.get("/nodes"), (error: unknown) => {
+    assert.ok(error instanceof PveAuthError);
+    assert.equal(error.pveMessage, undefined);
+    return true;
+  });
+  pve.close();
+});
