@@ -292,3 +292,50 @@ Deno.test("the task list filters, pages newest first and reports total", async (
     await handle.close();
   }
 });
+
+Deno.test("users without Sys.Audit on the node see and read only their own tasks", async () => {
+  const handle = await startGuestSimulator({ speed: 1 });
+  try {
+    const operator = "operator@pve!ops=a1b2c3d4-0000-4000-8000-000000000002";
+    const rootTask = handle.sim.startTask(
+      { kind: "ticket", userid: "root@pam" },
+      { node: "pve1", type: "vzdump", id: "" },
+      (task) => task.sleep(100_000),
+    );
+    const own = await api(handle, "POST", "/nodes/pve1/qemu/100/status/reboot", {
+      token: operator,
+    });
+    assert.equal(own.status, 200, own.text);
+    assert.match(own.body.data, /:qmreboot:100:operator@pve!ops:$/);
+
+    const list = await api(handle, "GET", "/nodes/pve1/tasks", {
+      token: operator,
+      params: { source: "all" },
+    });
+    assert.deepEqual(list.body.data.map((t: Record<string, unknown>) => t.upid), [own.body.data]);
+    assert.equal(list.body.data[0].user, "operator@pve");
+    assert.equal(list.body.data[0].tokenid, "ops");
+
+    const path = `/nodes/pve1/tasks/${encodeURIComponent(rootTask)}`;
+    const read = await api(handle, "GET", `${path}/status`, { token: operator });
+    assert.equal(read.status, 403);
+    assert.equal(read.body.message, "Permission check failed (/nodes/pve1, Sys.Audit)\n");
+    const stop = await api(handle, "DELETE", path, { token: operator });
+    assert.equal(stop.status, 403);
+    const mine = await api(
+      handle,
+      "GET",
+      `/nodes/pve1/tasks/${encodeURIComponent(own.body.data)}/status`,
+      {
+        token: operator,
+      },
+    );
+    assert.equal(mine.status, 200, mine.text);
+
+    const vms = await api(handle, "GET", "/nodes/pve1/qemu", { token: operator });
+    assert.deepEqual(vms.body.data.map((v: Record<string, unknown>) => v.vmid).sort(), [100, 102]);
+    assert.equal((await call(handle, "DELETE", path)).status, 200);
+  } finally {
+    await handle.close();
+  }
+});
