@@ -163,3 +163,17 @@ Deno.test("guest_start on a slow task times out and returns the UPID for task_wa
     await s.close();
   }
 });
+
+Deno.test("guest_start on a paused VM says to resume it instead", async () => {
+  const s = await openSession({ tools });
+  try {
+    await s.pve.waitForTask(await s.pve.post<string>("/nodes/pve2/qemu/104/status/suspend"));
+    const since = await s.mark();
+    const result = await s.call("guest_start", { vmid: 104 });
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /is paused, not stopped: resume it/);
+    assert.deepEqual(await s.writes(since), []);
+  } finally {
+    await s.close();
+  }
+});

@@ -121,8 +121,16 @@ export async function planPower(
     );
   }
 
+  if (action === "start" && status === "running" && qmpstatus === "paused") {
+    throw new PveError(
+      `${title} is paused, not stopped: resume it (pve_api_call POST ${
+        guestPath(guest)
+      }/status/resume) instead of starting it.`,
+    );
+  }
+
   const hibernated = status === "stopped" && lock === "suspended";
-  const already = (action === "start" && status === "running" && qmpstatus !== "paused") ||
+  const already = (action === "start" && status === "running") ||
     ((action === "shutdown" || action === "stop") && status === "stopped" && !hibernated);
   let plan: Plan;
   if (already) {
