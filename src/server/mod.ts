@@ -24,7 +24,7 @@ import type { Config } from "../config/mod.ts";
 import type { AuditLog } from "../policy/audit.ts";
 import type { PveClient } from "../pve/mod.ts";
 import { allTools } from "../tools/mod.ts";
-import { buildRegistry, listedTool } from "../tools/registry.ts";
+import { buildRegistry, listedTool, type ToolEntry } from "../tools/registry.ts";
 import type { AnyTool } from "../tools/types.ts";
 import { SERVER_NAME, VERSION } from "../version.ts";
 import { type CallSettings, runHiddenToolCall, runToolCall } from "./call.ts";
@@ -54,6 +54,35 @@ const INSTRUCTIONS = "Operate Proxmox VE clusters. Guests are addressed by vmid 
   "the node is found for you. Write tools take dry_run (returns the exact API calls, makes " +
   "none). Long tasks report progress; a timeout returns the UPID for task_wait.";
 
+interface BuiltRegistry {
+  registry: Map<string, ToolEntry>;
+  known: Map<string, AnyTool>;
+  listed: Tool[];
+}
+
+/** Registries by tool list and config object: sessions (and HTTP requests) share one. */
+const registries = new WeakMap<readonly AnyTool[], WeakMap<Config, BuiltRegistry>>();
+
+function registryFor(
+  tools: readonly AnyTool[],
+  config: Config,
+  settings: CallSettings,
+): BuiltRegistry {
+  let byConfig = registries.get(tools);
+  if (byConfig === undefined) registries.set(tools, byConfig = new WeakMap());
+  let built = byConfig.get(config);
+  if (built === undefined) {
+    const registry = buildRegistry(tools, settings);
+    built = {
+      registry,
+      known: new Map(tools.map((tool) => [tool.name, tool])),
+      listed: [...registry.values()].map((entry) => listedTool(entry) as Tool),
+    };
+    byConfig.set(config, built);
+  }
+  return built;
+}
+
 /**
  * Builds the MCP server of one session.
  *
@@ -69,9 +98,7 @@ export function createServer(options: CreateServerOptions): McpServer {
       throw new Error(`No Proxmox VE client was given for the configured cluster "${name}"`);
     }
   }
-  const registry = buildRegistry(tools, settings);
-  const known = new Map(tools.map((tool) => [tool.name, tool]));
-  const listed = [...registry.values()].map((entry) => listedTool(entry) as Tool);
+  const { registry, known, listed } = registryFor(tools, options.config, settings);
 
   const mcp = new McpServer({ name: SERVER_NAME, version: VERSION }, {
     instructions: INSTRUCTIONS,
