@@ -773,7 +773,34 @@ Deno.test("delete removes the VM, its volumes and its pool membership", async ()
       vms: new Set([700]),
       storage: new Set(),
     });
-    const del = await runTask(handle, "DELETE", V, { purge: 1 });
+    handle.sim.state.backupJobs.set("job-700", {
+      id: "job-700",
+      schedule: "02:00",
+      enabled: 1,
+      storage: "nas",
+      mode: "snapshot",
+      compress: "zstd",
+      vmid: "100,700",
+    });
+    handle.sim.state.ha.set("vm:700", {
+      sid: "vm:700",
+      type: "vm",
+      state: "stopped",
+      max_restart: 1,
+      max_relocate: 1,
+    });
+    addVolume(handle, "pve1", "local-lvm", {
+      volid: "local-lvm:vm-700-disk-7",
+      content: "images",
+      format: "raw",
+      size: 1024 ** 3,
+      ctime: 0,
+      vmid: 700,
+    });
+    const del = await runTask(handle, "DELETE", V, {
+      purge: 1,
+      "destroy-unreferenced-disks": 1,
+    });
     assert.match(del.upid, /:qmdestroy:700:/);
     assert.equal(del.exitstatus, "OK");
     assert.ok(del.lines.includes('  Logical volume "vm-700-disk-0" successfully removed.'));
@@ -781,6 +808,8 @@ Deno.test("delete removes the VM, its volumes and its pool membership", async ()
     assert.equal(handle.sim.state.pools.get("tmp")?.vms.has(700), false);
     const vols = handle.sim.state.volumes.get("pve1/local-lvm") ?? [];
     assert.equal(vols.some((v) => v.vmid === 700), false);
+    assert.equal(handle.sim.state.backupJobs.get("job-700")?.vmid, "100");
+    assert.equal(handle.sim.state.ha.has("vm:700"), false);
   } finally {
     await handle.close();
   }
@@ -900,6 +929,17 @@ Deno.test("rrddata returns deterministic points with PVE's resolution", async ()
       call(handle, "GET", `${V}/rrddata`, { timeframe: "week", cf: "MAX" }),
     ) as unknown[];
     assert.equal(week.length, 336);
+
+    // Slots before the VM existed carry only `time`.
+    const g = handle.sim.state.guests.get(700);
+    assert.ok(g);
+    g.config.meta = `creation-qemu=9.2.0,ctime=${handle.sim.clock.now() - 600}`;
+    const young = await data(call(handle, "GET", `${V}/rrddata`, { timeframe: "hour" })) as Record<
+      string,
+      number
+    >[];
+    assert.deepEqual(Object.keys(young[0] ?? {}), ["time"]);
+    assert.ok("cpu" in (young.at(-1) ?? {}));
   } finally {
     await handle.close();
   }
