@@ -30,15 +30,32 @@ export async function control(
   path: string,
   body?: unknown,
 ): Promise<unknown> {
-  const response = await fetch(`${sim.url}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`control ${method} ${path} failed: ${response.status} ${text}`);
-  return text === "" ? null : JSON.parse(text);
+  // An HTTPS simulator in these tests serves the fixture certificate.
+  const client = sim.url.startsWith("https:")
+    ? Deno.createHttpClient({
+      caCerts: [await Deno.readTextFile(new URL("../fixtures/tls/ca.pem", import.meta.url))],
+    })
+    : undefined;
+  try {
+    return await send(client);
+  } finally {
+    client?.close();
+  }
+
+  async function send(client: Deno.HttpClient | undefined): Promise<unknown> {
+    const response = await fetch(`${sim.url}${path}`, {
+      method,
+      ...(client === undefined ? {} : { client }),
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new Error(`control ${method} ${path} failed: ${response.status} ${text}`);
+    }
+    return text === "" ? null : JSON.parse(text);
+  }
 }
 
 /** The simulator's request log. */
