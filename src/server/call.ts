@@ -161,12 +161,13 @@ export async function runToolCall(
       }
     }
     const result = await tool.handler(args, context, plan);
+    const checked = checkedResult(entry, fromToolResult(result));
     const outcome = outcomeOf(context, result.isError === true);
     await audit(deps, attempt, outcome, {
       upid: lastUpid(context),
       ...(outcome === "ok" || outcome === "warnings" ? {} : { error: result.text }),
     });
-    return checkedResult(entry, fromToolResult(result));
+    return checked;
   } catch (error) {
     return await failure(deps, attempt, context, error);
   }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { z } from "zod";
 import { ConfigError } from "../../src/config/errors.ts";
+import { annotationsFor } from "../../src/policy/capability.ts";
+import { defineTool } from "../../src/tools/types.ts";
 import { AuditLog } from "../../src/policy/audit.ts";
 import { createServer } from "../../src/server/mod.ts";
 import { connect, handlerRuns, testConfig, testTools, textOf } from "./_harness.ts";
@@ -197,4 +200,28 @@ Deno.test("unknown toolsets or tools in the policy fail at start-up with the val
     () => start({ exclude: ["probe_nope"] }),
     /unknown tool "probe_nope".*valid tools are "probe_bug", "probe_change"/,
   );
+});
+
+Deno.test("a write tool whose result breaks its output schema is a bug, audited once", async () => {
+  const broken = defineTool({
+    name: "probe_broken",
+    title: "Test broken",
+    description: "Test-only tool returning the wrong shape.",
+    toolset: "testing",
+    capability: "change",
+    inputSchema: z.object({}),
+    outputSchema: z.object({ count: z.number() }),
+    annotations: { ...annotationsFor("change"), idempotentHint: true },
+    plan: () => Promise.resolve({ summary: "Nothing", calls: [] }),
+    handler: () =>
+      Promise.resolve({ text: "Done.", structured: { count: "many" as unknown as number } }),
+  });
+  const session = await connect({ tools: [broken], config: { policy: ALL } });
+  try {
+    await assert.rejects(() => session.call("probe_broken"), /does not match its output schema/);
+    const lines = await session.auditLines();
+    assert.deepEqual(lines.map((line) => line.outcome), ["error"]);
+  } finally {
+    await session.close();
+  }
 });
