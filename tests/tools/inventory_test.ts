@@ -212,3 +212,20 @@ Deno.test("guest_get needs vmid or name and names a missing guest", async () => 
     await s.close();
   }
 });
+
+Deno.test("guest_list flags guests of an offline node", async () => {
+  const s = await openSession({ tools });
+  try {
+    await fetch(`${s.sim.url}/_sim/nodes/pve3/offline`, { method: "POST" }).then((r) =>
+      r.body?.cancel()
+    );
+    const result = await s.call("guest_list", { node: "pve3" });
+    const out = structuredOf<ListOut & { offline_nodes?: string[] }>(result);
+    assert.equal(out.total_matching, 4);
+    assert.deepEqual(out.offline_nodes, ["pve3"]);
+    assert.ok(out.guests.every((g) => g.node_online === false));
+    assert.match(textOf(result), /pve3 offline/);
+  } finally {
+    await s.close();
+  }
+});

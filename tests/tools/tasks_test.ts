@@ -108,3 +108,22 @@ Deno.test("task tools hide tasks of guests outside the scope", async () => {
     await s.close();
   }
 });
+
+Deno.test("task_wait reports a failed task with its exit status and log tail", async () => {
+  const s = await openSession({ tools });
+  try {
+    await fetch(`${s.sim.url}/_sim/guests/103/lock`, {
+      method: "POST",
+      body: JSON.stringify({ lock: "backup" }),
+    }).then((r) => r.body?.cancel());
+    const upid = await s.pve.post<string>("/nodes/pve3/qemu/103/status/start");
+    const result = await s.call("task_wait", { upid });
+    const out = structuredOf<Record<string, unknown>>(result);
+    assert.equal(out.task_state, "failed");
+    assert.match(String(out.exitstatus), /locked \(backup\)/);
+    assert.ok(Array.isArray(out.log_tail) && out.log_tail.length > 0);
+    assert.match(textOf(result), /failed: .*locked \(backup\)/);
+  } finally {
+    await s.close();
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * `guest_list`: the guests of the cluster, filtered, sorted and paged, from one
- * `/cluster/resources` read. Out-of-scope guests are invisible. Compact by default so a
- * 10,000-guest cluster answers within a few kilobytes; `fields` widens the rows.
+ * `/cluster/resources` read (unfiltered, so the node entries flag offline nodes).
+ * Out-of-scope guests are invisible. Compact by default so a 10,000-guest cluster answers
+ * within a few kilobytes; `fields` widens the rows.
  *
  * @module
  */
@@ -228,7 +229,8 @@ export const guestList = defineTool({
       offset = decoded;
     }
 
-    const inventory = await ctx.client.resources("vm", { signal: ctx.signal });
+    // Unfiltered: still one request, and the node entries tell which nodes are offline.
+    const inventory = await ctx.client.resources(undefined, { signal: ctx.signal });
     const guests = inventory.guests as InventoryGuest[];
     const nameRe = args.name !== undefined && args.name !== ""
       ? globToRegExp(args.name)
