@@ -76,6 +76,9 @@ export interface PathMatch {
   methods: Method[];
 }
 
+/** Trailing parameters that take the rest of the path (volume ids contain `/`). */
+const GREEDY_PARAMS: ReadonlySet<string> = new Set(["volume"]);
+
 interface TemplateNode {
   literal: Map<string, TemplateNode>;
   param?: { name: string; node: TemplateNode };
@@ -144,6 +147,17 @@ export class TemplateIndex {
       if (found !== undefined) return found;
     }
     if (node.param !== undefined && segment !== "") {
+      const rest = node.param.node;
+      if (
+        GREEDY_PARAMS.has(node.param.name) && rest.template !== undefined &&
+        rest.literal.size === 0 &&
+        rest.param === undefined
+      ) {
+        // PVE registers `{volume}` without a fragment delimiter: the parameter takes the rest
+        // of the path, so `local:iso/x.iso` matches whether or not its `/` was encoded.
+        params[node.param.name] = segments.slice(index).join("/");
+        return rest.template;
+      }
       const found = this.#walk(node.param.node, segments, index + 1, params);
       if (found !== undefined) {
         params[node.param.name] = segment;

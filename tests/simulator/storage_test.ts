@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import type { SimulatorHandle } from "../../src/simulator/mod.ts";
-import type { AuthInfo, Method, Params } from "../../src/simulator/router.ts";
-import { routes } from "../../src/simulator/routes/storage.ts";
 import { volumeKey } from "../../src/simulator/state.ts";
 import { api, startTestSimulator } from "./_helpers.ts";
 
@@ -21,15 +19,6 @@ async function finished(sim: SimulatorHandle, node: string, upid: string) {
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   throw new Error(`Task "${upid}" did not finish: raise the poll budget`);
-}
-
-const ROOT: AuthInfo = { kind: "token", userid: "root@pam", tokenid: "root@pam!mcp" };
-
-/** Calls a storage handler directly (volume ids with `/` in a path segment). */
-async function direct(sim: SimulatorHandle, method: Method, path: string, params: Params) {
-  const found = routes.find((r) => r.method === method && r.path === path);
-  assert.ok(found !== undefined, `${method} ${path} is routed`);
-  return await found.handler({ sim: sim.sim, auth: ROOT, params, method, path });
 }
 
 Deno.test("GET /storage returns storage.cfg entries and filters by type", async () => {
@@ -171,40 +160,33 @@ Deno.test("deleting a guest's image is refused; an orphan image is removed by an
   }
 });
 
-Deno.test("volume info, notes and deletion work for volume ids with a slash", async () => {
+Deno.test("volume ids with a slash route over HTTP, encoded or not, for info, notes and deletion", async () => {
   const sim = await startTestSimulator();
   try {
     const iso = "local:iso/debian-12.7.0-amd64-netinst.iso";
-    const info = await direct(sim, "GET", "/nodes/{node}/storage/{storage}/content/{volume}", {
-      node: "pve1",
-      storage: "local",
-      volume: iso,
-    }) as Entry;
-    assert.equal(info.path, "/var/lib/vz/template/iso/debian-12.7.0-amd64-netinst.iso");
-    assert.equal(info.format, "iso");
+    const content = "/nodes/pve1/storage/local/content";
+    for (const volume of [encodeURIComponent(iso), iso]) {
+      const info = await api(sim, "GET", `${content}/${volume}`, { token: true });
+      assert.equal(info.status, 200, `GET with volume segment "${volume}"`);
+      assert.equal(info.body.data.path, "/var/lib/vz/template/iso/debian-12.7.0-amd64-netinst.iso");
+      assert.equal(info.body.data.format, "iso");
+    }
     const backup = sim.sim.state.volumes.get("pve1/local")?.find((v) => v.content === "backup");
     assert.ok(backup !== undefined);
-    await direct(sim, "PUT", "/nodes/{node}/storage/{storage}/content/{volume}", {
-      node: "pve1",
-      storage: "local",
-      volume: backup.volid,
-      notes: "keep forever",
+    const backupPath = `${content}/${encodeURIComponent(backup.volid)}`;
+    const notes = await api(sim, "PUT", backupPath, {
+      token: true,
+      params: { notes: "keep forever" },
     });
+    assert.equal(notes.status, 200);
     assert.equal(backup.notes, "keep forever");
-    const protectedDelete = await direct(
-      sim,
-      "DELETE",
-      "/nodes/{node}/storage/{storage}/content/{volume}",
-      { node: "pve1", storage: "local", volume: backup.volid },
-    );
-    const refused = await finished(sim, "pve1", String(protectedDelete));
+    const protectedDelete = await api(sim, "DELETE", backupPath, { token: true });
+    const refused = await finished(sim, "pve1", String(protectedDelete.body.data));
     assert.match(refused.exitstatus, /^cannot remove protected archive '\/var\/lib\/vz\/dump\//);
-    const upid = await direct(sim, "DELETE", "/nodes/{node}/storage/{storage}/content/{volume}", {
-      node: "pve1",
-      storage: "local",
-      volume: iso,
+    const deleted = await api(sim, "DELETE", `${content}/${encodeURIComponent(iso)}`, {
+      token: true,
     });
-    assert.equal((await finished(sim, "pve1", String(upid))).exitstatus, "OK");
+    assert.equal((await finished(sim, "pve1", String(deleted.body.data))).exitstatus, "OK");
     assert.ok(!sim.sim.state.volumes.get("pve1/local")?.some((v) => v.volid === iso));
   } finally {
     await sim.close();
