@@ -221,3 +221,20 @@ export async function until(probe: () => Promise<boolean> | boolean, what: strin
   }
   throw new Error(`Timed out waiting until ${what}`);
 }
+
+/**
+ * Drives a task on a (nearly) stopped clock to its end by advancing simulated time, so tests
+ * can observe a task mid-flight without depending on wall time.
+ */
+export async function advanceUntilDone(
+  handle: SimulatorHandle,
+  upid: string,
+): Promise<FinishedTask> {
+  for (let i = 0; i < 1000; i++) {
+    const task = handle.sim.state.tasks.find((t) => t.upid === upid);
+    if (task === undefined || task.status === "stopped") break;
+    handle.sim.clock.advance(5);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return await waitTask(handle, upid);
+}

@@ -3,6 +3,7 @@ import type { SimulatorHandle } from "../../src/simulator/mod.ts";
 import {
   addGuest,
   addVolume,
+  advanceUntilDone,
   call,
   data,
   runTask,
@@ -255,7 +256,7 @@ Deno.test("power operations move a CT through its states", async () => {
 });
 
 Deno.test("create from a template sets defaults, a MAC and lock create during the task", async () => {
-  const handle = await startGuestSimulator({ speed: 5 });
+  const handle = await startGuestSimulator({ speed: 0.001 });
   try {
     const r = await call(handle, "POST", "/nodes/pve1/lxc", {
       vmid: 760,
@@ -273,7 +274,7 @@ Deno.test("create from a template sets defaults, a MAC and lock create during th
       unknown
     >;
     assert.equal(during.lock, "create");
-    const task = await waitTask(handle, r.body.data);
+    const task = await advanceUntilDone(handle, r.body.data);
     assert.equal(task.exitstatus, "OK");
     assert.ok(
       task.lines.some((l) => l.startsWith("extracting archive '/var/lib/vz/template/cache/")),

@@ -3,6 +3,7 @@ import type { SimulatorHandle } from "../../src/simulator/mod.ts";
 import {
   addGuest,
   addVolume,
+  advanceUntilDone,
   call,
   data,
   runTask,
@@ -594,7 +595,7 @@ Deno.test("config POST answers a qmconfig UPID, or null within background_delay"
 });
 
 Deno.test("create allocates disks, holds lock create and can start the VM", async () => {
-  const handle = await startGuestSimulator({ speed: 5 });
+  const handle = await startGuestSimulator({ speed: 0.001 });
   try {
     const r = await call(handle, "POST", "/nodes/pve1/qemu", {
       vmid: 710,
@@ -612,7 +613,7 @@ Deno.test("create allocates disks, holds lock create and can start the VM", asyn
       unknown
     >;
     assert.equal(during.lock, "create");
-    const task = await waitTask(handle, r.body.data);
+    const task = await advanceUntilDone(handle, r.body.data);
     assert.equal(task.exitstatus, "OK");
     assert.ok(task.lines.includes('  Logical volume "vm-710-disk-0" created.'));
     const conf = await data(call(handle, "GET", "/nodes/pve1/qemu/710/config")) as Record<
@@ -693,7 +694,7 @@ Deno.test("restore from a backup archive recreates the VM, and force overwrites"
 });
 
 Deno.test("clone logs transfer progress, locks the new VM and names it Copy-of-VM", async () => {
-  const handle = await startGuestSimulator({ speed: 5 });
+  const handle = await startGuestSimulator({ speed: 0.001 });
   try {
     vm(handle, false);
     const r = await call(handle, "POST", `${V}/clone`, { newid: 702, full: 1 });
@@ -704,7 +705,7 @@ Deno.test("clone logs transfer progress, locks the new VM and names it Copy-of-V
       unknown
     >;
     assert.equal(during.lock, "clone");
-    const task = await waitTask(handle, r.body.data);
+    const task = await advanceUntilDone(handle, r.body.data);
     assert.equal(task.exitstatus, "OK");
     const progress = task.lines.filter((l) => l.startsWith("drive-scsi0: transferred "));
     assert.ok(progress.length >= 3, task.lines.join("\n"));
@@ -833,7 +834,7 @@ Deno.test("resize grows by +size or to an absolute size", async () => {
 });
 
 Deno.test("migrate checks preconditions and moves the VM with lock migrate", async () => {
-  const handle = await startGuestSimulator({ speed: 5 });
+  const handle = await startGuestSimulator({ speed: 0.001 });
   try {
     vm(handle, true);
     const pre = await data(call(handle, "GET", `${V}/migrate`)) as Record<string, unknown>;
@@ -850,7 +851,7 @@ Deno.test("migrate checks preconditions and moves the VM with lock migrate", asy
       const st = await call(handle, "GET", `${V}/status/current`);
       return st.body.data?.lock === "migrate";
     }, "the VM is locked for migration");
-    const task = await waitTask(handle, r.body.data);
+    const task = await advanceUntilDone(handle, r.body.data);
     assert.equal(task.exitstatus, "OK");
     assert.match(task.lines.at(-2) ?? "", /migration finished successfully/);
     assert.equal(handle.sim.state.guests.get(700)?.node, "pve2");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   addGuest,
+  advanceUntilDone,
   call,
   data,
   runTask,
@@ -126,7 +127,8 @@ Deno.test("rollback restores the snapshot config and starts a VM whose snapshot 
 });
 
 Deno.test("a running snapshot holds lock snapshot, so concurrent operations fail", async () => {
-  const handle = await startGuestSimulator({ speed: 5 });
+  // A nearly stopped clock: the snapshot task only moves on when the test advances time.
+  const handle = await startGuestSimulator({ speed: 0.001 });
   try {
     addGuest(handle, { vmid: 800, running: true, config: { memory: "8192" } });
     const r = await call(handle, "POST", `${V}/snapshot`, { snapname: "slow", vmstate: 1 });
@@ -142,11 +144,12 @@ Deno.test("a running snapshot holds lock snapshot, so concurrent operations fail
     assert.equal(status.lock, "snapshot");
     const second = await call(handle, "POST", `${V}/snapshot`, { snapname: "other" });
     const other = await waitTask(handle, second.body.data);
+    assert.equal(handle.sim.state.guests.get(800)?.config.lock, "snapshot");
     assert.equal(other.exitstatus, "VM is locked (snapshot)");
     const clone = await call(handle, "POST", `${V}/clone`, { newid: 801 });
     assert.equal(clone.status, 500);
     assert.equal(clone.body.message, "VM is locked (snapshot)\n");
-    const done = await waitTask(handle, r.body.data);
+    const done = await advanceUntilDone(handle, r.body.data);
     assert.equal(done.exitstatus, "OK");
     assert.equal(handle.sim.state.guests.get(800)?.config.lock, undefined);
   } finally {
