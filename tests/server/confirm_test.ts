@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { configureLogging, resetLogging } from "../../src/log.ts";
 import { connect, handlerRuns, textOf } from "./_harness.ts";
 
 const ALL = { allow: ["read", "lifecycle", "change", "destroy", "exec", "raw"] };
@@ -149,5 +150,25 @@ Deno.test("modern client: an unsolicited accept in inputResponses is not a confi
     assert.equal(handlerRuns.get("probe_destroy") ?? 0, before);
   } finally {
     await session.close();
+  }
+});
+
+Deno.test("the allow fallback logs a loud warning naming the tool", async () => {
+  const lines: string[] = [];
+  await configureLogging({ level: "warning", write: (line) => lines.push(line) });
+  const session = await connect({
+    config: { policy: { ...ALL, confirmation: { fallback: "allow" } } },
+  });
+  try {
+    await session.call("probe_destroy", { vmid: 105 });
+    assert.ok(
+      lines.some((line) =>
+        /WITHOUT the user's confirmation/.test(line) && /probe_destroy/.test(line)
+      ),
+      lines.join(""),
+    );
+  } finally {
+    await session.close();
+    await resetLogging();
   }
 });
