@@ -51,6 +51,8 @@ export interface OpenOptions {
   /** Config input merged over the harness' single cluster `lab` (e.g. `{ policy: {...} }`). */
   config?: Record<string, unknown>;
   elicit?: ElicitAnswer;
+  /** Protocol era of the test client (default `legacy`). */
+  era?: "legacy" | "modern";
 }
 
 /** Starts a simulator (demo seed, instant tasks by default) and connects a client to a server. */
@@ -74,6 +76,7 @@ export async function openSession(options: OpenOptions): Promise<SimSession> {
       },
     },
     ...(options.elicit === undefined ? {} : { elicit: options.elicit }),
+    ...(options.era === undefined ? {} : { era: options.era }),
   });
   async function requests(since = 0): Promise<LoggedRequest[]> {
     const response = await fetch(`${sim.url}/_sim/requests?since=${since}`);

@@ -177,3 +177,14 @@ Deno.test("guest_start on a paused VM says to resume it instead", async () => {
     await s.close();
   }
 });
+
+Deno.test("a 2026-era client gets the same lifecycle result", async () => {
+  const s = await openSession({ tools, era: "modern" });
+  try {
+    const result = await s.call("guest_start", { vmid: 203 });
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(structuredOf<PowerOut>(result).result, "ok");
+  } finally {
+    await s.close();
+  }
+});

@@ -170,3 +170,39 @@ Deno.test("a guest locked by a running snapshot task names that task's UPID", as
     await s.close();
   }
 });
+
+Deno.test("snapshot_delete asks the user with the plan's summary and does nothing when declined", async () => {
+  const declined = await openSession({
+    tools,
+    config: { policy: { confirmation: { fallback: "deny" } } },
+    elicit: { action: "decline" },
+  });
+  try {
+    const result = await declined.call("snapshot_delete", { vmid: 102, snapshot: "pre-upgrade" });
+    assert.equal(result.isError, true);
+    assert.equal(declined.elicitations.length, 1);
+    assert.match(
+      String(declined.elicitations[0]?.message),
+      /Delete snapshot "pre-upgrade" of VM 102 \(db01\)\. \[DELETE \/nodes\/pve1\/qemu\/102\/snapshot\/pre-upgrade\]/,
+    );
+    assert.deepEqual(await declined.writes(), []);
+  } finally {
+    await declined.close();
+  }
+  const accepted = await openSession({
+    tools,
+    config: { policy: { confirmation: { fallback: "deny" } } },
+    elicit: { action: "accept", content: { confirm: true } },
+  });
+  try {
+    const result = await accepted.call("snapshot_delete", { vmid: 102, snapshot: "pre-upgrade2" });
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal((await accepted.writes()).length, 1);
+    const audit = await accepted.auditLines();
+    assert.equal(audit.at(-1)?.tool, "snapshot_delete");
+    assert.equal(audit.at(-1)?.outcome, "ok");
+    assert.match(String(audit.at(-1)?.upid), /:qmdelsnapshot:102:/);
+  } finally {
+    await accepted.close();
+  }
+});
