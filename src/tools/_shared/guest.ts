@@ -66,7 +66,7 @@ export async function resolveGuestArg(args: GuestSelection, ctx: ToolContext): P
   });
   if (
     args.vmid !== undefined && args.name !== undefined && args.name !== "" &&
-    guest.name !== args.name
+    guest.name.toLowerCase() !== args.name.toLowerCase()
   ) {
     throw new PveValidationError(
       `Guest ${args.vmid} is named "${guest.name}", not "${args.name}": pass only vmid or only name.`,

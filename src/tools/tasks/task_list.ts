@@ -74,7 +74,7 @@ export const taskList = defineTool({
       (!args.running || t.running) &&
       taskVisible(ctx, index, t)
     );
-    // Newest first: running tasks, then by start time.
+    // Newest first, by start time.
     items.sort((a, b) =>
       (b.start_time ?? "").localeCompare(a.start_time ?? "") || a.upid.localeCompare(b.upid)
     );
