@@ -18,15 +18,33 @@ const DROP = new Set([
   "renderer",
 ]);
 
+/** Keys whose value maps names (parameters, property-string keys) to schemas. */
+const NAME_MAPS = new Set(["properties", "format"]);
+
+/**
+ * Drops description texts from a schema object. Inside a name map (`properties`, an object
+ * `format`) keys are parameter names — a parameter may well be called `description` — so
+ * they are kept and only their schemas are stripped.
+ */
 function strip(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(strip);
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
     if (DROP.has(key)) continue;
-    out[key] = strip(inner);
+    out[key] = NAME_MAPS.has(key) && isObject(inner) ? stripNameMap(inner) : strip(inner);
   }
   return out;
+}
+
+function stripNameMap(map: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(map)) out[name] = strip(schema);
+  return out;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function returnType(returns: unknown): string | undefined {
