@@ -5,6 +5,8 @@
  */
 
 import { runCallCli } from "./src/cli/call.ts";
+import { runDemoCli } from "./src/cli/demo.ts";
+import { runDoctorCli } from "./src/cli/doctor.ts";
 import { type Output, stdio } from "./src/cli/_output.ts";
 import { runServeCli } from "./src/cli/serve.ts";
 import { runSimulatorCli } from "./src/cli/simulator.ts";
@@ -16,8 +18,10 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   serve: { run: runServeCli, summary: "serve MCP over stdio (default; --demo: simulated cluster)" },
+  demo: { run: runDemoCli, summary: "walk through a session against a simulated cluster" },
   call: { run: runCallCli, summary: "run one tool and print its result as JSON" },
   tools: { run: runToolsCli, summary: "list the tools the configuration exposes" },
+  doctor: { run: runDoctorCli, summary: "check reach, TLS, auth and permissions of each cluster" },
   simulator: { run: runSimulatorCli, summary: "start the simulated Proxmox VE cluster" },
 };
 

@@ -1,0 +1,129 @@
+/**
+ * The Proxmox VE privileges each tool needs, derived from the permissions of the endpoints it
+ * calls (the schema's `permissions.check`), for `doctor` and the README's token recipe.
+ * Guest tools also read `/cluster/resources` to find a guest's node, which lists only guests
+ * the credential holds `VM.Audit` on.
+ *
+ * @module
+ */
+
+/** One privilege requirement of a tool. */
+export interface PrivilegeNeed {
+  /** ACL path, e.g. `/vms` (any guest) or `/` (the whole cluster). */
+  path: string;
+  /** The privileges checked; with `any`, one of them is enough. */
+  privileges: readonly string[];
+  /** One of `privileges` suffices. */
+  any?: boolean;
+  /** Missing it only narrows what the tool sees (e.g. other users' tasks); not a failure. */
+  optional?: boolean;
+}
+
+const AUDIT: PrivilegeNeed = { path: "/vms", privileges: ["VM.Audit"] };
+const POWER: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.PowerMgmt"] }];
+const SNAPSHOT: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.Snapshot"] }];
+const TASKS: PrivilegeNeed[] = [{ path: "/nodes", privileges: ["Sys.Audit"], optional: true }];
+
+/**
+ * What each tool needs. `pve_api_get` and `pve_api_call` need whatever the called endpoint
+ * checks, so they have no fixed entry.
+ */
+export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>> = {
+  cluster_status: [{ path: "/", privileges: ["Sys.Audit"] }],
+  guest_list: [AUDIT],
+  guest_get: [AUDIT],
+  guest_start: POWER,
+  guest_shutdown: POWER,
+  guest_reboot: POWER,
+  guest_stop: POWER,
+  snapshot_list: [AUDIT],
+  snapshot_create: SNAPSHOT,
+  snapshot_delete: SNAPSHOT,
+  snapshot_rollback: [AUDIT, {
+    path: "/vms",
+    privileges: ["VM.Snapshot.Rollback", "VM.Snapshot"],
+    any: true,
+  }],
+  task_list: TASKS,
+  task_get: TASKS,
+  task_wait: TASKS,
+  pve_api_get: [],
+  pve_api_call: [],
+};
+
+/** Effective permissions as `GET /access/permissions` returns them: path → privilege → 1. */
+export type Permissions = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+/** How far a privilege reaches: on the whole path, on some objects below it, or not at all. */
+export type Coverage = "full" | "partial" | "none";
+
+function holds(entry: Readonly<Record<string, unknown>> | undefined, privilege: string): boolean {
+  const value = entry?.[privilege];
+  return value === 1 || value === true || value === "1";
+}
+
+/**
+ * Whether `permissions` grant `privilege` on `path` (`full`), only on some objects below it
+ * (guests or pools for `/vms`, single nodes for `/nodes`: `partial`), or not at all.
+ */
+export function coverage(permissions: Permissions, path: string, privilege: string): Coverage {
+  if (holds(permissions[path], privilege)) return "full";
+  const below = path === "/vms" ? ["/vms/", "/pool/"] : path === "/" ? [] : [`${path}/`];
+  const partial = Object.entries(permissions).some(([acl, privileges]) =>
+    below.some((prefix) => acl.startsWith(prefix)) && holds(privileges, privilege)
+  );
+  return partial ? "partial" : "none";
+}
+
+/** One unmet or partly met requirement of a tool. */
+export interface PrivilegeGap {
+  tool: string;
+  path: string;
+  privileges: readonly string[];
+  coverage: "partial" | "none";
+  optional: boolean;
+}
+
+/** The requirements of `tools` that `permissions` do not fully meet. */
+export function privilegeGaps(
+  tools: readonly string[],
+  permissions: Permissions,
+): PrivilegeGap[] {
+  const gaps: PrivilegeGap[] = [];
+  for (const tool of tools) {
+    for (const need of TOOL_PRIVILEGES[tool] ?? []) {
+      const levels = need.privileges.map((privilege) =>
+        coverage(permissions, need.path, privilege)
+      );
+      const level: Coverage = need.any
+        ? levels.includes("full") ? "full" : levels.includes("partial") ? "partial" : "none"
+        : levels.includes("none")
+        ? "none"
+        : levels.includes("partial")
+        ? "partial"
+        : "full";
+      if (level === "full") continue;
+      gaps.push({
+        tool,
+        path: need.path,
+        privileges: need.privileges,
+        coverage: level,
+        optional: need.optional === true,
+      });
+    }
+  }
+  return gaps;
+}
+
+/** The distinct privileges `tools` need (for a role recipe), sorted. */
+export function neededPrivileges(tools: readonly string[]): string[] {
+  const privileges = new Set<string>();
+  for (const tool of tools) {
+    for (const need of TOOL_PRIVILEGES[tool] ?? []) {
+      for (const privilege of need.any ? need.privileges.slice(0, 1) : need.privileges) {
+        privileges.add(privilege);
+      }
+    }
+  }
+  return [...privileges].sort();
+}
