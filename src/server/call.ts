@@ -36,6 +36,7 @@ import { isWriteTool, type ToolEntry } from "../tools/registry.ts";
 import type { AnyTool, Plan } from "../tools/types.ts";
 import { confirm } from "./confirm.ts";
 import { type CallContext, createToolContext, type WaitRules } from "./context.ts";
+import { SERVER_NAME } from "../version.ts";
 import { progressReporter } from "./progress.ts";
 import { dryRunResult, errorResult, fromToolResult, pveErrorResult } from "./results.ts";
 
@@ -161,6 +162,7 @@ export async function runToolCall(
       }
     }
     const result = await tool.handler(args, context, plan);
+    announceIfCancelled(ctx, attempt, context);
     const checked = checkedResult(entry, fromToolResult(result));
     const outcome = outcomeOf(context, result.isError === true);
     await audit(deps, attempt, outcome, {
@@ -169,7 +171,28 @@ export async function runToolCall(
     });
     return checked;
   } catch (error) {
+    announceIfCancelled(ctx, attempt, context);
     return await failure(deps, attempt, context, error);
+  }
+}
+
+/**
+ * A cancelled request gets no reply (the protocol drops it), so when a task was started the
+ * client hears through a log notification — and stderr — that the task goes on, with its UPID.
+ */
+function announceIfCancelled(ctx: ServerContext, attempt: Attempt, context: CallContext): void {
+  const upid = lastUpid(context);
+  if (!ctx.mcpReq.signal.aborted || upid === undefined) return;
+  const text = `${attempt.tool.name} was cancelled while waiting; task ${upid} goes on ` +
+    "running on the cluster: call task_wait with this UPID to follow it.";
+  log.info("{text}", { text });
+  try {
+    ctx.mcpReq.log("notice", text, SERVER_NAME).catch((error: unknown) => {
+      log.debug("Could not send the cancellation notice: {error}", { error });
+    });
+  } catch (error) {
+    // 2026-era sessions have no server-to-client log messages; stderr and the audit line remain.
+    log.debug("Could not send the cancellation notice: {error}", { error });
   }
 }
 

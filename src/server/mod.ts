@@ -104,7 +104,7 @@ export function createServer(options: CreateServerOptions): McpServer {
     instructions: INSTRUCTIONS,
   });
   const server = mcp.server;
-  server.registerCapabilities({ tools: { listChanged: false } });
+  server.registerCapabilities({ tools: { listChanged: false }, logging: {} });
   const deps = { server, settings, clients: options.clients, audit: options.audit };
 
   server.setRequestHandler("tools/list", () => ({ tools: listed }));

@@ -50,6 +50,8 @@ export interface Session {
   listTools(): Promise<ListedTool[]>;
   /** Elicitation requests the client received. */
   elicitations: Array<Record<string, unknown>>;
+  /** Log notifications (`notifications/message`) the client received (v2 clients). */
+  notices: Array<{ level: string; data: unknown }>;
   /** Audit lines written so far. */
   auditLines(): Promise<Array<Record<string, unknown>>>;
   /** The protocol version the client negotiated. */
@@ -143,6 +145,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
         return (await client.listTools()).tools as unknown as ListedTool[];
       },
       elicitations,
+      notices: [],
       auditLines: () => readAudit(auditPath),
       protocolVersion: client.getServerVersion() === undefined ? undefined : "v1",
       async close() {
@@ -168,6 +171,10 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
       return answer;
     });
   }
+  const notices: Array<{ level: string; data: unknown }> = [];
+  client.setNotificationHandler("notifications/message", (notification) => {
+    notices.push({ level: notification.params.level, data: notification.params.data });
+  });
   await client.connect(clientSide);
   return {
     async call(name, args = {}, callOptions = {}) {
@@ -180,6 +187,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
       return (await client.listTools()).tools as unknown as ListedTool[];
     },
     elicitations,
+    notices,
     auditLines: () => readAudit(auditPath),
     protocolVersion: client.getNegotiatedProtocolVersion(),
     async close() {

@@ -151,7 +151,7 @@ Deno.test("a task wait sends progress notifications with the request's progress 
   });
 });
 
-Deno.test("cancelling a call stops the wait, audits the UPID and leaves the task running", async () => {
+Deno.test("cancelling a call stops the wait, audits the UPID, tells the client the task goes on and leaves it running", async () => {
   await withSimulator({ speed: 0.5 }, async (session, sim) => {
     const abort = new AbortController();
     await assert.rejects(
@@ -179,6 +179,12 @@ Deno.test("cancelling a call stops the wait, audits the UPID and leaves the task
       },
     ).then((r) => r.json());
     assert.equal(status.data.status, "running");
+    for (let i = 0; i < 200 && session.notices.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const notice = session.notices.find((n) => String(n.data).includes(upid));
+    assert.ok(notice, "the client is told the task goes on, with its UPID");
+    assert.match(String(notice.data), /goes on running on the cluster: call task_wait/);
   });
 });
 
