@@ -150,7 +150,7 @@ Deno.test("a locked guest is reported with the lock and the next step, without a
 Deno.test("guest_start on a slow task times out and returns the UPID for task_wait", async () => {
   const s = await openSession({
     tools,
-    sim: { speed: 1 },
+    sim: { speed: 0.001 },
     config: { policy: { wait: { defaultSeconds: 0, maxSeconds: 5 } } },
   });
   try {

@@ -151,7 +151,7 @@ Deno.test("snapshot_delete and snapshot_rollback run their task; dry_run sends n
 Deno.test("a guest locked by a running snapshot task names that task's UPID", async () => {
   const s = await openSession({
     tools,
-    sim: { speed: 1 },
+    sim: { speed: 0.001 },
     config: { policy: { wait: { defaultSeconds: 0, maxSeconds: 5 } } },
   });
   try {

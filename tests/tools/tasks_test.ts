@@ -69,7 +69,7 @@ Deno.test("task_get shows status and the log tail", async () => {
 Deno.test("task_wait follows a running task to its end, with progress", async () => {
   const s = await openSession({
     tools,
-    sim: { speed: 50 },
+    sim: { speed: 0.001 },
     config: { policy: { wait: { defaultSeconds: 0, maxSeconds: 30 } } },
   });
   try {
@@ -78,10 +78,18 @@ Deno.test("task_wait follows a running task to its end, with progress", async ()
     );
     assert.equal(started.result, "timeout");
     const progress: string[] = [];
-    const result = await s.call("task_wait", { upid: started.upid, timeout_seconds: 30 }, {
+    const waiting = s.call("task_wait", { upid: started.upid, timeout_seconds: 30 }, {
       onprogress: (p) => progress.push(p.message ?? ""),
     });
-    const out = structuredOf<Record<string, unknown>>(result);
+    // Finish the task by moving simulated time (a task sleeps in several steps), not by
+    // waiting on the wall clock.
+    let settled = false;
+    waiting.finally(() => settled = true);
+    for (let i = 0; i < 500 && !settled; i++) {
+      s.sim.sim.clock.advance(5);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const out = structuredOf<Record<string, unknown>>(await waiting);
     assert.equal(out.task_state, "ok");
     assert.equal(out.exitstatus, "OK");
     assert.equal(out.type, "qmstart");
