@@ -66,12 +66,13 @@ Deno.test("snapshot_create rejects invalid names before any request", async () =
   }
 });
 
-Deno.test("snapshot_create takes a snapshot with RAM, waits, and refuses a duplicate name in the plan", async () => {
+Deno.test("snapshot_create takes a described snapshot with RAM, waits, and refuses a duplicate name in the plan", async () => {
   const s = await openSession({ tools });
   try {
     const result = await s.call("snapshot_create", {
       name: "web01",
       snapshot: "before-patch",
+      description: "before the kernel patch",
       vmstate: true,
     });
     assert.equal(result.isError, undefined, textOf(result));
@@ -83,6 +84,7 @@ Deno.test("snapshot_create takes a snapshot with RAM, waits, and refuses a dupli
     assert.equal(writes[0]?.path, "/nodes/pve1/qemu/100/snapshot");
     assert.equal(writes[0]?.body.snapname, "before-patch");
     assert.equal(String(writes[0]?.body.vmstate), "1");
+    assert.equal(writes[0]?.body.description, "before the kernel patch");
 
     const list = structuredOf<{ snapshots: Snap[] }>(await s.call("snapshot_list", { vmid: 100 }));
     assert.deepEqual(list.snapshots.map((x) => x.name), ["before-patch"]);
