@@ -81,3 +81,34 @@ Deno.test("doctor lists the privileges a narrow token lacks for the enabled tool
     await sim.close();
   }
 });
+
+Deno.test("doctor reports an untrusted certificate with the caFile fix, and passes with the CA file", async () => {
+  const tls = new URL("../fixtures/tls/", import.meta.url).pathname;
+  const sim = await startSimulator({
+    speed: "instant",
+    cert: await Deno.readTextFile(`${tls}server.pem`),
+    key: await Deno.readTextFile(`${tls}server.key`),
+  });
+  try {
+    const env = {
+      PROXMOX_URL: sim.url,
+      PROXMOX_TOKEN: `root@pam!mcp=${sim.credentials.tokenSecret}`,
+    };
+    const untrusted = await runCli(["--allow-net=127.0.0.1", "--allow-env"], ["doctor"], { env });
+    assert.equal(untrusted.code, 1, untrusted.stderr);
+    assert.match(
+      untrusted.stdout,
+      /^ {2}tls +fail +.*set caFile .*\/etc\/pve\/pve-root-ca\.pem, or knowingly set insecure/m,
+    );
+
+    const trusted = await runCli(
+      ["--allow-net=127.0.0.1", "--allow-env", `--allow-read=${tls}ca.pem`],
+      ["doctor", "--ca-file", `${tls}ca.pem`],
+      { env },
+    );
+    assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
+    assert.match(trusted.stdout, /^ {2}tls +pass +certificate verified/m);
+  } finally {
+    await sim.close();
+  }
+});
