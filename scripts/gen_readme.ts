@@ -15,7 +15,7 @@ import { allTools } from "../src/tools/mod.ts";
 import { toolInventory } from "../src/tools/registry.ts";
 
 /** The command that regenerates the README sections. */
-export const README_COMMAND = "deno run --allow-read --allow-write scripts/gen_readme.ts";
+export const README_COMMAND = "deno task readme";
 
 /** Where each configuration key can also be set: environment variable and flag. */
 export const KEY_SOURCES: Readonly<Record<string, { env?: string; flag?: string }>> = {
