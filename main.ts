@@ -4,25 +4,39 @@
  * @module
  */
 
-import { runCallCli } from "./src/cli/call.ts";
-import { runDemoCli } from "./src/cli/demo.ts";
-import { runDoctorCli } from "./src/cli/doctor.ts";
 import { type Output, stdio } from "./src/cli/_output.ts";
-import { runServeCli } from "./src/cli/serve.ts";
-import { runSimulatorCli } from "./src/cli/simulator.ts";
-import { runToolsCli } from "./src/cli/tools.ts";
 import { SERVER_NAME, VERSION } from "./src/version.ts";
 
 /** A subcommand: its arguments in, its exit code out. */
 type Command = (args: string[]) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  serve: { run: runServeCli, summary: "serve MCP over stdio (default; --demo: simulated cluster)" },
-  demo: { run: runDemoCli, summary: "walk through a session against a simulated cluster" },
-  call: { run: runCallCli, summary: "run one tool and print its result as JSON" },
-  tools: { run: runToolsCli, summary: "list the tools the configuration exposes" },
-  doctor: { run: runDoctorCli, summary: "check reach, TLS, auth and permissions of each cluster" },
-  simulator: { run: runSimulatorCli, summary: "start the simulated Proxmox VE cluster" },
+// Subcommands load on first use: `serve` never pays for the simulator or the client SDK.
+// Literal specifiers keep them visible to `deno compile`.
+const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary: string }>> = {
+  serve: {
+    load: async () => (await import("./src/cli/serve.ts")).runServeCli,
+    summary: "serve MCP over stdio (default; --demo: simulated cluster)",
+  },
+  demo: {
+    load: async () => (await import("./src/cli/demo.ts")).runDemoCli,
+    summary: "walk through a session against a simulated cluster",
+  },
+  call: {
+    load: async () => (await import("./src/cli/call.ts")).runCallCli,
+    summary: "run one tool and print its result as JSON",
+  },
+  tools: {
+    load: async () => (await import("./src/cli/tools.ts")).runToolsCli,
+    summary: "list the tools the configuration exposes",
+  },
+  doctor: {
+    load: async () => (await import("./src/cli/doctor.ts")).runDoctorCli,
+    summary: "check reach, TLS, auth and permissions of each cluster",
+  },
+  simulator: {
+    load: async () => (await import("./src/cli/simulator.ts")).runSimulatorCli,
+    summary: "start the simulated Proxmox VE cluster",
+  },
 };
 
 /** Top-level usage text. */
@@ -51,7 +65,9 @@ export async function main(argv: string[], out: Output = stdio): Promise<number>
     out.line(`${SERVER_NAME} ${VERSION}`);
     return 0;
   }
-  if (first === undefined || first.startsWith("-")) return await runServeCli(argv);
+  if (first === undefined || first.startsWith("-")) {
+    return await (await COMMANDS.serve!.load())(argv);
+  }
   const command = COMMANDS[first];
   if (command === undefined) {
     out.error(
@@ -61,7 +77,7 @@ export async function main(argv: string[], out: Output = stdio): Promise<number>
     );
     return 2;
   }
-  return await command.run(rest);
+  return await (await command.load())(rest);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Client } from "@modelcontextprotocol/client";
+import type { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport, type McpServer } from "@modelcontextprotocol/server";
 import {
   assertHasCluster,
@@ -22,7 +22,7 @@ import {
 import { AuditError, AuditLog } from "../policy/audit.ts";
 import { PveClient, type PveClientOptions } from "../pve/mod.ts";
 import { serveStdio } from "../server/mod.ts";
-import { type SimulatorHandle, type Speed, startSimulator } from "../simulator/mod.ts";
+import type { SimulatorHandle, Speed } from "../simulator/mod.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./_args.ts";
 import type { Output } from "./_output.ts";
@@ -153,6 +153,8 @@ export function simulatorCluster(
 /** Starts the simulated `demo` cluster on 127.0.0.1 (a free port). */
 export async function startDemoCluster(options: { speed?: Speed } = {}): Promise<SimulatorHandle> {
   try {
+    // Loaded here so that serving a real cluster never loads the simulator.
+    const { startSimulator } = await import("../simulator/mod.ts");
     return await startSimulator({ seed: "demo", port: 0, speed: options.speed ?? 1 });
   } catch (error) {
     const flag = missingPermissionFlag(error);
@@ -274,6 +276,8 @@ export async function connectInProcess(
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const handle = serveStdio(factory, { transport: serverSide });
   const onElicit = options.onElicit;
+  // Loaded here so that `serve` never loads the client SDK.
+  const { Client } = await import("@modelcontextprotocol/client");
   const client = new Client({ name: "proxmox-mcp-cli", version: VERSION }, {
     capabilities: onElicit === undefined ? {} : { elicitation: { form: {} } },
   });
