@@ -11,18 +11,18 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Buffer } from "node:buffer";
-import { authenticate, type Credentials, extractCredentials, uriUnescape } from "./auth.ts";
-import { type ControlContext, handleControl } from "./control.ts";
-import { HttpError, type HttpErrorOptions } from "./errors.ts";
-import { checkPermissions } from "./permissions.ts";
-import { type AuthInfo, isWithTotal, type Method, type Params, type Route } from "./router.ts";
 import {
   type EndpointSchema,
   endpointSchema,
   pveSchema,
   splitPath,
   TemplateIndex,
-} from "./schema.ts";
+} from "../schema/mod.ts";
+import { authenticate, type Credentials, extractCredentials, uriUnescape } from "./auth.ts";
+import { type ControlContext, handleControl } from "./control.ts";
+import { HttpError, type HttpErrorOptions } from "./errors.ts";
+import { checkPermissions } from "./permissions.ts";
+import { type AuthInfo, isWithTotal, type Method, type Params, type Route } from "./router.ts";
 import { validateParams } from "./validate.ts";
 
 /** Largest accepted request body (`$limit_max_post`). */

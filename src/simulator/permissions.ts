@@ -12,7 +12,7 @@
 import { HttpError, permError } from "./errors.ts";
 import type { AuthInfo, Params } from "./router.ts";
 import { authSubject, normalizePath, privilegesAt } from "./roles.ts";
-import type { PermissionSchema } from "./schema.ts";
+import type { PermissionSchema } from "../schema/mod.ts";
 import type { SimState } from "./state.ts";
 
 function denied(detail?: string): HttpError {

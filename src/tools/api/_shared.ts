@@ -15,7 +15,8 @@ import type { GuestRef } from "../../pve/mod.ts";
 import type { ToolContext } from "../types.ts";
 import { scopeOf } from "../_shared/guest.ts";
 import { unscoped } from "../_shared/tasks.ts";
-import { type ApiMethod, type ApiRequestOk, checkApiRequest } from "./_schema.ts";
+import type { ApiMethod } from "../../schema/mod.ts";
+import { type ApiRequestOk, checkApiRequest } from "./_schema.ts";
 
 /** The `params` input of the API tools. */
 export const apiParams = z.record(

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ParamSchema } from "./schema.ts";
+import type { ParamSchema } from "./facts.ts";
 
 /** Checks one value against a named format; returns PVE's error text or `undefined`. */
 export type FormatVerifier = (value: string) => string | undefined;

@@ -1,70 +1,10 @@
 /**
- * The PVE API schema facts (`src/schema/pve_schema.json`, derived from the official
- * `apidata.js`), and matching a concrete request path to its schema template.
- *
- * The JSON is imported with an import attribute so that `deno compile` embeds it.
+ * Matching a concrete request path to its PVE API schema template.
  *
  * @module
  */
 
-import schemaJson from "../schema/pve_schema.json" with { type: "json" };
-import type { Method } from "./router.ts";
-
-/** One parameter (or property-string key) in PVE's JSON-schema dialect. */
-export interface ParamSchema {
-  type?: string;
-  optional?: number;
-  default?: unknown;
-  enum?: string[];
-  minimum?: number;
-  maximum?: number;
-  maxLength?: number;
-  minLength?: number;
-  pattern?: string;
-  /** A named format (`pve-vmid`, `pve-configid-list`…) or a property-string sub-schema. */
-  format?: string | Record<string, ParamSchema>;
-  requires?: string;
-  items?: ParamSchema;
-  default_key?: number;
-  alias?: string;
-  keyAlias?: string;
-  "type-property"?: string;
-  "instance-types"?: string[];
-  oneOf?: ParamSchema[];
-}
-
-/** A `permissions` object of an endpoint. */
-export interface PermissionSchema {
-  /** `all` (any authenticated user), `world` (anyone), or `root@pam`. */
-  user?: string;
-  /** A check expression: `["perm", path, privs, …options]`, `["and", …]`, `["or", …]`, … */
-  check?: unknown[];
-}
-
-/** The schema facts of one method on one path. */
-export interface EndpointSchema {
-  name: string;
-  allowtoken: number;
-  parameters: {
-    additionalProperties?: number;
-    properties?: Record<string, ParamSchema>;
-  };
-  permissions?: PermissionSchema;
-  proxyto?: string;
-  protected?: number;
-  returns?: unknown;
-}
-
-/** All endpoints, keyed `"<METHOD> <template>"`. */
-export const pveSchema: Readonly<Record<string, EndpointSchema>> = schemaJson as unknown as Record<
-  string,
-  EndpointSchema
->;
-
-/** The schema of `"<METHOD> <template>"`, if the API has that endpoint. */
-export function endpointSchema(method: string, template: string): EndpointSchema | undefined {
-  return pveSchema[`${method} ${template}`];
-}
+import { type ApiMethod, pveSchema } from "./facts.ts";
 
 /** A concrete path resolved to its template. */
 export interface PathMatch {
@@ -73,7 +13,7 @@ export interface PathMatch {
   /** Values of the `{param}` segments (decoded). */
   pathParams: Record<string, string>;
   /** Methods the template has in the schema. */
-  methods: Method[];
+  methods: ApiMethod[];
 }
 
 /** Trailing parameters that take the rest of the path (volume ids contain `/`). */
@@ -95,10 +35,10 @@ function newNode(): TemplateNode {
  */
 export class TemplateIndex {
   #root = newNode();
-  #methods = new Map<string, Set<Method>>();
+  #methods = new Map<string, Set<ApiMethod>>();
 
   /** Adds a template for a method. */
-  add(method: Method, template: string): void {
+  add(method: ApiMethod, template: string): void {
     let node = this.#root;
     for (const segment of splitPath(template)) {
       const param = /^\{(.+)\}$/.exec(segment);
@@ -116,7 +56,7 @@ export class TemplateIndex {
       }
     }
     node.template = template;
-    const methods = this.#methods.get(template) ?? new Set<Method>();
+    const methods = this.#methods.get(template) ?? new Set<ApiMethod>();
     methods.add(method);
     this.#methods.set(template, methods);
   }
@@ -131,6 +71,31 @@ export class TemplateIndex {
       pathParams: params,
       methods: [...(this.#methods.get(found) ?? [])],
     };
+  }
+
+  /**
+   * How far a path that does not match gets: the longest template prefix it follows
+   * (`/nodes/{node}`) and the segments that could come next there (literals sorted, then
+   * the `{param}`), for a helpful "no such path" message.
+   */
+  continuations(segments: readonly string[]): { prefix: string; next: string[] } {
+    let node = this.#root;
+    const matched: string[] = [];
+    for (const segment of segments) {
+      const literal = node.literal.get(segment);
+      if (literal !== undefined) {
+        node = literal;
+        matched.push(segment);
+      } else if (node.param !== undefined) {
+        matched.push(`{${node.param.name}}`);
+        node = node.param.node;
+      } else {
+        break;
+      }
+    }
+    const next = [...node.literal.keys()].sort();
+    if (node.param !== undefined) next.push(`{${node.param.name}}`);
+    return { prefix: "/" + matched.join("/"), next };
   }
 
   #walk(
@@ -181,7 +146,7 @@ export function schemaTemplates(): TemplateIndex {
     schemaIndex = new TemplateIndex();
     for (const key of Object.keys(pveSchema)) {
       const space = key.indexOf(" ");
-      schemaIndex.add(key.slice(0, space) as Method, key.slice(space + 1));
+      schemaIndex.add(key.slice(0, space) as ApiMethod, key.slice(space + 1));
     }
   }
   return schemaIndex;
