@@ -8,7 +8,15 @@
 
 import { createHash } from "node:crypto";
 import { dieError, paramError, permError } from "../errors.ts";
-import type { AuthInfo, Params, RouteContext, Sim, TaskRunner } from "../router.ts";
+import {
+  type AuthInfo,
+  type Params,
+  type Route,
+  route,
+  type RouteContext,
+  type Sim,
+  type TaskRunner,
+} from "../router.ts";
 import {
   type ConfigValue,
   type Guest,
@@ -1935,4 +1943,114 @@ export function agentEnabled(config: GuestConfig): boolean {
 /** A timestamp as PVE prints it in logs (`2025-08-05 14:30:00`), in simulated UTC time. */
 export function logStamp(sim: Sim): string {
   return new Date(sim.clock.nowMs()).toISOString().slice(0, 19).replace("T", " ");
+}
+
+// ---------------------------------------------------------------------------------------
+// Route-module pieces that are the same for QEMU and LXC (the differences stay in qemu.ts
+// and lxc.ts)
+
+/** `GET /nodes/{node}/<type>`: the guests of one kind on the node that the caller may audit. */
+export function listGuests(
+  ctx: RouteContext,
+  kind: Kind,
+  status: (guest: Guest) => Record<string, unknown>,
+): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const guest of ctx.sim.state.guests.values()) {
+    if (guest.type !== kind.type || guest.node !== String(ctx.params.node)) continue;
+    if (!ctx.sim.can(ctx.auth, `/vms/${guest.vmid}`, "VM.Audit")) continue;
+    out.push(status(guest));
+  }
+  return out;
+}
+
+/** Whether the guest is an HA resource (then start/stop/shutdown go through HA). */
+export function isHaManaged(state: SimState, kind: Kind, vmid: number): boolean {
+  return state.ha.has(haSid(kind, vmid));
+}
+
+/** `ha-managed=1` at create: registers the new guest as a started HA resource. */
+export function addHaResource(state: SimState, kind: Kind, vmid: number): void {
+  state.ha.set(haSid(kind, vmid), {
+    sid: haSid(kind, vmid),
+    type: kind.haType,
+    state: "started",
+    max_restart: 1,
+    max_relocate: 1,
+  });
+}
+
+/** A create or restore task failed: its volumes go, and the placeholder guest with them. */
+export function discardCreatedGuest(state: SimState, kind: Kind, guest: Guest): void {
+  for (const [, volid] of guestDisks(kind, guest.config)) removeVolume(state, volid, guest.node);
+  if (state.guests.get(guest.vmid) === guest) state.guests.delete(guest.vmid);
+}
+
+/** The storage a task body allocates on; a missing one ends the task. */
+export function requireStorageInTask(sim: Sim, storeid: string): StorageConfig {
+  const storage = sim.state.storages.get(storeid);
+  if (storage === undefined) throw new Error(`storage '${storeid}' does not exist`);
+  return storage;
+}
+
+/** Start or stop of an HA-managed guest: an `hastart`/`hastop` task that asks the HA stack. */
+export function haTask(
+  ctx: RouteContext,
+  kind: Kind,
+  options: { guest: Guest; type: "hastart" | "hastop" },
+): string {
+  const { sim } = ctx;
+  const { guest, type } = options;
+  const sid = haSid(kind, guest.vmid);
+  const n = guest.node;
+  const id = guest.vmid;
+  return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
+    task.log(`Requesting HA ${type === "hastart" ? "start" : "stop"} for ${kind.label} ${id}`);
+    const res = sim.state.ha.get(sid);
+    if (res !== undefined) res.state = type === "hastart" ? "started" : "stopped";
+    await task.sleep(1);
+    const g = lookupGuest(sim.state, kind, n, id);
+    if (g === undefined) return;
+    if (type === "hastart" && g.status !== "running") {
+      applyPending(sim, kind, g);
+      markRunning(sim, g);
+    } else if (type === "hastop" && g.status === "running") {
+      markStopped(g);
+    }
+  });
+}
+
+/** `overrule-shutdown=1` on stop: aborts the guest's running shutdown tasks, logging each. */
+export function overruleShutdown(sim: Sim, task: TaskRunner, kind: Kind, vmid: number): void {
+  for (const t of sim.state.tasks) {
+    if (t.status === "running" && t.type === `${kind.prefix}shutdown` && t.id === String(vmid)) {
+      task.log(`overruling active shutdown task ${t.upid}`);
+      t.abort.abort();
+    }
+  }
+}
+
+/** The endpoints both guest types implement with the same handler, below `…/<type>/{vmid}`. */
+export function guestRoutes(kind: Kind): Route[] {
+  const base = `/nodes/{node}/${kind.type}/{vmid}`;
+  const of = <T>(fn: (ctx: RouteContext, kind: Kind) => T) => (ctx: RouteContext): T =>
+    fn(ctx, kind);
+  return [
+    route("DELETE", base, of(destroyGuest)),
+    route("GET", `${base}/config`, of(getConfig)),
+    route("GET", `${base}/pending`, of(getPending)),
+    route("GET", `${base}/snapshot`, of(listSnapshots)),
+    route("POST", `${base}/snapshot`, of(postSnapshot)),
+    route("GET", `${base}/snapshot/{snapname}`, of(snapshotIndex)),
+    route("DELETE", `${base}/snapshot/{snapname}`, of(deleteSnapshot)),
+    route("GET", `${base}/snapshot/{snapname}/config`, of(snapshotConfig)),
+    route("PUT", `${base}/snapshot/{snapname}/config`, of(snapshotConfig)),
+    route("POST", `${base}/snapshot/{snapname}/rollback`, of(rollbackSnapshot)),
+    route("POST", `${base}/clone`, of(cloneGuest)),
+    route("PUT", `${base}/resize`, of(resizeDisk)),
+    route("GET", `${base}/migrate`, of(migratePrecondition)),
+    route("POST", `${base}/migrate`, of(migrateGuest)),
+    route("POST", `${base}/template`, of(makeTemplate)),
+    route("GET", `${base}/rrddata`, of(rrdData)),
+  ];
 }

@@ -11,6 +11,7 @@ import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
 import {
+  addHaResource,
   addToPool,
   allocateVolume,
   applyConfigUpdate,
@@ -20,48 +21,38 @@ import {
   checkConfigUpdate,
   checkPool,
   checkSkiplock,
-  cloneGuest,
   completeNic,
   createdLine,
-  deleteSnapshot,
-  destroyGuest,
+  discardCreatedGuest,
   driveSize,
   findGuest,
   findVolume,
   formatSize,
-  getConfig,
-  getPending,
   guestDisks,
   guestInTask,
   guestName,
-  haSid,
+  guestRoutes,
   haStatus,
+  haTask,
   isDiskKey,
-  listSnapshots,
+  isHaManaged,
+  listGuests,
   liveStats,
-  lookupGuest,
   LXC,
-  makeTemplate,
   markRunning,
   markStopped,
   materializeDisk,
-  migrateGuest,
-  migratePrecondition,
   newGuest,
+  overruleShutdown,
   parseDrive,
   pbool,
   pnum,
-  postSnapshot,
   printDrive,
   pstr,
   regenerateMacs,
   removeVolume,
   requireStorage,
-  resizeDisk,
-  rollbackSnapshot,
-  rrdData,
-  snapshotConfig,
-  snapshotIndex,
+  requireStorageInTask,
   vmidInUseMessage,
 } from "./guest_common.ts";
 
@@ -109,13 +100,7 @@ function ctStatus(sim: Sim, guest: Guest): Record<string, unknown> {
 }
 
 function listCts(ctx: RouteContext): unknown {
-  const out: Record<string, unknown>[] = [];
-  for (const guest of ctx.sim.state.guests.values()) {
-    if (guest.type !== "lxc" || guest.node !== node(ctx)) continue;
-    if (!ctx.sim.can(ctx.auth, `/vms/${guest.vmid}`, "VM.Audit")) continue;
-    out.push(ctStatus(ctx.sim, guest));
-  }
-  return out;
+  return listGuests(ctx, LXC, (guest) => ctStatus(ctx.sim, guest));
 }
 
 function currentStatus(ctx: RouteContext): unknown {
@@ -271,26 +256,26 @@ function createCt(ctx: RouteContext): string {
         await createBody(sim, task, { guest, ostemplate, ctx, size: found.volume.size });
       }
     } catch (e) {
-      for (const [, volid] of guestDisks(LXC, guest.config)) removeVolume(state, volid, n);
-      if (state.guests.get(id) === guest) state.guests.delete(id);
+      discardCreatedGuest(state, LXC, guest);
       throw e;
     }
     addToPool(state, pool, id);
-    if (pbool(params, "ha-managed")) {
-      state.ha.set(haSid(LXC, id), {
-        sid: haSid(LXC, id),
-        type: "ct",
-        state: "started",
-        max_restart: 1,
-        max_relocate: 1,
-      });
-    }
+    if (pbool(params, "ha-managed")) addHaResource(state, LXC, id);
     if (guest.config.lock === "create") delete guest.config.lock;
     if (pbool(params, "start")) {
       await task.sleep(1);
       markRunning(sim, guest);
     }
   });
+}
+
+/** The `Total bytes read` line that tar prints at the end of an extract. */
+function logBytesRead(task: TaskRunner, bytes: number): void {
+  task.log(
+    `Total bytes read: ${bytes} (${Math.round(bytes / MIB)}MiB, ${
+      Math.round(bytes / MIB / 2)
+    }MiB/s)`,
+  );
 }
 
 async function createBody(
@@ -339,11 +324,7 @@ async function createBody(
   task.log(`extracting archive '/var/lib/vz/template/cache/${file}'`);
   await task.sleep(2);
   const bytes = Math.max(options.size * 4, 400 * MIB);
-  task.log(
-    `Total bytes read: ${bytes} (${Math.round(bytes / MIB)}MiB, ${
-      Math.round(bytes / MIB / 2)
-    }MiB/s)`,
-  );
+  logBytesRead(task, bytes);
   task.log("Detected container architecture: amd64");
   for (const key of ["rsa", "ecdsa", "ed25519"]) {
     task.log(`Creating SSH host key 'ssh_host_${key}_key' - this may take some time ...`);
@@ -374,8 +355,7 @@ async function restoreBody(
       const { volid, opts } = parseDrive(value);
       const size = driveSize(value) || 4 * 1024 ** 3;
       const storeid = storageParam ?? volid.split(":")[0] ?? "local";
-      const storage = sim.state.storages.get(storeid);
-      if (storage === undefined) throw new Error(`storage '${storeid}' does not exist`);
+      const storage = requireStorageInTask(sim, storeid);
       const newVolid = allocateVolume(sim, {
         storage,
         node: guest.node,
@@ -396,11 +376,7 @@ async function restoreBody(
   task.log(`restoring '${archive}' now..`);
   await task.sleep(2);
   const bytes = Math.round(total * 0.3);
-  task.log(
-    `Total bytes read: ${bytes} (${Math.round(bytes / MIB)}MiB, ${
-      Math.round(bytes / MIB / 2)
-    }MiB/s)`,
-  );
+  logBytesRead(task, bytes);
   task.log("merging backed-up config into newly created config");
   task.log(`restored from /var/lib/vz/dump/${file}`);
   if (pbool(params, "unique")) regenerateMacs(LXC, sim.state, guest.vmid, config);
@@ -409,29 +385,8 @@ async function restoreBody(
 // ---------------------------------------------------------------------------------------
 // Power state (checked before forking, LXC/Status.pm)
 
-function haTask(ctx: RouteContext, guest: Guest, type: "hastart" | "hastop"): string {
-  const { sim } = ctx;
-  const sid = haSid(LXC, guest.vmid);
-  const n = guest.node;
-  const id = guest.vmid;
-  return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
-    task.log(`Requesting HA ${type === "hastart" ? "start" : "stop"} for CT ${id}`);
-    const res = sim.state.ha.get(sid);
-    if (res !== undefined) res.state = type === "hastart" ? "started" : "stopped";
-    await task.sleep(1);
-    const g = lookupGuest(sim.state, LXC, n, id);
-    if (g === undefined) return;
-    if (type === "hastart" && g.status !== "running") {
-      applyPending(sim, LXC, g);
-      markRunning(sim, g);
-    } else if (type === "hastop" && g.status === "running") {
-      markStopped(g);
-    }
-  });
-}
-
 function isHa(ctx: RouteContext, guest: Guest): boolean {
-  return ctx.sim.state.ha.has(haSid(LXC, guest.vmid));
+  return isHaManaged(ctx.sim.state, LXC, guest.vmid);
 }
 
 function startCt(ctx: RouteContext): string {
@@ -441,7 +396,7 @@ function startCt(ctx: RouteContext): string {
   const n = guest.node;
   const id = guest.vmid;
   if (guest.status === "running") throw dieError(`CT ${id} already running`);
-  if (isHa(ctx, guest)) return haTask(ctx, guest, "hastart");
+  if (isHa(ctx, guest)) return haTask(ctx, LXC, { guest, type: "hastart" });
   return sim.startTask(ctx.auth, { node: n, type: "vzstart", id: String(id) }, async (task) => {
     const g = guestInTask(sim.state, LXC, n, id);
     if (Number(g.config.template ?? 0) === 1) {
@@ -466,17 +421,10 @@ function stopCt(ctx: RouteContext): string {
   const { sim } = ctx;
   const n = guest.node;
   const id = guest.vmid;
-  if (isHa(ctx, guest)) return haTask(ctx, guest, "hastop");
+  if (isHa(ctx, guest)) return haTask(ctx, LXC, { guest, type: "hastop" });
   const overrule = pbool(ctx.params, "overrule-shutdown");
   return sim.startTask(ctx.auth, { node: n, type: "vzstop", id: String(id) }, async (task) => {
-    if (overrule) {
-      for (const t of sim.state.tasks) {
-        if (t.status === "running" && t.type === "vzshutdown" && t.id === String(id)) {
-          task.log(`overruling active shutdown task ${t.upid}`);
-          t.abort.abort();
-        }
-      }
-    }
+    if (overrule) overruleShutdown(sim, task, LXC, id);
     const g = guestInTask(sim.state, LXC, n, id);
     if (!skiplock && g.config.lock !== "mounted") assertUnlockedTask(LXC, g);
     await task.sleep(1);
@@ -491,7 +439,7 @@ function shutdownCt(ctx: RouteContext): string {
   const { sim } = ctx;
   const n = guest.node;
   const id = guest.vmid;
-  if (isHa(ctx, guest)) return haTask(ctx, guest, "hastop");
+  if (isHa(ctx, guest)) return haTask(ctx, LXC, { guest, type: "hastop" });
   const timeout = pnum(ctx.params, "timeout") ?? 60;
   const forceStop = pbool(ctx.params, "forceStop");
   return sim.startTask(ctx.auth, { node: n, type: "vzshutdown", id: String(id) }, async (task) => {
@@ -564,10 +512,6 @@ function resumeCt(ctx: RouteContext): string {
 
 // ---------------------------------------------------------------------------------------
 
-function handler<T>(fn: (ctx: RouteContext, kind: typeof LXC) => T) {
-  return (ctx: RouteContext): T => fn(ctx, LXC);
-}
-
 const base = "/nodes/{node}/lxc/{vmid}";
 
 /** The lxc endpoints this simulator implements. */
@@ -575,7 +519,6 @@ export const routes: Route[] = [
   route("GET", "/nodes/{node}/lxc", listCts),
   route("POST", "/nodes/{node}/lxc", createCt),
   route("GET", base, ctIndex),
-  route("DELETE", base, handler(destroyGuest)),
   route("GET", `${base}/status`, statusIndex),
   route("GET", `${base}/status/current`, currentStatus),
   route("POST", `${base}/status/start`, startCt),
@@ -584,21 +527,7 @@ export const routes: Route[] = [
   route("POST", `${base}/status/reboot`, rebootCt),
   route("POST", `${base}/status/suspend`, suspendCt),
   route("POST", `${base}/status/resume`, resumeCt),
-  route("GET", `${base}/config`, handler(getConfig)),
   route("PUT", `${base}/config`, putConfig),
-  route("GET", `${base}/pending`, handler(getPending)),
   route("GET", `${base}/interfaces`, interfaces),
-  route("GET", `${base}/snapshot`, handler(listSnapshots)),
-  route("POST", `${base}/snapshot`, handler(postSnapshot)),
-  route("GET", `${base}/snapshot/{snapname}`, handler(snapshotIndex)),
-  route("DELETE", `${base}/snapshot/{snapname}`, handler(deleteSnapshot)),
-  route("GET", `${base}/snapshot/{snapname}/config`, handler(snapshotConfig)),
-  route("PUT", `${base}/snapshot/{snapname}/config`, handler(snapshotConfig)),
-  route("POST", `${base}/snapshot/{snapname}/rollback`, handler(rollbackSnapshot)),
-  route("POST", `${base}/clone`, handler(cloneGuest)),
-  route("PUT", `${base}/resize`, handler(resizeDisk)),
-  route("GET", `${base}/migrate`, handler(migratePrecondition)),
-  route("POST", `${base}/migrate`, handler(migrateGuest)),
-  route("POST", `${base}/template`, handler(makeTemplate)),
-  route("GET", `${base}/rrddata`, handler(rrdData)),
+  ...guestRoutes(LXC),
 ];

@@ -11,6 +11,7 @@ import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
 import {
+  addHaResource,
   addToPool,
   agentEnabled,
   allocateVolume,
@@ -21,40 +22,35 @@ import {
   checkConfigUpdate,
   checkPool,
   checkSkiplock,
-  cloneGuest,
   completeNic,
   configMemory,
   createdLine,
-  deleteSnapshot,
-  destroyGuest,
+  discardCreatedGuest,
   driveSize,
   findGuest,
   findVolume,
   formatSize,
-  getConfig,
-  getPending,
   guestDisks,
   guestInTask,
   guestName,
-  haSid,
+  guestRoutes,
   haStatus,
+  haTask,
   isCdrom,
   isDiskKey,
-  listSnapshots,
+  isHaManaged,
+  listGuests,
   liveStats,
   logStamp,
   lookupGuest,
-  makeTemplate,
   markRunning,
   markStopped,
   materializeDisk,
-  migrateGuest,
-  migratePrecondition,
   newGuest,
+  overruleShutdown,
   parseDrive,
   pbool,
   pnum,
-  postSnapshot,
   printDrive,
   pseudoUuid,
   pstr,
@@ -63,11 +59,7 @@ import {
   removeVolume,
   renderBytes,
   requireStorage,
-  resizeDisk,
-  rollbackSnapshot,
-  rrdData,
-  snapshotConfig,
-  snapshotIndex,
+  requireStorageInTask,
   vmidInUseMessage,
   waitForTask,
   withLock,
@@ -159,13 +151,7 @@ function vmStatus(sim: Sim, guest: Guest, full: boolean): Record<string, unknown
 
 function listVms(ctx: RouteContext): unknown {
   const full = pbool(ctx.params, "full");
-  const out: Record<string, unknown>[] = [];
-  for (const guest of ctx.sim.state.guests.values()) {
-    if (guest.type !== "qemu" || guest.node !== node(ctx)) continue;
-    if (!ctx.sim.can(ctx.auth, `/vms/${guest.vmid}`, "VM.Audit")) continue;
-    out.push(vmStatus(ctx.sim, guest, full));
-  }
-  return out;
+  return listGuests(ctx, QEMU, (guest) => vmStatus(ctx.sim, guest, full));
 }
 
 function currentStatus(ctx: RouteContext): unknown {
@@ -301,20 +287,11 @@ function createVm(ctx: RouteContext): string {
         await createBody(sim, task, guest, ctx);
       }
     } catch (e) {
-      for (const [, volid] of guestDisks(QEMU, guest.config)) removeVolume(state, volid, n);
-      if (state.guests.get(id) === guest) state.guests.delete(id);
+      discardCreatedGuest(state, QEMU, guest);
       throw e;
     }
     addToPool(state, pool, id);
-    if (pbool(params, "ha-managed")) {
-      state.ha.set(haSid(QEMU, id), {
-        sid: haSid(QEMU, id),
-        type: "vm",
-        state: "started",
-        max_restart: 1,
-        max_relocate: 1,
-      });
-    }
+    if (pbool(params, "ha-managed")) addHaResource(state, QEMU, id);
     if (guest.config.lock === "create") delete guest.config.lock;
     if (pbool(params, "start")) {
       await task.sleep(1);
@@ -428,42 +405,23 @@ async function restoreBody(
   if (pbool(params, "unique")) regenerateMacs(QEMU, state, guest.vmid, config);
 }
 
-function requireStorageInTask(sim: Sim, storeid: string) {
-  const storage = sim.state.storages.get(storeid);
-  if (storage === undefined) throw new Error(`storage '${storeid}' does not exist`);
-  return storage;
-}
-
 // ---------------------------------------------------------------------------------------
 // Power state (FACTS §6.2)
 
-function haTask(
-  ctx: RouteContext,
-  guest: Guest,
-  type: "hastart" | "hastop",
-): string {
-  const { sim } = ctx;
-  const sid = haSid(QEMU, guest.vmid);
-  const n = guest.node;
-  const id = guest.vmid;
-  return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
-    task.log(`Requesting HA ${type === "hastart" ? "start" : "stop"} for VM ${id}`);
-    const res = sim.state.ha.get(sid);
-    if (res !== undefined) res.state = type === "hastart" ? "started" : "stopped";
-    await task.sleep(1);
-    const g = lookupGuest(sim.state, QEMU, n, id);
-    if (g === undefined) return;
-    if (type === "hastart" && g.status !== "running") {
-      applyPending(sim, QEMU, g);
-      markRunning(sim, g);
-    } else if (type === "hastop" && g.status === "running") {
-      markStopped(g);
-    }
-  });
+function isHa(ctx: RouteContext): boolean {
+  return isHaManaged(ctx.sim.state, QEMU, vmid(ctx));
 }
 
-function isHa(ctx: RouteContext): boolean {
-  return ctx.sim.state.ha.has(haSid(QEMU, vmid(ctx)));
+/** Start or resume of a VM suspended to disk: load the saved state, drop it, unlock. */
+async function resumeFromDisk(sim: Sim, task: TaskRunner, guest: Guest): Promise<void> {
+  task.log("Resuming suspended VM");
+  await task.sleep(1);
+  const state = guest.config.vmstate;
+  if (state !== undefined) removeVolume(sim.state, String(state), guest.node);
+  delete guest.config.vmstate;
+  delete guest.config.lock;
+  markRunning(sim, guest);
+  task.log("Resumed VM, removing state");
 }
 
 function startVm(ctx: RouteContext): string {
@@ -472,7 +430,7 @@ function startVm(ctx: RouteContext): string {
   const n = node(ctx);
   const id = vmid(ctx);
   const guest = lookupGuest(sim.state, QEMU, n, id);
-  if (guest !== undefined && isHa(ctx)) return haTask(ctx, guest, "hastart");
+  if (guest !== undefined && isHa(ctx)) return haTask(ctx, QEMU, { guest, type: "hastart" });
   return sim.startTask(ctx.auth, { node: n, type: "qmstart", id: String(id) }, async (task) => {
     const g = guestInTask(sim.state, QEMU, n, id);
     if (Number(g.config.template ?? 0) === 1) {
@@ -487,14 +445,7 @@ function startVm(ctx: RouteContext): string {
     if (!(skiplock || suspended)) assertUnlockedTask(QEMU, g);
     if (running) throw new Error(`VM ${id} already running`);
     if (suspended) {
-      task.log("Resuming suspended VM");
-      await task.sleep(1);
-      const state = g.config.vmstate;
-      if (state !== undefined) removeVolume(sim.state, String(state), n);
-      delete g.config.vmstate;
-      delete g.config.lock;
-      markRunning(sim, g);
-      task.log("Resumed VM, removing state");
+      await resumeFromDisk(sim, task, g);
       return;
     }
     await task.sleep(1);
@@ -510,17 +461,10 @@ function stopVm(ctx: RouteContext): string {
   const n = node(ctx);
   const id = vmid(ctx);
   const guest = lookupGuest(sim.state, QEMU, n, id);
-  if (guest !== undefined && isHa(ctx)) return haTask(ctx, guest, "hastop");
+  if (guest !== undefined && isHa(ctx)) return haTask(ctx, QEMU, { guest, type: "hastop" });
   const overrule = pbool(ctx.params, "overrule-shutdown");
   return sim.startTask(ctx.auth, { node: n, type: "qmstop", id: String(id) }, async (task) => {
-    if (overrule) {
-      for (const t of sim.state.tasks) {
-        if (t.status === "running" && t.type === "qmshutdown" && t.id === String(id)) {
-          task.log(`overruling active shutdown task ${t.upid}`);
-          t.abort.abort();
-        }
-      }
-    }
+    if (overrule) overruleShutdown(sim, task, QEMU, id);
     const g = guestInTask(sim.state, QEMU, n, id);
     if (g.status !== "running") return;
     assertUnlockedTask(QEMU, g, skiplock);
@@ -547,7 +491,7 @@ function shutdownVm(ctx: RouteContext): string {
   ) {
     throw dieError("VM is paused - cannot shutdown");
   }
-  if (guest !== undefined && isHa(ctx)) return haTask(ctx, guest, "hastop");
+  if (guest !== undefined && isHa(ctx)) return haTask(ctx, QEMU, { guest, type: "hastop" });
   return sim.startTask(ctx.auth, { node: n, type: "qmshutdown", id: String(id) }, async (task) => {
     const g = guestInTask(sim.state, QEMU, n, id);
     if (g.status !== "running") return;
@@ -672,14 +616,7 @@ function resumeVm(ctx: RouteContext): string {
   return sim.startTask(ctx.auth, { node: n, type: "qmresume", id: String(id) }, async (task) => {
     const g = guestInTask(sim.state, QEMU, n, id);
     if (g.config.lock === "suspended" && g.status !== "running") {
-      task.log("Resuming suspended VM");
-      await task.sleep(1);
-      const state = g.config.vmstate;
-      if (state !== undefined) removeVolume(sim.state, String(state), n);
-      delete g.config.vmstate;
-      delete g.config.lock;
-      markRunning(sim, g);
-      task.log("Resumed VM, removing state");
+      await resumeFromDisk(sim, task, g);
       return;
     }
     if (!(skiplock || nocheck)) assertUnlockedTask(QEMU, g);
@@ -691,10 +628,6 @@ function resumeVm(ctx: RouteContext): string {
 
 // ---------------------------------------------------------------------------------------
 
-function handler<T>(fn: (ctx: RouteContext, kind: typeof QEMU) => T) {
-  return (ctx: RouteContext): T => fn(ctx, QEMU);
-}
-
 const base = "/nodes/{node}/qemu/{vmid}";
 
 /** The qemu endpoints this simulator implements. */
@@ -702,7 +635,6 @@ export const routes: Route[] = [
   route("GET", "/nodes/{node}/qemu", listVms),
   route("POST", "/nodes/{node}/qemu", createVm),
   route("GET", base, vmIndex),
-  route("DELETE", base, handler(destroyGuest)),
   route("GET", `${base}/status`, statusIndex),
   route("GET", `${base}/status/current`, currentStatus),
   route("POST", `${base}/status/start`, startVm),
@@ -712,21 +644,7 @@ export const routes: Route[] = [
   route("POST", `${base}/status/reset`, resetVm),
   route("POST", `${base}/status/suspend`, suspendVm),
   route("POST", `${base}/status/resume`, resumeVm),
-  route("GET", `${base}/config`, handler(getConfig)),
   route("PUT", `${base}/config`, putConfig),
   route("POST", `${base}/config`, postConfig),
-  route("GET", `${base}/pending`, handler(getPending)),
-  route("GET", `${base}/snapshot`, handler(listSnapshots)),
-  route("POST", `${base}/snapshot`, handler(postSnapshot)),
-  route("GET", `${base}/snapshot/{snapname}`, handler(snapshotIndex)),
-  route("DELETE", `${base}/snapshot/{snapname}`, handler(deleteSnapshot)),
-  route("GET", `${base}/snapshot/{snapname}/config`, handler(snapshotConfig)),
-  route("PUT", `${base}/snapshot/{snapname}/config`, handler(snapshotConfig)),
-  route("POST", `${base}/snapshot/{snapname}/rollback`, handler(rollbackSnapshot)),
-  route("POST", `${base}/clone`, handler(cloneGuest)),
-  route("PUT", `${base}/resize`, handler(resizeDisk)),
-  route("GET", `${base}/migrate`, handler(migratePrecondition)),
-  route("POST", `${base}/migrate`, handler(migrateGuest)),
-  route("POST", `${base}/template`, handler(makeTemplate)),
-  route("GET", `${base}/rrddata`, handler(rrdData)),
+  ...guestRoutes(QEMU),
 ];
