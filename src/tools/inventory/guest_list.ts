@@ -10,8 +10,10 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
+import type { Guest } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { decodeCursor, encodeCursor, queryFingerprint } from "../_shared/cursor.ts";
+import { scopeOf } from "../_shared/guest.ts";
 import { formatBytes, formatPercent, round4 } from "../_shared/format.ts";
 
 /** Columns a caller may ask for. */
@@ -90,35 +92,13 @@ const inputSchema = z.object({
   cursor: z.string().optional().describe("next_cursor of the previous page"),
 });
 
-/** A guest as the client's inventory reports it (the fields used here). */
-interface InventoryGuest {
-  vmid: number;
-  type: "qemu" | "lxc";
-  node: string;
-  name: string;
-  status: string;
-  template: boolean;
-  pool?: string;
-  lock?: string;
-  tags: string[];
-  hastate?: string;
-  nodeOnline: boolean;
-  cpu?: number;
-  maxcpu?: number;
-  mem?: number;
-  maxmem?: number;
-  disk?: number;
-  maxdisk?: number;
-  uptime?: number;
-}
-
 /** A case-insensitive glob (`*`, `?`) as a regular expression. */
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");
   return new RegExp(`^${body}$`, "i");
 }
 
-function fullRow(g: InventoryGuest): Record<Field, unknown> {
+function fullRow(g: Guest): Record<Field, unknown> {
   return {
     vmid: g.vmid,
     name: g.name === "" ? undefined : g.name,
@@ -141,7 +121,7 @@ function fullRow(g: InventoryGuest): Record<Field, unknown> {
   };
 }
 
-function project(g: InventoryGuest, fields: readonly Field[] | undefined): Row {
+function project(g: Guest, fields: readonly Field[] | undefined): Row {
   const all = fullRow(g);
   let chosen: readonly Field[];
   if (fields !== undefined && fields.length > 0) {
@@ -162,7 +142,7 @@ function project(g: InventoryGuest, fields: readonly Field[] | undefined): Row {
   return row as Row;
 }
 
-function compareBy(sort: string): (a: InventoryGuest, b: InventoryGuest) => number {
+function compareBy(sort: string): (a: Guest, b: Guest) => number {
   switch (sort) {
     case "name":
       return (a, b) => a.name.localeCompare(b.name) || a.vmid - b.vmid;
@@ -231,7 +211,7 @@ export const guestList = defineTool({
 
     // Unfiltered: still one request, and the node entries tell which nodes are offline.
     const inventory = await ctx.client.resources(undefined, { signal: ctx.signal });
-    const guests = inventory.guests as InventoryGuest[];
+    const guests = inventory.guests;
     const nameRe = args.name !== undefined && args.name !== ""
       ? globToRegExp(args.name)
       : undefined;
@@ -244,12 +224,7 @@ export const guestList = defineTool({
       (args.pool === undefined || g.pool === args.pool) &&
       (args.template === undefined || g.template === args.template) &&
       (nameRe === undefined || nameRe.test(g.name)) &&
-      ctx.inScope({
-        vmid: g.vmid,
-        node: g.node,
-        ...(g.pool === undefined ? {} : { pool: g.pool }),
-        tags: g.tags,
-      })
+      ctx.inScope(scopeOf(g))
     );
     const compare = compareBy(sort);
     matching.sort(order === "desc" ? (a, b) => compare(b, a) : compare);
