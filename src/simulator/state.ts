@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { UpidFields } from "./upid.ts";
+
 /** A config value as PVE stores it: strings, integers, and 0/1 for booleans. */
 export type ConfigValue = string | number;
 
@@ -226,17 +228,9 @@ export interface TaskLogLine {
   t: string;
 }
 
-/** A task (a forked worker). */
-export interface Task {
+/** A task (a forked worker): its UPID and the fields the UPID encodes, plus its state. */
+export interface Task extends UpidFields {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  /** `user@realm` or `user@realm!token`. */
-  user: string;
   status: "running" | "stopped";
   /** `OK`, `WARNINGS: n`, or the error text, once stopped. */
   exitstatus?: string;

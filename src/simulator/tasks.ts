@@ -12,47 +12,7 @@
 import type { Clock } from "./clock.ts";
 import type { AuthInfo, TaskBody, TaskRunner, TaskSpec } from "./router.ts";
 import type { SimState, Task } from "./state.ts";
-
-/** The fields of a UPID. */
-export interface UpidFields {
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  /** `user@realm` or a token id `user@realm!name`. */
-  user: string;
-}
-
-const UPID_RE =
-  /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s/]+):([^:\s/]*):([^:\s/]+):$/;
-
-function hex8(value: number): string {
-  return value.toString(16).toUpperCase().padStart(8, "0");
-}
-
-/** Formats a UPID like `PVE::UPID::encode` (`UPID:%s:%08X:%08X:%08X:%s:%s:%s:`). */
-export function formatUpid(fields: UpidFields): string {
-  return `UPID:${fields.node}:${hex8(fields.pid)}:${hex8(fields.pstart)}:${
-    hex8(fields.starttime)
-  }:${fields.type}:${fields.id}:${fields.user}:`;
-}
-
-/** Parses a UPID like `PVE::UPID::decode`; `undefined` when it does not parse. */
-export function parseUpid(upid: string): UpidFields | undefined {
-  const m = UPID_RE.exec(upid);
-  if (m === null) return undefined;
-  return {
-    node: m[1] ?? "",
-    pid: parseInt(m[3] ?? "0", 16),
-    pstart: parseInt(m[4] ?? "0", 16),
-    starttime: parseInt(m[5] ?? "0", 16),
-    type: m[6] ?? "",
-    id: m[7] ?? "",
-    user: m[8] ?? "",
-  };
-}
+import { formatUpid, type UpidFields } from "./upid.ts";
 
 /** Splits a task user into `user` and `tokenid` (the part after `!`), as PVE's task API does. */
 export function splitTaskUser(user: string): { user: string; tokenid?: string } {
@@ -101,7 +61,7 @@ export class TaskEngine {
     // Clock ticks (100 Hz) since boot when the worker process started.
     const pstart = Math.max(0, (starttime - bootTime) * 100) + (pid % 97);
     const user = auth.kind === "token" && auth.tokenid !== undefined ? auth.tokenid : auth.userid;
-    const upid = formatUpid({
+    const fields: UpidFields = {
       node: spec.node,
       pid,
       pstart,
@@ -109,16 +69,11 @@ export class TaskEngine {
       type: spec.type,
       id: spec.id,
       user,
-    });
+    };
+    const upid = formatUpid(fields);
     const task: Task = {
       upid,
-      node: spec.node,
-      pid,
-      pstart,
-      starttime,
-      type: spec.type,
-      id: spec.id,
-      user,
+      ...fields,
       status: "running",
       log: [],
       abort: new AbortController(),

@@ -3,7 +3,8 @@ import { Clock } from "../../src/simulator/clock.ts";
 import { TaskFailure } from "../../src/simulator/errors.ts";
 import type { AuthInfo } from "../../src/simulator/router.ts";
 import { emptyState } from "../../src/simulator/state.ts";
-import { formatUpid, parseUpid, splitTaskUser, TaskEngine } from "../../src/simulator/tasks.ts";
+import { splitTaskUser, TaskEngine } from "../../src/simulator/tasks.ts";
+import { formatUpid, parseUpid } from "../../src/simulator/upid.ts";
 import {
   addGuest,
   call,

@@ -8,7 +8,8 @@
 import { paramError, permError } from "../errors.ts";
 import { type AuthInfo, type Route, route, type RouteContext, withTotal } from "../router.ts";
 import type { Task } from "../state.ts";
-import { INTERRUPT_MESSAGE, parseUpid, splitTaskUser } from "../tasks.ts";
+import { INTERRUPT_MESSAGE, splitTaskUser } from "../tasks.ts";
+import { parseUpid } from "../upid.ts";
 
 /** The user a task records for this caller (`user@realm` or the token id). */
 function taskUserOf(auth: AuthInfo): string {
