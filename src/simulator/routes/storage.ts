@@ -285,7 +285,17 @@ function listContent(sim: Sim, auth: AuthInfo, params: Params): unknown[] {
   return out;
 }
 
-function volumeInfo(sim: Sim, auth: AuthInfo, params: Params): Record<string, unknown> {
+/**
+ * The volume a `…/content/{volume}` request names, on a storage of the node, with PVE's
+ * errors: 403 when the caller may not see it, `does not exist` when there is none.
+ */
+function findVolumeOf(sim: Sim, auth: AuthInfo, params: Params): {
+  node: string;
+  storage: StorageConfig;
+  volid: string;
+  list: Volume[];
+  volume: Volume;
+} {
   const state = sim.state;
   const node = String(params.node);
   const storage = getStorage(state, String(params.storage));
@@ -294,6 +304,11 @@ function volumeInfo(sim: Sim, auth: AuthInfo, params: Params): Record<string, un
   const volume = list[index];
   if (!canAccessVolume(sim, auth, storage, volume)) throw permError();
   if (volume === undefined) throw dieError(`volume '${volid}' does not exist`);
+  return { node, storage, volid, list, volume };
+}
+
+function volumeInfo(sim: Sim, auth: AuthInfo, params: Params): Record<string, unknown> {
+  const { storage, volid, volume } = findVolumeOf(sim, auth, params);
   const info: Record<string, unknown> = {
     path: volumePath(storage, volid),
     size: volume.size,
@@ -306,14 +321,7 @@ function volumeInfo(sim: Sim, auth: AuthInfo, params: Params): Record<string, un
 }
 
 function updateVolume(sim: Sim, auth: AuthInfo, params: Params): null {
-  const state = sim.state;
-  const node = String(params.node);
-  const storage = getStorage(state, String(params.storage));
-  requireOnNode(storage, node);
-  const { volid, list, index } = resolveVolume(state, storage, node, String(params.volume));
-  const volume = list[index];
-  if (!canAccessVolume(sim, auth, storage, volume)) throw permError();
-  if (volume === undefined) throw dieError(`volume '${volid}' does not exist`);
+  const { storage, volid, volume } = findVolumeOf(sim, auth, params);
   if (typeof params.notes === "string") {
     if (volume.content !== "backup") {
       throw dieError(`volume notes are not supported for ${storage.type} '${volid}'`);
@@ -332,13 +340,7 @@ function updateVolume(sim: Sim, auth: AuthInfo, params: Params): null {
 
 function deleteVolume(sim: Sim, auth: AuthInfo, params: Params): unknown {
   const state = sim.state;
-  const node = String(params.node);
-  const storage = getStorage(state, String(params.storage));
-  requireOnNode(storage, node);
-  const { volid, list, index } = resolveVolume(state, storage, node, String(params.volume));
-  const volume = list[index];
-  if (!canAccessVolume(sim, auth, storage, volume)) throw permError();
-  if (volume === undefined) throw dieError(`volume '${volid}' does not exist`);
+  const { node, storage, volid, list, volume } = findVolumeOf(sim, auth, params);
   if (
     (volume.content === "images" || volume.content === "rootdir") && volume.vmid !== undefined &&
     state.guests.has(volume.vmid)

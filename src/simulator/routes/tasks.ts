@@ -34,10 +34,10 @@ function statusType(task: Task): string {
   return "error";
 }
 
-/** The list item of a task (`/nodes/{node}/tasks`, `/cluster/tasks`). */
-function listItem(task: Task): Record<string, unknown> {
+/** What a task list item and a task status both start with: the UPID fields, token split off. */
+function taskIdentity(task: Task): Record<string, unknown> {
   const { user, tokenid } = splitTaskUser(task.user);
-  const item: Record<string, unknown> = {
+  const identity: Record<string, unknown> = {
     upid: task.upid,
     node: task.node,
     pid: task.pid,
@@ -47,7 +47,13 @@ function listItem(task: Task): Record<string, unknown> {
     id: task.id,
     user,
   };
-  if (tokenid !== undefined) item.tokenid = tokenid;
+  if (tokenid !== undefined) identity.tokenid = tokenid;
+  return identity;
+}
+
+/** The list item of a task (`/nodes/{node}/tasks`, `/cluster/tasks`). */
+function listItem(task: Task): Record<string, unknown> {
+  const item = taskIdentity(task);
   if (task.status === "stopped") {
     if (task.endtime !== undefined) item.endtime = task.endtime;
     item.status = task.exitstatus ?? "unexpected status";
@@ -122,18 +128,7 @@ function taskIndex(ctx: RouteContext): unknown {
 function taskStatus(ctx: RouteContext): unknown {
   const task = findTask(ctx);
   requireTaskAudit(ctx, task);
-  const { user, tokenid } = splitTaskUser(task.user);
-  const data: Record<string, unknown> = {
-    upid: task.upid,
-    node: task.node,
-    pid: task.pid,
-    pstart: task.pstart,
-    starttime: task.starttime,
-    type: task.type,
-    id: task.id,
-    user,
-  };
-  if (tokenid !== undefined) data.tokenid = tokenid;
+  const data = taskIdentity(task);
   data.status = task.status;
   if (task.status === "stopped") data.exitstatus = task.exitstatus ?? "unexpected status";
   return data;
