@@ -6,6 +6,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import type { SimulatorHandle, SimulatorOptions } from "../../src/simulator/mod.ts";
 import type { AgentState, Guest, GuestConfig, Volume } from "../../src/simulator/state.ts";
 import { volumeKey } from "../../src/simulator/state.ts";
@@ -237,4 +238,43 @@ export async function advanceUntilDone(
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   return await waitTask(handle, upid);
+}
+
+/** How an operation fails (or succeeds) in PVE: a synchronous error, or its task's end. */
+export type Outcome = { sync: number; message: string } | { task: string };
+
+/** One row of a sync-vs-task outcome table (FACTS §6.2). */
+export interface OutcomeRow {
+  name: string;
+  setup: (handle: SimulatorHandle) => void;
+  method?: string;
+  path: string;
+  params?: Record<string, string | number>;
+  expect: Outcome;
+  after?: (handle: SimulatorHandle) => void;
+}
+
+/**
+ * Sets up a row, makes its call (POST unless the row says otherwise) and asserts the
+ * outcome: the synchronous status and message, or a UPID of the path's node whose task ends
+ * with the expected exit status as its last log line; then runs the row's `after`.
+ */
+export async function checkOutcomeRow(handle: SimulatorHandle, row: OutcomeRow): Promise<void> {
+  row.setup(handle);
+  const r = await call(handle, row.method ?? "POST", row.path, row.params ?? {});
+  if ("sync" in row.expect) {
+    assert.equal(r.status, row.expect.sync, `${row.name}: ${r.text}`);
+    assert.equal(String(r.body.message ?? "").trim(), row.expect.message, row.name);
+  } else {
+    assert.equal(r.status, 200, `${row.name}: ${r.text}`);
+    const node = /^\/nodes\/([^/]+)\//.exec(row.path)?.[1] ?? "";
+    assert.match(String(r.body.data), new RegExp(`^UPID:${node}:`), row.name);
+    const task = await waitTask(handle, r.body.data);
+    assert.equal(task.exitstatus, row.expect.task, row.name);
+    assert.equal(
+      task.lines.at(-1),
+      row.expect.task === "OK" ? "TASK OK" : `TASK ERROR: ${row.expect.task}`,
+    );
+  }
+  row.after?.(handle);
 }

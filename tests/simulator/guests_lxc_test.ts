@@ -5,23 +5,13 @@ import {
   addVolume,
   advanceUntilDone,
   call,
+  checkOutcomeRow,
   data,
+  type OutcomeRow,
   runTask,
   startGuestSimulator,
   waitTask,
 } from "./_guest_helpers.ts";
-
-type Outcome = { sync: number; message: string } | { task: string };
-
-interface Row {
-  name: string;
-  setup: (handle: SimulatorHandle) => void;
-  method?: string;
-  path: string;
-  params?: Record<string, string | number>;
-  expect: Outcome;
-  after?: (handle: SimulatorHandle) => void;
-}
 
 const C = "/nodes/pve1/lxc/750";
 
@@ -35,7 +25,7 @@ function ct(
 
 const TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
-const TABLE: Row[] = [
+const TABLE: OutcomeRow[] = [
   {
     name: "start on a running CT is a sync 500 (unlike QEMU)",
     setup: (h) => ct(h, true),
@@ -180,21 +170,7 @@ Deno.test("LXC operations fail before or after forking where pve-container does"
   const handle = await startGuestSimulator();
   try {
     for (const row of TABLE) {
-      row.setup(handle);
-      const r = await call(handle, row.method ?? "POST", row.path, row.params ?? {});
-      if ("sync" in row.expect) {
-        assert.equal(r.status, row.expect.sync, `${row.name}: ${r.text}`);
-        assert.equal(String(r.body.message ?? "").trim(), row.expect.message, row.name);
-      } else {
-        assert.equal(r.status, 200, `${row.name}: ${r.text}`);
-        const task = await waitTask(handle, r.body.data);
-        assert.equal(task.exitstatus, row.expect.task, row.name);
-        assert.equal(
-          task.lines.at(-1),
-          row.expect.task === "OK" ? "TASK OK" : `TASK ERROR: ${row.expect.task}`,
-        );
-      }
-      row.after?.(handle);
+      await checkOutcomeRow(handle, row);
       handle.sim.state.guests.delete(750);
     }
   } finally {

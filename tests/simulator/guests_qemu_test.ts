@@ -5,27 +5,15 @@ import {
   addVolume,
   advanceUntilDone,
   call,
+  checkOutcomeRow,
   data,
+  type OutcomeRow,
   runTask,
   startGuestSimulator,
   until,
   waitTask,
 } from "./_guest_helpers.ts";
 import { api, login } from "./_helpers.ts";
-
-type Outcome =
-  | { sync: number; message: string }
-  | { task: string };
-
-interface Row {
-  name: string;
-  setup: (handle: SimulatorHandle) => void;
-  method?: string;
-  path: string;
-  params?: Record<string, string | number>;
-  expect: Outcome;
-  after?: (handle: SimulatorHandle) => void;
-}
 
 const V = "/nodes/pve1/qemu/700";
 
@@ -37,7 +25,7 @@ function vm(
   return addGuest(handle, { vmid: 700, running, config: extra });
 }
 
-const TABLE: Row[] = [
+const TABLE: OutcomeRow[] = [
   {
     name: "start on a running VM is a task error 'already running'",
     setup: (h) => vm(h, true),
@@ -350,21 +338,7 @@ Deno.test("QEMU operations fail synchronously or in the task exactly as PVE's ta
   const handle = await startGuestSimulator();
   try {
     for (const row of TABLE) {
-      row.setup(handle);
-      const method = row.method ?? "POST";
-      const r = await call(handle, method, row.path, row.params ?? {});
-      if ("sync" in row.expect) {
-        assert.equal(r.status, row.expect.sync, `${row.name}: ${r.text}`);
-        assert.equal(String(r.body.message ?? "").trim(), row.expect.message, row.name);
-      } else {
-        assert.equal(r.status, 200, `${row.name}: ${r.text}`);
-        assert.match(String(r.body.data), /^UPID:pve1:/, row.name);
-        const task = await waitTask(handle, r.body.data);
-        assert.equal(task.exitstatus, row.expect.task, row.name);
-        const last = task.lines.at(-1);
-        assert.equal(last, row.expect.task === "OK" ? "TASK OK" : `TASK ERROR: ${row.expect.task}`);
-      }
-      row.after?.(handle);
+      await checkOutcomeRow(handle, row);
       handle.sim.state.guests.delete(700);
       handle.sim.state.guests.delete(701);
       handle.sim.state.ha.delete("vm:700");
