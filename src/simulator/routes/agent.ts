@@ -53,6 +53,17 @@ const COMMANDS_POST = [
   "suspend-ram",
 ];
 
+/** Every command the agent answers (`info`'s `supported_commands`, the index). */
+const ALL_COMMANDS = [
+  ...COMMANDS_GET,
+  ...COMMANDS_POST,
+  "exec",
+  "exec-status",
+  "file-read",
+  "file-write",
+  "set-user-password",
+];
+
 /** Frozen filesystems per VM (fsfreeze-*). */
 const frozen = new WeakMap<Guest, boolean>();
 
@@ -101,15 +112,7 @@ function commandResult(sim: Sim, guest: Guest, agent: AgentState, command: strin
     case "info":
       return {
         version: "7.2.11",
-        supported_commands: [
-          ...COMMANDS_GET,
-          ...COMMANDS_POST,
-          "exec",
-          "exec-status",
-          "file-read",
-          "file-write",
-          "set-user-password",
-        ]
+        supported_commands: ALL_COMMANDS
           .map((name) => ({
             name: `guest-${name}`,
             enabled: true,
@@ -158,15 +161,7 @@ function generic(command: string) {
 
 function agentIndex(ctx: RouteContext): unknown {
   findGuest(ctx, QEMU);
-  return [
-    ...COMMANDS_GET,
-    ...COMMANDS_POST,
-    "exec",
-    "exec-status",
-    "file-read",
-    "file-write",
-    "set-user-password",
-  ]
+  return [...ALL_COMMANDS]
     .sort().map((name) => ({ name }));
 }
 

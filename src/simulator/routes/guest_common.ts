@@ -26,8 +26,8 @@ import {
   type Snapshot,
   type StorageConfig,
   type Volume,
-  volumeKey,
 } from "../state.ts";
+import { volumesOn } from "./storage.ts";
 
 /** What differs between QEMU VMs and LXC containers in messages and task names. */
 export interface Kind {
@@ -464,16 +464,6 @@ export function removeVolume(state: SimState, volid: string, node: string): void
   if (i >= 0) found.list.splice(i, 1);
 }
 
-function volumeList(state: SimState, storage: StorageConfig, node: string): Volume[] {
-  const key = volumeKey(storage, node);
-  let list = state.volumes.get(key);
-  if (list === undefined) {
-    list = [];
-    state.volumes.set(key, list);
-  }
-  return list;
-}
-
 /** Next free disk number of a vmid on a storage. */
 function nextDiskIndex(
   state: SimState,
@@ -481,7 +471,7 @@ function nextDiskIndex(
   node: string,
   vmid: number,
 ): number {
-  const list = volumeList(state, storage, node);
+  const list = volumesOn(state, storage, node);
   let n = 0;
   const taken = new Set(list.map((v) => v.volid));
   for (;;) {
@@ -547,7 +537,7 @@ export function allocateVolume(
     vmid,
   };
   if (options.base !== undefined) volume.parent = options.base.slice(options.base.indexOf(":") + 1);
-  volumeList(sim.state, storage, node).push(volume);
+  volumesOn(sim.state, storage, node).push(volume);
   return volid;
 }
 
@@ -1282,7 +1272,7 @@ export function moveLocalVolumes(state: SimState, kind: Kind, guest: Guest, targ
     const found = findVolume(state, volid, guest.node);
     if (found === undefined) continue;
     found.list.splice(found.list.indexOf(found.volume), 1);
-    volumeList(state, storage, target).push(found.volume);
+    volumesOn(state, storage, target).push(found.volume);
   }
 }
 
