@@ -9,19 +9,11 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../../src/simulator/mod.ts";
+import type { RequestLogEntry } from "../../src/simulator/control.ts";
 import { PveClient, type PveClientOptions } from "../../src/pve/mod.ts";
 
-/** One entry of `GET /_sim/requests`. */
-export interface LoggedRequest {
-  seq: number;
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  body: Record<string, unknown>;
-  auth: "ticket" | "token" | "none";
-  userid: string | null;
-  status: number;
-}
+/** One request the simulator served (an entry of `GET /_sim/requests`). */
+export type LoggedRequest = RequestLogEntry;
 
 /** Calls the simulator's control API and returns the parsed answer. */
 export async function control(

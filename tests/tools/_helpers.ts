@@ -11,6 +11,7 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../../src/simulator/mod.ts";
+import type { RequestLogEntry } from "../../src/simulator/control.ts";
 import type { AnyTool } from "../../src/tools/types.ts";
 import {
   connect,
@@ -22,15 +23,8 @@ import {
 
 export { textOf, type ToolCallResult };
 
-/** One request the simulator served (from `GET /_sim/requests`). */
-export interface LoggedRequest {
-  seq: number;
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  body: Record<string, unknown>;
-  status: number;
-}
+/** One request the simulator served (an entry of `GET /_sim/requests`). */
+export type LoggedRequest = RequestLogEntry;
 
 /** A session against a simulated cluster. */
 export interface SimSession extends Session {
