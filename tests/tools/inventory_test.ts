@@ -229,3 +229,56 @@ Deno.test("guest_list flags guests of an offline node", async () => {
     await s.close();
   }
 });
+
+Deno.test("guest_list says why a node or pool filter matches nothing and refuses an unknown status", async () => {
+  const s = await openSession({ tools });
+  try {
+    const node = await s.call("guest_list", { node: "pve9" });
+    assert.equal(node.isError, undefined);
+    assert.match(
+      textOf(node),
+      /node "pve9" is not in this cluster; its nodes are pve1, pve2, pve3/,
+    );
+    assert.doesNotMatch(textOf(node), /scope/);
+    const pool = await s.call("guest_list", { pool: "nope" });
+    assert.match(
+      structuredOf<ListOut>(pool).hint ?? "",
+      /no pool "nope" is visible; known pools: prod/,
+    );
+    const status = await s.call("guest_list", { status: "Running" });
+    assert.equal(status.isError, true);
+    assert.match(textOf(status), /running/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_list and guest_get leave out a VM's disk usage, which PVE always reports as 0", async () => {
+  const s = await openSession({ tools });
+  try {
+    const rows = structuredOf<ListOut>(
+      await s.call("guest_list", { fields: ["vmid", "disk_bytes", "maxdisk_bytes"] }),
+    ).guests;
+    const vm = rows.find((g) => g.vmid === 100);
+    assert.equal(vm?.disk_bytes, undefined);
+    assert.equal(typeof vm?.maxdisk_bytes, "number");
+    assert.equal(typeof rows.find((g) => g.vmid === 200)?.disk_bytes, "number");
+    const got = structuredOf<Record<string, unknown>>(await s.call("guest_get", { vmid: 100 }));
+    assert.equal(got.disk_bytes, undefined);
+    assert.equal(typeof got.maxdisk_bytes, "number");
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_get names a protected guest and gives PVE's reason when the agent is silent", async () => {
+  const s = await openSession({ tools });
+  try {
+    const result = await s.call("guest_get", { vmid: 102 });
+    assert.match(textOf(result), /protected \(cannot be removed\)/);
+    assert.match(textOf(result), /Agent not answering: QEMU guest agent is not running/);
+    assert.doesNotMatch(textOf(result), /GET \/nodes/);
+  } finally {
+    await s.close();
+  }
+});

@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
+import { PveError } from "../../pve/errors.ts";
 import { defineTool } from "../types.ts";
 import {
   formatBytes,
@@ -116,7 +117,9 @@ function agentIps(result: unknown): Ip[] {
   return ips;
 }
 
+/** PVE's own words (e.g. "QEMU guest agent is not running"), not the request that failed. */
 function errorText(error: unknown): string {
+  if (error instanceof PveError && error.pveMessage !== undefined) return error.pveMessage;
   const text = error instanceof Error ? error.message : String(error);
   return text.split("\n")[0]?.trim() ?? "";
 }
@@ -199,7 +202,8 @@ export const guestGet = defineTool({
       ["cpus", status.cpus],
       ["mem_bytes", status.mem],
       ["maxmem_bytes", status.maxmem],
-      ["disk_bytes", status.disk],
+      // A VM's disk usage is always 0 in PVE (it cannot see inside the guest): omit it.
+      ["disk_bytes", guest.type === "qemu" ? undefined : status.disk],
       ["maxdisk_bytes", status.maxdisk],
     ];
     for (const [key, value] of numbers) {
@@ -249,6 +253,7 @@ export const guestGet = defineTool({
     if (out.tags.length > 0) facts.push(`tags ${out.tags.join(",")}`);
     if (out.pool !== undefined) facts.push(`pool ${out.pool}`);
     if (out.ha.managed) facts.push(`HA ${out.ha.state ?? "managed"}`);
+    if (truthy(rawConfig.protection)) facts.push("protected (cannot be removed)");
     facts.push(`${snapshotCount} snapshot(s)`);
     if (pending.length > 0) {
       facts.push(`pending: ${pending.map((p) => p.delete ? `-${p.key}` : p.key).join(", ")}`);
@@ -260,8 +265,8 @@ export const guestGet = defineTool({
           ? `IPs: ${out.agent.ips.map((ip) => `${ip.address} (${ip.interface})`).join(", ")}`
           : "IPs: none reported by the agent",
       );
-    } else if (out.agent?.note !== undefined) {
-      lines.push(`Agent: ${out.agent.note}`);
+    } else if (out.agent?.note !== undefined && running) {
+      lines.push(`${out.agent.note.charAt(0).toUpperCase()}${out.agent.note.slice(1)}`);
     }
     const configLine = Object.entries(config).map(([k, v]) => `${k}=${v}`).join(" ");
     lines.push(`config: ${configLine}`);

@@ -14,6 +14,7 @@ import type { Guest } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { decodeCursor, encodeCursor, queryFingerprint } from "../_shared/cursor.ts";
 import { scopeOf } from "../_shared/guest.ts";
+import { unscoped } from "../_shared/tasks.ts";
 import { formatBytes, formatPercent, round4 } from "../_shared/format.ts";
 
 /** Columns a caller may ask for. */
@@ -78,7 +79,7 @@ const outputSchema = z.object({
 const inputSchema = z.object({
   node: z.string().optional(),
   type: z.enum(["qemu", "lxc"]).optional(),
-  status: z.string().optional().describe("e.g. running, stopped"),
+  status: z.enum(["running", "stopped", "unknown"]).optional(),
   tag: z.string().optional(),
   pool: z.string().optional(),
   name: z.string().optional().describe("Glob, e.g. web*"),
@@ -114,7 +115,8 @@ function fullRow(g: Guest): Record<Field, unknown> {
     maxcpu: g.maxcpu,
     mem_bytes: g.mem,
     maxmem_bytes: g.maxmem,
-    disk_bytes: g.disk,
+    // PVE reports 0 for a VM's disk usage (it cannot see inside the guest): omit, not mislead.
+    disk_bytes: g.type === "qemu" ? undefined : g.disk,
     maxdisk_bytes: g.maxdisk,
     uptime_seconds: g.uptime,
     node_online: g.nodeOnline,
@@ -169,6 +171,23 @@ function textRow(row: Row): string {
   if (row.mem_bytes !== undefined) parts.push(`mem ${formatBytes(row.mem_bytes)}`);
   if (row.node_online === false) parts.push("(node offline)");
   return parts.join(" ");
+}
+
+/** Why an empty answer is empty, when a node or pool filter names none that exists. */
+function unknownFilterValue(
+  args: { node?: string | undefined; pool?: string | undefined },
+  inventory: { nodes: { node: string }[]; pools: string[]; guests: Guest[] },
+): string | undefined {
+  const nodes = inventory.nodes.map((n) => n.node);
+  if (args.node !== undefined && nodes.length > 0 && !nodes.includes(args.node)) {
+    return `node "${args.node}" is not in this cluster; its nodes are ${nodes.join(", ")}.`;
+  }
+  const pools = [...new Set([...inventory.pools, ...inventory.guests.flatMap((g) => g.pool ?? [])])]
+    .sort();
+  if (args.pool !== undefined && !pools.includes(args.pool)) {
+    return `no pool "${args.pool}" is visible; known pools: ${pools.join(", ") || "none"}.`;
+  }
+  return undefined;
 }
 
 /** Lists guests with filters, sort, field selection and cursor paging. */
@@ -248,7 +267,13 @@ export const guestList = defineTool({
 
     const lines: string[] = [];
     if (matching.length === 0) {
-      lines.push("No guests match (out-of-scope guests are not shown). Loosen the filters.");
+      const why = unknownFilterValue(args, inventory);
+      if (why !== undefined) structured.hint = why;
+      lines.push(
+        `No guests match${
+          unscoped(ctx) ? "" : " (guests outside the configured scope are not shown)"
+        }: ${why ?? "loosen the filters."}`,
+      );
     } else {
       lines.push(
         `Guests ${offset + 1}-${end} of ${matching.length} matching (sorted by ${sort} ${order}):`,
