@@ -8,6 +8,8 @@
  *   in `inputResponses` and our `requestState` echoed. The state is HMAC-signed and bound to
  *   the tool, the cluster, the arguments and the plan, so an answer only confirms the exact
  *   plan the user was shown, and a client cannot confirm a call it was never asked about.
+ *   Each state is good for one answer: a replayed retry is asked again, so one "yes" runs
+ *   one call.
  *
  * Only an explicit `accept` with the box ticked confirms. Clients that cannot elicit get the
  * configured fallback: `deny` (default) or `allow` (logged loudly). A tool argument never
@@ -149,7 +151,7 @@ async function confirmModern(
   const digest = await bindingDigest(request);
   const answer = ctx.mcpReq.inputResponses?.[CONFIRM_KEY];
   const state = ctx.mcpReq.requestState();
-  if (answer !== undefined && typeof state === "string" && await verifyState(state, digest)) {
+  if (answer !== undefined && typeof state === "string" && await redeemState(state, digest)) {
     return accepted(answer)
       ? { kind: "confirmed", via: "elicitation" }
       : { kind: "declined", reason: NOT_CONFIRMED };
@@ -198,15 +200,23 @@ async function bindingDigest(request: ConfirmRequest): Promise<string> {
   return toBase64Url(new Uint8Array(hash));
 }
 
+/** Nonces of states already answered, with their expiry (kept until the state expires). */
+const redeemed = new Map<string, number>();
+
 async function mintState(digest: string): Promise<string> {
+  const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
   const payload = toBase64Url(
-    encoder.encode(JSON.stringify({ d: digest, exp: Date.now() + STATE_TTL_MS })),
+    encoder.encode(JSON.stringify({ d: digest, n: nonce, exp: Date.now() + STATE_TTL_MS })),
   );
   const mac = await crypto.subtle.sign("HMAC", await stateKey(), encoder.encode(payload));
   return `${payload}.${toBase64Url(new Uint8Array(mac))}`;
 }
 
-async function verifyState(state: string, digest: string): Promise<boolean> {
+/**
+ * Whether `state` is ours, unexpired, bound to `digest` and not answered before; a state that
+ * passes is used up, so replaying the same retry cannot confirm a second run.
+ */
+async function redeemState(state: string, digest: string): Promise<boolean> {
   const [payload, mac, extra] = state.split(".");
   if (payload === undefined || mac === undefined || extra !== undefined) return false;
   let macBytes: Uint8Array<ArrayBuffer>;
@@ -224,8 +234,17 @@ async function verifyState(state: string, digest: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const { d, exp } = decoded as { d?: unknown; exp?: unknown };
-  return d === digest && typeof exp === "number" && exp > Date.now();
+  const { d, n, exp } = decoded as { d?: unknown; n?: unknown; exp?: unknown };
+  const now = Date.now();
+  if (d !== digest || typeof n !== "string" || typeof exp !== "number" || exp <= now) {
+    return false;
+  }
+  // No await from here on: checking and marking the nonce is one step, so two concurrent
+  // retries with the same state cannot both pass.
+  for (const [used, until] of redeemed) if (until <= now) redeemed.delete(used);
+  if (redeemed.has(n)) return false;
+  redeemed.set(n, exp);
+  return true;
 }
 
 /** JSON with object keys sorted, so equal values give equal text. */

@@ -37,6 +37,11 @@ export interface ConnectOptions {
   elicit?: ElicitAnswer;
   /** Clients by cluster name (default: one client per configured cluster, pointing nowhere). */
   clients?: Map<string, PveClient>;
+  /**
+   * Modern era only: do not answer `input_required` results automatically, so a test can
+   * see the raw result (pass `allowInputRequired` per call) and retry by hand.
+   */
+  manualInputRequired?: boolean;
 }
 
 /** A connected session. */
@@ -67,11 +72,17 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Extra `tools/call` params (e.g. a forged `inputResponses`). */
   params?: Record<string, unknown>;
+  /** With `manualInputRequired`: return an `input_required` result instead of failing. */
+  allowInputRequired?: boolean;
 }
 
 /** A `tools/call` result as the client sees it. */
 export interface ToolCallResult {
   content: Array<{ type: string; text?: string }>;
+  /** `input_required` on a 2026-era answer that asks the client for input. */
+  resultType?: string;
+  inputRequests?: Record<string, Record<string, unknown>>;
+  requestState?: string;
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }
@@ -164,6 +175,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
   const client = new Client({ name: `${era}-test`, version: "1.0.0" }, {
     capabilities,
     ...(era === "modern" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}),
+    ...(options.manualInputRequired === true ? { inputRequired: { autoFulfill: false } } : {}),
   });
   if (answer !== undefined) {
     client.setRequestHandler("elicitation/create", (request) => {
@@ -181,6 +193,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
       return await client.callTool({ ...callOptions.params, name, arguments: args }, {
         ...(callOptions.onprogress === undefined ? {} : { onprogress: callOptions.onprogress }),
         ...(callOptions.signal === undefined ? {} : { signal: callOptions.signal }),
+        ...(callOptions.allowInputRequired === true ? { allowInputRequired: true } : {}),
       }) as ToolCallResult;
     },
     async listTools() {

@@ -172,3 +172,90 @@ Deno.test("the allow fallback logs a loud warning naming the tool", async () => 
     await resetLogging();
   }
 });
+
+/** A modern session answering nothing by itself: the test plays the client's retries. */
+async function manualModern() {
+  return await connect({
+    era: "modern",
+    config: { policy: ALL },
+    elicit: { action: "decline" },
+    manualInputRequired: true,
+  });
+}
+
+const ACCEPT = { confirm: { action: "accept", content: { confirm: true } } };
+
+Deno.test("modern client: one confirmation runs the call once; replaying the answer asks again", async () => {
+  const session = await manualModern();
+  try {
+    const before = handlerRuns.get("probe_destroy") ?? 0;
+    const asked = await session.call("probe_destroy", { vmid: 105 }, { allowInputRequired: true });
+    assert.equal(asked.resultType, "input_required");
+    const state = asked.requestState;
+    assert.equal(typeof state, "string");
+    const retry = { inputResponses: ACCEPT, requestState: state };
+    const first = await session.call("probe_destroy", { vmid: 105 }, {
+      params: retry,
+      allowInputRequired: true,
+    });
+    assert.equal(first.isError, undefined, textOf(first));
+    assert.equal(handlerRuns.get("probe_destroy"), before + 1);
+    const replayed = await session.call("probe_destroy", { vmid: 105 }, {
+      params: retry,
+      allowInputRequired: true,
+    });
+    assert.equal(replayed.resultType, "input_required", "a used answer must not confirm again");
+    assert.notEqual(replayed.requestState, state);
+    assert.equal(handlerRuns.get("probe_destroy"), before + 1);
+    const outcomes = (await session.auditLines()).map((line) => line.outcome);
+    assert.deepEqual(outcomes, ["ok"]);
+  } finally {
+    await session.close();
+  }
+});
+
+Deno.test("modern client: an answer for one call does not confirm another target or tool", async () => {
+  const session = await manualModern();
+  try {
+    const before = handlerRuns.get("probe_destroy") ?? 0;
+    const asked = await session.call("probe_destroy", { vmid: 105 }, { allowInputRequired: true });
+    const retry = { inputResponses: ACCEPT, requestState: asked.requestState };
+    const other = await session.call("probe_destroy", { vmid: 106 }, {
+      params: retry,
+      allowInputRequired: true,
+    });
+    assert.equal(other.resultType, "input_required");
+    const changedNote = await session.call("probe_destroy", { vmid: 105, note: "x" }, {
+      params: retry,
+      allowInputRequired: true,
+    });
+    assert.equal(changedNote.resultType, "input_required");
+    assert.equal(handlerRuns.get("probe_destroy") ?? 0, before);
+    assert.deepEqual(await session.auditLines(), []);
+  } finally {
+    await session.close();
+  }
+});
+
+Deno.test("modern client: a tampered request state is not a confirmation", async () => {
+  const session = await manualModern();
+  try {
+    const before = handlerRuns.get("probe_destroy") ?? 0;
+    const asked = await session.call("probe_destroy", { vmid: 105 }, { allowInputRequired: true });
+    const [payload, mac] = String(asked.requestState).split(".");
+    const decoded = JSON.parse(atob(payload!.replaceAll("-", "+").replaceAll("_", "/")));
+    decoded.exp += 3_600_000;
+    const forged = btoa(JSON.stringify(decoded)).replaceAll("+", "-").replaceAll("/", "_")
+      .replace(/=+$/, "");
+    for (const state of [`${forged}.${mac}`, `${payload}.${mac}x`, `${payload}`, ""]) {
+      const result = await session.call("probe_destroy", { vmid: 105 }, {
+        params: { inputResponses: ACCEPT, requestState: state },
+        allowInputRequired: true,
+      });
+      assert.equal(result.resultType, "input_required", state);
+    }
+    assert.equal(handlerRuns.get("probe_destroy") ?? 0, before);
+  } finally {
+    await session.close();
+  }
+});
