@@ -23,6 +23,7 @@ import {
   guestNotFound,
   type GuestRef,
   normalizeResources,
+  readResources,
   resolveGuestIn,
 } from "./inventory.ts";
 import { apiBaseUrl, checkPvePath, pvePath } from "./path.ts";
@@ -347,12 +348,16 @@ export class PveClient {
     type: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<ClusterResources> {
-    const entries = await this.get(
+    const data = await this.get(
       "/cluster/resources",
       type === undefined ? undefined : { type },
-      { schema: clusterResourcesSchema, ...(signal ? { signal } : {}) },
+      signal ? { signal } : {},
     );
-    return normalizeResources(entries);
+    // One pass coerces and normalizes (no validated copy of every entry). Only an answer it
+    // rejects goes through the schema, so a malformed answer fails with the same message as
+    // any other response schema.
+    return readResources(data) ??
+      normalizeResources(this.#parse("GET", "/cluster/resources", data, clusterResourcesSchema));
   }
 
   #cachedInventory(signal: AbortSignal | undefined): Promise<ClusterResources> {

@@ -254,6 +254,38 @@ Deno.test("a response schema normalizes data and a mismatch is a clear PveError"
   pve.close();
 });
 
+Deno.test("a malformed /cluster/resources answer is a PveError naming the entry and field", async () => {
+  const cases: Array<[unknown, string]> = [
+    [{}, ": Invalid input: expected array, received object."],
+    [[{ type: "node", node: "a" }, null], " at 1: Invalid input: expected object, received null."],
+    [
+      [{ id: "qemu/100", vmid: 100 }],
+      " at 0.type: Invalid input: expected string, received undefined.",
+    ],
+    [[{ type: "qemu", vmid: "abc" }], ' at 0.vmid: expected a number, got "abc".'],
+    [[{ type: "qemu", vmid: "1.5" }], " at 0.vmid: expected an integer."],
+    [
+      [{ type: "qemu", vmid: 1 }, { type: "lxc", vmid: 2, shared: "2" }, { vmid: 3 }],
+      ' at 1.shared: expected 0 or 1, got "2".',
+    ],
+    [[{ type: "qemu", vmid: 1, cpu: "x", node: 3, id: true }], " at 0.id: Invalid input."],
+  ];
+  for (const [data, detail] of cases) {
+    const { fetch } = stub([json(200, { data })]);
+    const pve = client(fetch);
+    await assert.rejects(pve.resources(), (error: unknown) => {
+      assert.ok(error instanceof PveError);
+      assert.equal(
+        error.message,
+        `Unexpected answer from pve.example:8006 for GET /cluster/resources${detail} This PVE ` +
+          "version may differ from what the client expects; please report it",
+      );
+      return true;
+    });
+    pve.close();
+  }
+});
+
 Deno.test("without a body message, a non-canonical reason phrase is used as PVE's text", async () => {
   const { fetch } = stub([
     new Response(JSON.stringify({ data: null }), { status: 500, statusText: "VM 100 not running" }),
