@@ -54,7 +54,7 @@ Deno.test("task_get shows status and the log tail", async () => {
     const out = structuredOf<Record<string, unknown>>(result);
     assert.equal(out.running, false);
     assert.equal(out.exitstatus, "OK");
-    assert.equal(out.succeeded, true);
+    assert.equal(out.task_state, "ok");
     assert.deepEqual(out.log_tail, ["TASK OK"]);
     assert.match(textOf(result), /finished: OK/);
 
@@ -131,6 +131,30 @@ Deno.test("task_wait reports a failed task with its exit status and log tail", a
     assert.match(String(out.exitstatus), /locked \(backup\)/);
     assert.ok(Array.isArray(out.log_tail) && out.log_tail.length > 0);
     assert.match(textOf(result), /failed: .*locked \(backup\)/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("task tools name an unknown node or task and say how to find the right one", async () => {
+  const s = await openSession({ tools });
+  try {
+    const gone = "UPID:pve1:00001234:00005678:6B020BF8:qmstart:100:root@pam:";
+    for (const tool of ["task_get", "task_wait"]) {
+      const result = await s.call(tool, { upid: gone });
+      assert.equal(result.isError, true, tool);
+      assert.match(textOf(result), /^No task UPID:pve1:\S+ on node "pve1": .*task_list/, tool);
+      assert.doesNotMatch(textOf(result), /%3A/, tool);
+    }
+    const elsewhere = await s.call("task_get", { upid: gone.replace("pve1", "pve9") });
+    assert.equal(elsewhere.isError, true);
+    assert.match(
+      textOf(elsewhere),
+      /^No node "pve9" in cluster lab: use one of pve1, pve2, pve3\./,
+    );
+    const list = await s.call("task_list", { node: "pve9" });
+    assert.equal(list.isError, true);
+    assert.match(textOf(list), /^No node "pve9" in cluster lab/);
   } finally {
     await s.close();
   }

@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { PveError, PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
 import type { ToolContext } from "../types.ts";
 import { isoTime, num } from "./format.ts";
 
@@ -105,4 +106,45 @@ export function taskItem(raw: Record<string, unknown>): TaskItem {
 /** Whether a finished task's status is an error (not `OK`, not `WARNINGS: n`). */
 export function isErrorStatus(status: string): boolean {
   return status !== "running" && status !== "OK" && !/^WARNINGS: \d+$/.test(status);
+}
+
+/**
+ * Runs a task lookup and turns PVE's answers for a wrong node or an unknown UPID (a DNS
+ * failure on the node name, 400 `upid: no such task`) into a sentence with the next step.
+ * Other errors pass through unchanged.
+ *
+ * @throws {PveNotFoundError} for an unknown node or task.
+ */
+export async function explainTaskLookup<T>(
+  ctx: ToolContext,
+  where: { node: string; upid?: string },
+  lookup: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await lookup();
+  } catch (error) {
+    if (!(error instanceof PveError)) throw error;
+    if (
+      error instanceof PveValidationError && where.upid !== undefined &&
+      /no such task/i.test(error.message)
+    ) {
+      throw new PveNotFoundError(
+        `No task ${where.upid} on node "${where.node}": the UPID is wrong or the task has left the node's task log; find it with task_list.`,
+        { cause: error },
+      );
+    }
+    if (error instanceof PveNotFoundError || /hostname lookup/i.test(error.message)) {
+      const nodes = await ctx.client.resources("node", { signal: ctx.signal }).then(
+        (r) => r.nodes.map((n) => n.node),
+        () => [] as string[],
+      );
+      if (nodes.length > 0 && !nodes.includes(where.node)) {
+        throw new PveNotFoundError(
+          `No node "${where.node}" in cluster ${ctx.cluster}: use one of ${nodes.join(", ")}.`,
+          { cause: error },
+        );
+      }
+    }
+    throw error;
+  }
 }

@@ -9,7 +9,8 @@ import { annotationsFor } from "../../policy/capability.ts";
 import { parseUpid } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { isoTime, num } from "../_shared/format.ts";
-import { assertTaskInScope } from "../_shared/tasks.ts";
+import { taskStateSchema } from "../_shared/task.ts";
+import { assertTaskInScope, explainTaskLookup } from "../_shared/tasks.ts";
 
 const outputSchema = z.object({
   upid: z.string(),
@@ -19,7 +20,7 @@ const outputSchema = z.object({
   user: z.string(),
   running: z.boolean(),
   exitstatus: z.string().optional(),
-  succeeded: z.boolean().optional(),
+  task_state: taskStateSchema.optional(),
   start_time: z.string().optional(),
   log_tail: z.array(z.string()),
   log_lines_total: z.number(),
@@ -44,13 +45,18 @@ export const taskGet = defineTool({
     await assertTaskInScope(ctx, upid);
     const want = args.lines ?? 20;
     const base = `/nodes/${encodeURIComponent(upid.node)}/tasks/${encodeURIComponent(args.upid)}`;
-    const [statusData, head] = await Promise.all([
-      ctx.client.get(`${base}/status`, undefined, { signal: ctx.signal }),
-      ctx.client.requestEnvelope("GET", `${base}/log`, {
-        params: { start: 0, limit: 1 },
-        signal: ctx.signal,
-      }),
-    ]);
+    const [statusData, head] = await explainTaskLookup(
+      ctx,
+      { node: upid.node, upid: args.upid },
+      () =>
+        Promise.all([
+          ctx.client.get(`${base}/status`, undefined, { signal: ctx.signal }),
+          ctx.client.requestEnvelope("GET", `${base}/log`, {
+            params: { start: 0, limit: 1 },
+            signal: ctx.signal,
+          }),
+        ]),
+    );
     const status = (statusData ?? {}) as Record<string, unknown>;
     const total = num(head.total) ?? 0;
     let lines: string[] = [];
@@ -75,7 +81,11 @@ export const taskGet = defineTool({
     };
     if (!running && typeof status.exitstatus === "string") {
       out.exitstatus = status.exitstatus;
-      out.succeeded = status.exitstatus === "OK" || /^WARNINGS: \d+$/.test(status.exitstatus);
+      out.task_state = status.exitstatus === "OK"
+        ? "ok"
+        : /^WARNINGS: \d+$/.test(status.exitstatus)
+        ? "warnings"
+        : "failed";
     }
     const start = isoTime(upid.starttime);
     if (start !== undefined) out.start_time = start;

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { defineTool } from "../types.ts";
 import {
+  explainTaskLookup,
   isErrorStatus,
   scopeIndex,
   type TaskItem,
@@ -46,6 +47,7 @@ export const taskList = defineTool({
   annotations: { ...annotationsFor("read"), idempotentHint: true },
   async handler(args, ctx) {
     const limit = args.limit ?? DEFAULT_LIMIT;
+    const sig = { signal: ctx.signal };
     let raw: Record<string, unknown>[];
     if (args.node !== undefined) {
       const params: Record<string, string | number> = {
@@ -55,14 +57,15 @@ export const taskList = defineTool({
       if (args.vmid !== undefined) params.vmid = args.vmid;
       if (args.type !== undefined) params.typefilter = args.type;
       if (args.errors) params.errors = 1;
-      const data = await ctx.client.get(
-        `/nodes/${encodeURIComponent(args.node)}/tasks`,
-        params,
-        { signal: ctx.signal },
+      const node = args.node;
+      const data = await explainTaskLookup(
+        ctx,
+        { node },
+        () => ctx.client.get(`/nodes/${encodeURIComponent(node)}/tasks`, params, sig),
       );
       raw = (Array.isArray(data) ? data : []) as Record<string, unknown>[];
     } else {
-      const data = await ctx.client.get("/cluster/tasks", undefined, { signal: ctx.signal });
+      const data = await ctx.client.get("/cluster/tasks", undefined, sig);
       raw = (Array.isArray(data) ? data : []) as Record<string, unknown>[];
     }
     const index = await scopeIndex(ctx);

@@ -11,7 +11,7 @@ import { annotationsFor } from "../../policy/capability.ts";
 import { parseUpid } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { describeOutcome, taskFieldsOf, taskStateSchema } from "../_shared/task.ts";
-import { assertTaskInScope } from "../_shared/tasks.ts";
+import { assertTaskInScope, explainTaskLookup } from "../_shared/tasks.ts";
 
 const outputSchema = z.object({
   upid: z.string(),
@@ -43,9 +43,14 @@ export const taskWait = defineTool({
   async handler(args, ctx) {
     const upid = parseUpid(args.upid);
     await assertTaskInScope(ctx, upid);
-    const outcome = await ctx.waitTask(
-      args.upid,
-      args.timeout_seconds === undefined ? {} : { timeoutSeconds: args.timeout_seconds },
+    const outcome = await explainTaskLookup(
+      ctx,
+      { node: upid.node, upid: args.upid },
+      () =>
+        ctx.waitTask(
+          args.upid,
+          args.timeout_seconds === undefined ? {} : { timeoutSeconds: args.timeout_seconds },
+        ),
     );
     const fields = taskFieldsOf(outcome);
     const structured: z.infer<typeof outputSchema> = {
