@@ -166,3 +166,74 @@ Deno.test("pve_api_get truncates huge answers with a note", async () => {
     await s.close();
   }
 });
+
+Deno.test("pve_api_call cannot reach outside the scope through parameters naming another guest or node", async () => {
+  const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+    // clone to a VMID outside the range
+    [{ vmids: ["100-199"] }, {
+      path: "/nodes/pve1/qemu/100/clone",
+      params: { newid: 999 },
+    }],
+    // clone onto a node outside the scope
+    [{ nodes: ["pve1"] }, {
+      path: "/nodes/pve1/qemu/100/clone",
+      params: { newid: 150, target: "pve3" },
+    }],
+    // clone without putting the copy into a scoped pool
+    [{ pools: ["prod"] }, { path: "/nodes/pve1/qemu/100/clone", params: { newid: 150 } }],
+    // migrate an in-scope guest to a node outside the scope
+    [{ nodes: ["pve1"] }, {
+      path: "/nodes/pve1/qemu/100/migrate",
+      params: { target: "pve3", online: true },
+    }],
+    // hand a disk to an out-of-scope guest
+    [{ vmids: ["100-102"] }, {
+      path: "/nodes/pve1/qemu/100/move_disk",
+      params: { disk: "scsi0", "target-vmid": 103 },
+    }],
+  ];
+  for (const [scope, request] of cases) {
+    const s = await openSession({ tools, config: { policy: { scope } } });
+    try {
+      const since = await s.mark();
+      const label = JSON.stringify({ scope, request });
+      for (const dryRun of [true, false]) {
+        const result = await s.call("pve_api_call", {
+          method: "POST",
+          ...request,
+          dry_run: dryRun,
+        });
+        assert.equal(result.isError, true, label);
+        assert.match(textOf(result), /outside the scope/, label);
+      }
+      assert.deepEqual(await s.writes(since), [], label);
+      assert.deepEqual((await s.auditLines()).map((line) => line.outcome), ["denied", "denied"]);
+    } finally {
+      await s.close();
+    }
+  }
+});
+
+Deno.test("pve_api_call allows a clone or migration that stays inside the scope", async () => {
+  const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+    [{ vmids: ["100-199"] }, { path: "/nodes/pve1/qemu/100/clone", params: { newid: 150 } }],
+    [{ nodes: ["pve1", "pve2"] }, {
+      path: "/nodes/pve1/qemu/100/migrate",
+      params: { target: "pve2", online: true },
+    }],
+    [{ pools: ["prod"] }, {
+      path: "/nodes/pve1/qemu/100/clone",
+      params: { newid: 150, pool: "prod" },
+    }],
+  ];
+  for (const [scope, request] of cases) {
+    const s = await openSession({ tools, config: { policy: { scope } } });
+    try {
+      const result = await s.call("pve_api_call", { method: "POST", ...request, dry_run: true });
+      assert.equal(result.isError, undefined, `${JSON.stringify(scope)}: ${textOf(result)}`);
+      assert.equal(structuredOf(result).dry_run, true);
+    } finally {
+      await s.close();
+    }
+  }
+});

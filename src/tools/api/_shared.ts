@@ -4,7 +4,10 @@
  *
  * Scope rule: with no scope configured any valid path may be used. With a scope, only paths
  * of one guest (`…/{vmid}/…`) whose guest is in scope are allowed — the tools cannot prove
- * that a cluster- or node-wide path stays inside the scope, so they refuse it.
+ * that a cluster- or node-wide path stays inside the scope, so they refuse it. Parameters
+ * that name another guest or node must stay inside the scope too: a clone's copy (`newid`
+ * with its `target` node and `pool`), a migration's `target` node, and any other VMID
+ * parameter such as `target-vmid` (a disk handed to another guest).
  *
  * @module
  */
@@ -12,10 +15,10 @@
 import { z } from "zod";
 import { PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
 import type { GuestRef } from "../../pve/mod.ts";
-import type { ToolContext } from "../types.ts";
+import type { ScopeTarget, ToolContext } from "../types.ts";
 import { scopeOf } from "../_shared/guest.ts";
 import { unscoped } from "../_shared/tasks.ts";
-import type { ApiMethod } from "../../schema/mod.ts";
+import { type ApiMethod, endpointSchema } from "../../schema/mod.ts";
 import { type ApiRequestOk, checkApiRequest } from "./_schema.ts";
 
 /** The `params` input of the API tools. */
@@ -75,7 +78,62 @@ export async function scopeOfRequest(
     if (!(error instanceof PveNotFoundError) || !free) throw error;
   }
   if (guest !== undefined) ctx.assertInScope(scopeOf(guest));
+  // Under a scope an unknown guest has already been refused, so `guest` is set here.
+  if (!free && guest !== undefined) await assertParamsInScope(request, guest, ctx);
   return guest;
+}
+
+/** Remote migration names a VMID on another cluster, which this scope does not describe. */
+const FOREIGN_VMID_TEMPLATES = /\/remote_migrate$/;
+
+/**
+ * Refuses parameters that would carry the request outside the scope: a clone's copy, a
+ * migration's target node, another guest's VMID. Which parameters name a guest or a node
+ * comes from their schema format (`pve-vmid`, `pve-node`), so new endpoints are covered.
+ */
+async function assertParamsInScope(
+  request: ApiRequestOk,
+  guest: GuestRef,
+  ctx: ToolContext,
+): Promise<void> {
+  const properties = endpointSchema(request.method, request.template)?.parameters.properties ??
+    {};
+  const facts = scopeOf(guest);
+  const nodes: string[] = [];
+  const vmids: Array<[string, number]> = [];
+  for (const [name, value] of Object.entries(request.params)) {
+    const format = properties[name]?.format;
+    // `migratedfrom` is PVE-internal (root only) and names where the guest already was.
+    if (format === "pve-node" && name !== "migratedfrom") nodes.push(String(value));
+    if (format === "pve-vmid" && !FOREIGN_VMID_TEMPLATES.test(request.template)) {
+      vmids.push([name, Number(value)]);
+    }
+  }
+  const newid = vmids.find(([name]) => name === "newid");
+  if (newid !== undefined) {
+    // The copy: its VMID, on the target node (else this node), in the given pool (else none),
+    // with the source's tags (a clone copies the config).
+    const pool = request.params.pool;
+    const copy: ScopeTarget = {
+      vmid: newid[1],
+      node: nodes[0] ?? facts.node,
+      tags: facts.tags,
+    };
+    if (typeof pool === "string") copy.pool = pool;
+    ctx.assertInScope(copy);
+  } else {
+    for (const node of nodes) ctx.assertInScope({ ...facts, node });
+  }
+  for (const [name, vmid] of vmids) {
+    if (name === "newid") continue;
+    let other: GuestRef | undefined;
+    try {
+      other = await ctx.client.resolveGuest(vmid, { signal: ctx.signal });
+    } catch (error) {
+      if (!(error instanceof PveNotFoundError)) throw error;
+    }
+    ctx.assertInScope(other === undefined ? { vmid } : scopeOf(other));
+  }
 }
 
 /** Most bytes of `data` returned before truncating. */
