@@ -188,3 +188,22 @@ Deno.test("a 2026-era client gets the same lifecycle result", async () => {
     await s.close();
   }
 });
+
+Deno.test("a power action on an HA-managed guest reports the HA request, not a finished action", async () => {
+  const s = await openSession({ tools });
+  try {
+    const result = await s.call("guest_shutdown", { vmid: 101 });
+    assert.equal(result.isError, undefined);
+    const out = structuredOf<PowerOut>(result);
+    assert.equal(out.result, "requested");
+    assert.equal(out.task_state, "ok");
+    assert.match(out.upid ?? "", /:hastop:101:/);
+    assert.match(
+      textOf(result),
+      /^VM 101 \(web02\) is HA-managed: HA stop requested on pve2; .*guest_get/,
+    );
+    assert.doesNotMatch(textOf(result), /shut down on pve2/);
+  } finally {
+    await s.close();
+  }
+});

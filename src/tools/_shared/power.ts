@@ -9,7 +9,7 @@
 
 import { z } from "zod";
 import { PveError } from "../../pve/errors.ts";
-import type { GuestRef } from "../../pve/mod.ts";
+import { type GuestRef, isUpid, parseUpid } from "../../pve/mod.ts";
 import type { Plan, PlannedCall, ToolContext, ToolResult } from "../types.ts";
 import { truthy } from "./format.ts";
 import {
@@ -31,6 +31,7 @@ export type PowerAction = "start" | "shutdown" | "reboot" | "stop";
 export const powerResultSchema = z.enum([
   "ok",
   "warnings",
+  "requested",
   "already",
   "locked",
   "failed",
@@ -226,9 +227,16 @@ export async function runPower(
       structured: { ...baseOutput(state, "already"), ...fields },
     };
   }
-  const result: PowerOutput["result"] = fields.task_state ?? "failed";
+  // An HA-managed guest gets an hastart/hastop task that only records the request (FACTS §6.2).
+  const haRequest = outcome.state === "ok" && isUpid(upid) &&
+    /^ha(start|stop)$/.test(parseUpid(upid).type);
+  const result: PowerOutput["result"] = haRequest ? "requested" : fields.task_state ?? "failed";
   const structured: PowerOutput = { ...baseOutput(state, result), ...fields };
-  let text = describeOutcome(outcome, `${title} ${VERB[state.action].done} on ${state.guest.node}`);
+  let text = haRequest
+    ? `${title} is HA-managed: HA ${
+      state.action === "start" ? "start" : "stop"
+    } requested on ${state.guest.node}; the HA manager acts on it shortly (check with guest_get).`
+    : describeOutcome(outcome, `${title} ${VERB[state.action].done} on ${state.guest.node}`);
   if (
     outcome.state === "failed" && /is locked/i.test(outcome.exitstatus) && state.lock === undefined
   ) {
