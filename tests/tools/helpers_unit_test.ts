@@ -72,7 +72,9 @@ Deno.test("formatting helpers give units and ISO times", () => {
 
 Deno.test("snapshot names follow pve-configid and suggest a valid name", () => {
   checkSnapshotName("pre-upgrade_2");
-  assert.throws(() => checkSnapshotName("2024 update"), /Use a name like "update"/);
+  assert.throws(() => checkSnapshotName("2024 update"), /Use a name like "s2024-update"/);
+  assert.throws(() => checkSnapshotName("1bad"), /Use a name like "s1bad"/);
+  assert.throws(() => checkSnapshotName("has.dot"), /Use a name like "has-dot"/);
   assert.throws(() => checkSnapshotName("pending"), /reserved name/);
 });
 

@@ -208,3 +208,39 @@ Deno.test("snapshot_delete asks the user with the plan's summary and does nothin
     await accepted.close();
   }
 });
+
+Deno.test("snapshot_rollback warns that a running guest ends up stopped, and 'current' is not a snapshot", async () => {
+  const s = await openSession({ tools });
+  try {
+    const dry = structuredOf<{ summary: string }>(
+      await s.call("snapshot_rollback", { vmid: 102, snapshot: "pre-upgrade", dry_run: true }),
+    );
+    assert.match(dry.summary, /It is running: the rollback stops it and leaves it stopped/);
+    const withRam = structuredOf<{ summary: string }>(
+      await s.call("snapshot_rollback", { vmid: 102, snapshot: "pre-upgrade2", dry_run: true }),
+    );
+    assert.doesNotMatch(withRam.summary, /stops it/);
+    const restarted = structuredOf<{ summary: string }>(
+      await s.call("snapshot_rollback", {
+        vmid: 102,
+        snapshot: "pre-upgrade",
+        start: true,
+        dry_run: true,
+      }),
+    );
+    assert.doesNotMatch(restarted.summary, /stops it/);
+
+    const done = await s.call("snapshot_rollback", { vmid: 102, snapshot: "pre-upgrade" });
+    assert.equal(done.isError, undefined, textOf(done));
+    assert.match(textOf(done), /it is now stopped: start it with guest_start/);
+
+    const current = await s.call("snapshot_rollback", { vmid: 200, snapshot: "current" });
+    assert.equal(current.isError, true);
+    assert.match(
+      textOf(current),
+      /"current" is the live state of CT 200 \(pihole\), not a snapshot/,
+    );
+  } finally {
+    await s.close();
+  }
+});

@@ -56,7 +56,10 @@ export function checkSnapshotName(name: string): void {
   if (/[^a-z0-9_-]/i.test(name)) problems.push("only letters, digits, '-' and '_' are allowed");
   if (/^(current|pending)$/i.test(name)) problems.push("it is a reserved name");
   if (problems.length === 0) return;
-  let suggestion = name.replace(/[^a-z0-9_-]+/gi, "-").replace(/^[^a-z]+/i, "").slice(0, 40);
+  let suggestion = name.replace(/[^a-z0-9_-]+/gi, "-").replace(
+    /^[^a-z]+/i,
+    (lead) => /[0-9]/.test(lead) ? `s${lead.replace(/^[^0-9]+/, "")}` : "",
+  ).slice(0, 40);
   if (suggestion.length < 2 || /^(current|pending)$/i.test(suggestion)) {
     suggestion = `snap-${suggestion}`.slice(0, 40).replace(/-+$/, "") || "snap1";
   }
@@ -111,6 +114,15 @@ export function assertSnapshotExists(
   const found = list.snapshots.find((s) => s.name === name);
   if (found !== undefined) return found;
   const names = list.snapshots.map((s) => s.name);
+  if (/^current$/i.test(name)) {
+    throw new PveNotFoundError(
+      `"${name}" is the live state of ${
+        guestTitle(guest)
+      }, not a snapshot: name one of its snapshots (${
+        names.length === 0 ? "it has none" : names.map((n) => `"${n}"`).join(", ")
+      }).`,
+    );
+  }
   throw new PveNotFoundError(
     names.length === 0
       ? `${

@@ -42,17 +42,26 @@ export const snapshotRollback = defineTool({
       path: `${guestPath(guest)}/snapshot/${encodeURIComponent(args.snapshot)}/rollback`,
       ...(args.start ? { params: { start: 1 } } : {}),
     };
+    // Without saved RAM, PVE stops a running guest for the rollback and leaves it stopped
+    // unless start is set; with RAM (QEMU) it resumes the saved running state.
+    const stopsIt = guest.status === "running" && !snap.vmstate && !args.start;
     return rememberSnapshotPlan({
       target: guest,
       summary: `Roll back ${guestTitle(guest)} to snapshot "${args.snapshot}"${
         snap.time ? ` (taken ${snap.time})` : ""
-      }, discarding all changes since${args.start ? ", then start it" : ""}.`,
+      }, discarding all changes since${args.start ? ", then start it" : ""}.${
+        stopsIt
+          ? " It is running: the rollback stops it and leaves it stopped (start=true restarts it)."
+          : ""
+      }`,
       calls: [call],
     }, {
       guest,
       snapshot: args.snapshot,
       action: "rollback",
-      done: `Rolled back to ${snapshotTitle(guest, args.snapshot)}`,
+      done: `Rolled back to ${snapshotTitle(guest, args.snapshot)}${
+        stopsIt ? "; it is now stopped: start it with guest_start" : ""
+      }`,
     });
   },
   handler: (_args, ctx, plan) => runSnapshotPlan(plan, ctx),
