@@ -237,3 +237,37 @@ Deno.test("pve_api_call allows a clone or migration that stays inside the scope"
     }
   }
 });
+
+Deno.test("pve_api_get does not send GETs that act beyond reading", async () => {
+  const s = await openSession({ tools });
+  try {
+    const since = await s.mark();
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      [
+        "/nodes/pve1/query-url-metadata",
+        { url: "http://169.254.169.254/latest/meta-data" },
+        /fetch a URL/,
+      ],
+      ["/nodes/pve1/scan/nfs", { server: "10.0.0.5" }, /connect to a storage server/],
+      [
+        "/nodes/pve1/scan/cifs",
+        { server: "10.0.0.5", username: "u", password: "hunter2" },
+        /connect to a storage server/,
+      ],
+      ["/nodes/pve1/qemu/100/agent/file-read", { file: "/etc/shadow" }, /reads a file inside/],
+      ["/nodes/pve1/qemu/100/vncwebsocket", { port: 5900, vncticket: "x" }, /console/],
+    ];
+    for (const [path, params, message] of cases) {
+      const result = await s.call("pve_api_get", { path, params });
+      assert.equal(result.isError, true, path);
+      assert.match(textOf(result), message, path);
+      assert.match(textOf(result), /more than a read/, path);
+      assert.doesNotMatch(textOf(result), /hunter2/);
+    }
+    assert.deepEqual(await s.requests(since), [], "nothing reached the cluster");
+    const plain = await s.call("pve_api_get", { path: "/nodes/pve1/qemu/100/agent/get-osinfo" });
+    assert.equal(plain.isError, undefined, textOf(plain));
+  } finally {
+    await s.close();
+  }
+});

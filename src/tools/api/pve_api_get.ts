@@ -13,6 +13,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
+import { PolicyError } from "../../policy/errors.ts";
 import { defineTool } from "../types.ts";
 import { apiParams, apiPath, checkedRequest, scopeOfRequest, truncateData } from "./_shared.ts";
 
@@ -25,6 +26,32 @@ const outputSchema = z.object({
   items_returned: z.number().optional(),
   note: z.string().optional(),
 });
+
+/**
+ * GET endpoints that do more than read the cluster's state, so a `read` tool must not reach
+ * them: they make a node open connections to hosts the caller names (server-side request
+ * forgery into the admin network, credentials sent along), read files inside a guest, boot a
+ * file-restore VM, or open a console or migration tunnel.
+ */
+const ACTING_GETS: ReadonlyArray<[RegExp, string]> = [
+  [/^\/nodes\/\{node\}\/query-url-metadata$/, "makes the node fetch a URL you name"],
+  [/^\/nodes\/\{node\}\/scan\/[^/]+$/, "makes the node connect to a storage server you name"],
+  [/^\/nodes\/\{node\}\/apt\/changelog$/, "makes the node download from its package mirrors"],
+  [/\/agent\/file-read$/, "reads a file inside the guest through its agent"],
+  [/\/file-restore\/(?:list|download)$/, "starts a file-restore VM to open a backup"],
+  [/\/(?:vnc|mtunnel)websocket$/, "opens a console or migration tunnel"],
+];
+
+/** The refusal for a GET that acts, or `undefined` when the template only reads. */
+export function actingGetRefusal(template: string): PolicyError | undefined {
+  const hit = ACTING_GETS.find(([pattern]) => pattern.test(template));
+  if (hit === undefined) return undefined;
+  return new PolicyError(
+    "class",
+    `GET ${template} ${hit[1]}, which is more than a read: pve_api_get does not send it; ` +
+      "do this in the Proxmox VE web interface or shell instead",
+  );
+}
 
 /** GET any API path, validated. */
 export const pveApiGet = defineTool({
@@ -39,6 +66,8 @@ export const pveApiGet = defineTool({
   annotations: { ...annotationsFor("read"), idempotentHint: true },
   async handler(args, ctx) {
     const request = checkedRequest("GET", args.path, args.params);
+    const refusal = actingGetRefusal(request.template);
+    if (refusal !== undefined) throw refusal;
     await scopeOfRequest(request, ctx);
     const data = await ctx.client.get(request.path, request.params, { signal: ctx.signal });
     const cut = truncateData(data);
