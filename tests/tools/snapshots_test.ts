@@ -244,3 +244,21 @@ Deno.test("snapshot_rollback warns that a running guest ends up stopped, and 'cu
     await s.close();
   }
 });
+
+Deno.test("snapshot_create of a stopped VM with vmstate says no RAM is saved and does not send it", async () => {
+  const s = await openSession({ tools });
+  try {
+    const dry = structuredOf<{ summary: string; calls: { params?: Record<string, unknown> }[] }>(
+      await s.call("snapshot_create", {
+        vmid: 103,
+        snapshot: "cold",
+        vmstate: true,
+        dry_run: true,
+      }),
+    );
+    assert.match(dry.summary, /\(stopped, so without RAM\)/);
+    assert.equal(dry.calls[0]?.params?.vmstate, undefined);
+  } finally {
+    await s.close();
+  }
+});

@@ -25,12 +25,14 @@ export const snapshotCreate = defineTool({
   name: "snapshot_create",
   title: "Create snapshot",
   description:
-    "Snapshot a VM or container (by vmid or name) and wait for it. name: letters, digits, - and _, starting with a letter, 2-40 chars. vmstate saves RAM (running VMs only).",
+    "Snapshot a VM or container (by vmid or name) and wait for it. vmstate also saves a running VM's RAM.",
   toolset: "snapshots",
   capability: "change",
   inputSchema: z.object({
     ...guestSelector,
-    snapshot: z.string().describe("Snapshot name"),
+    snapshot: z.string().describe(
+      "New snapshot's name: a letter, then letters, digits, - or _; 2-40 chars",
+    ),
     description: z.string().max(8192).optional(),
     vmstate: z.boolean().optional().describe("Include RAM (QEMU only)"),
   }),
@@ -63,10 +65,13 @@ export const snapshotCreate = defineTool({
     if (args.description !== undefined && args.description !== "") {
       params.description = args.description;
     }
-    if (args.vmstate) params.vmstate = 1;
+    // PVE saves RAM only for a running VM; say so rather than promise a RAM snapshot.
+    const withRam = args.vmstate === true && guest.status === "running";
+    if (withRam) params.vmstate = 1;
+    const ramNote = withRam ? " with RAM" : args.vmstate ? " (stopped, so without RAM)" : "";
     return rememberSnapshotPlan({
       target: guest,
-      summary: `Create ${snapshotTitle(guest, args.snapshot)}${args.vmstate ? " with RAM" : ""}.`,
+      summary: `Create ${snapshotTitle(guest, args.snapshot)}${ramNote}.`,
       calls: [{ method: "POST", path: `${guestPath(guest)}/snapshot`, params }],
     }, {
       guest,
