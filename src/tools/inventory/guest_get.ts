@@ -54,7 +54,7 @@ const outputSchema = z.object({
   }),
   uptime_seconds: z.number().optional(),
   cpu_fraction: z.number().optional(),
-  cpus: z.number().optional(),
+  maxcpu: z.number().optional(),
   mem_bytes: z.number().optional(),
   maxmem_bytes: z.number().optional(),
   disk_bytes: z.number().optional(),
@@ -199,7 +199,7 @@ export const guestGet = defineTool({
     const cpu = num(status.cpu);
     const numbers: [keyof Output, unknown][] = [
       ["uptime_seconds", status.uptime],
-      ["cpus", status.cpus],
+      ["maxcpu", status.cpus],
       ["mem_bytes", status.mem],
       ["maxmem_bytes", status.maxmem],
       // A VM's disk usage is always 0 in PVE (it cannot see inside the guest): omit it.
@@ -244,7 +244,7 @@ export const guestGet = defineTool({
     ];
     if (running) {
       lines.push(
-        `cpu ${formatPercent(out.cpu_fraction)} of ${out.cpus ?? "?"}, mem ${
+        `cpu ${formatPercent(out.cpu_fraction)} of ${out.maxcpu ?? "?"}, mem ${
           formatBytes(out.mem_bytes)
         } / ${formatBytes(out.maxmem_bytes)}, up ${formatDuration(out.uptime_seconds)}`,
       );
