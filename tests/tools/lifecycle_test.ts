@@ -207,3 +207,23 @@ Deno.test("a power action on an HA-managed guest reports the HA request, not a f
     await s.close();
   }
 });
+
+Deno.test("a guest on an offline node is refused in one sentence before any call to that node", async () => {
+  const s = await openSession({ tools });
+  try {
+    await fetch(`${s.sim.url}/_sim/nodes/pve3/offline`, { method: "POST" }).then((r) =>
+      r.body?.cancel()
+    );
+    const since = await s.mark();
+    const result = await s.call("guest_start", { vmid: 103 });
+    assert.equal(result.isError, true);
+    assert.equal(
+      textOf(result),
+      'VM 103 (win11-desk) is on node "pve3", which is offline: it cannot be reached until the node is back (cluster_status shows the nodes).',
+    );
+    const reached = (await s.requests(since)).filter((r) => r.path.startsWith("/nodes/pve3"));
+    assert.deepEqual(reached, []);
+  } finally {
+    await s.close();
+  }
+});

@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { PveValidationError } from "../../pve/errors.ts";
+import { PveError, PveValidationError } from "../../pve/errors.ts";
 import type { GuestRef } from "../../pve/mod.ts";
 import type { ToolContext } from "../types.ts";
 
@@ -54,6 +54,7 @@ export function identityOf(guest: GuestRef): {
  *
  * @throws {PveValidationError} when neither or conflicting values are given.
  * @throws {PveNotFoundError} (from the client) when no such guest exists.
+ * @throws {PveError} when the guest's node is offline (every guest call goes through it).
  */
 export async function resolveGuestArg(args: GuestSelection, ctx: ToolContext): Promise<GuestRef> {
   if (args.vmid === undefined && (args.name === undefined || args.name === "")) {
@@ -71,6 +72,14 @@ export async function resolveGuestArg(args: GuestSelection, ctx: ToolContext): P
     throw new PveValidationError(
       `Guest ${args.vmid} is named "${guest.name}", not "${args.name}": pass only vmid or only name.`,
       { errors: { name: "does not match vmid" } },
+    );
+  }
+  if (!guest.nodeOnline) {
+    throw new PveError(
+      `${
+        guestTitle(guest)
+      } is on node "${guest.node}", which is offline: it cannot be reached until the node is back (cluster_status shows the nodes).`,
+      { node: guest.node },
     );
   }
   return guest;
