@@ -61,8 +61,17 @@ const TEXT_PATTERNS: readonly RedactionPattern[] = [
   },
   // Cookie: PVEAuthCookie=<ticket> and Authorization: PVEAuthCookie=<ticket>.
   { pattern: /(PVEAuthCookie=)[^\s"',;&]+/g, replacement: `$1${REDACTED}` },
-  // A bare PVE ticket: PVE:<userid>:<8 hex>::<base64 signature>.
+  // A bare PVE ticket: PVE:<userid>:<8 hex>::<base64 signature>, and a console ticket
+  // (PVEVNC:<8 hex>::<signature>).
   { pattern: /PVE:[^\s:"']+:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+/g, replacement: `PVE:${REDACTED}` },
+  { pattern: /PVEVNC:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+/g, replacement: `PVEVNC:${REDACTED}` },
+  // A URL-encoded ticket (PVE%3Auser%40realm%3A…), as in a logged cookie or query string.
+  { pattern: /PVE(VNC)?%3A[^\s"',;&]+/gi, replacement: `PVE$1%3A${REDACTED}` },
+  // Credentials inside a URL: https://user:password@host.
+  {
+    pattern: /(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/"']+:)[^\s@/"']+@/g,
+    replacement: `$1${REDACTED}@`,
+  },
   // A token written as user@realm!tokenid=secret.
   {
     pattern: /([^\s@"'=:/]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*)=[^\s"',;&]+/g,
@@ -78,12 +87,44 @@ const TEXT_PATTERNS: readonly RedactionPattern[] = [
     pattern: new RegExp(`("(?:${SECRET_KEY_IN_TEXT})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "gi"),
     replacement: `$1"${REDACTED}"`,
   },
+  // YAML-shaped lines (cloud-init user data, config dumps): `password: value`, `'password': 'v'`.
+  {
+    pattern: new RegExp(
+      `^([ \\t-]*['"]?(?:${SECRET_KEY_IN_TEXT})['"]?[ \\t]*:[ \\t]*)(?!\\[redacted\\])\\S.*$`,
+      "gim",
+    ),
+    replacement: `$1${REDACTED}`,
+  },
   // Form- or query-encoded text: password=value.
   {
     pattern: new RegExp(`((?:^|[?&\\s;,])(?:${SECRET_KEY_IN_TEXT})=)[^&\\s"',;]+`, "gi"),
     replacement: `$1${REDACTED}`,
   },
 ];
+
+/** Secrets the program holds (configured token secrets and passwords), longest first. */
+let knownSecrets: string[] = [];
+
+/** Secrets shorter than this are not scrubbed as literals (they would eat ordinary words). */
+const MIN_KNOWN_SECRET_LENGTH = 6;
+
+/**
+ * Remember a secret this program holds (a configured token secret or password), so that
+ * {@link redactText} — and through it every log line, tool result, error and audit line —
+ * scrubs it wherever it appears, even in text no pattern recognises (an echoed request, a
+ * library's error message). The URL-encoded form is scrubbed too.
+ */
+export function registerSecret(secret: string): void {
+  if (secret.length < MIN_KNOWN_SECRET_LENGTH) return;
+  const forms = new Set([secret, encodeURIComponent(secret)]);
+  knownSecrets = [...new Set([...knownSecrets, ...forms])].sort((a, b) => b.length - a.length);
+}
+
+function scrubKnownSecrets(text: string): string {
+  let result = text;
+  for (const secret of knownSecrets) result = result.replaceAll(secret, REDACTED);
+  return result;
+}
 
 /** Whether a property name looks like it holds a secret (see {@link redactSecrets}). */
 export function isSecretKey(key: string): boolean {
@@ -101,7 +142,7 @@ export function isSecretKey(key: string): boolean {
  * ```
  */
 export function redactText(text: string): string {
-  let result = text;
+  let result = scrubKnownSecrets(text);
   for (const { pattern, replacement } of TEXT_PATTERNS) {
     result = result.replace(pattern, replacement as string);
   }
@@ -207,7 +248,10 @@ const textFormatter: TextFormatter = getTextFormatter({
 });
 
 /** The formatter, with pattern redaction applied to the finished line. */
-const redactingFormatter: TextFormatter = redactByPattern(textFormatter, TEXT_PATTERNS);
+const patternFormatter: TextFormatter = redactByPattern(textFormatter, TEXT_PATTERNS);
+
+/** The formatter, with known secrets and then the patterns scrubbed from the finished line. */
+const redactingFormatter: TextFormatter = (record) => scrubKnownSecrets(patternFormatter(record));
 
 /** Build the sink: field redaction → text formatting → pattern redaction → writer. */
 function makeSink(write: (line: string) => void): Sink {

@@ -9,6 +9,7 @@ import {
   REDACTED,
   redactSecrets,
   redactText,
+  registerSecret,
   resetLogging,
 } from "./log.ts";
 
@@ -182,4 +183,51 @@ getLog("probe").debug("not shown");
   assert.match(stderr, /\[INF\] proxmox-mcp·probe: Login with \[redacted\] user="root@pam"\n$/);
   assert.equal(stderr.includes("hunter2"), false);
   assert.equal(stderr.includes("not shown"), false);
+});
+
+Deno.test("redactText scrubs encoded and console tickets, URL credentials and YAML secrets", () => {
+  const cases: [string, string][] = [
+    [
+      "ticket=PVE%3Aroot%40pam%3A66B0E3C2%3A%3Ak8Tq%2Babc%2Fdef%3D%3D&x=1",
+      `ticket=${REDACTED}&x=1`,
+    ],
+    [
+      "cookie was PVE%3Aroot%40pam%3A66B0E3C2%3A%3Ak8Tq%2Babc then",
+      `cookie was PVE%3A${REDACTED} then`,
+    ],
+    ["vnc PVEVNC:66B0E3C2::k8Tq+abc/def== ok", `vnc PVEVNC:${REDACTED} ok`],
+    [
+      "fetch https://root%40pam:hunter2@pve.example:8006/api2/json failed",
+      `fetch https://root%40pam:${REDACTED}@pve.example:8006/api2/json failed`,
+    ],
+    [
+      "#cloud-config\nuser: root\npassword: $5$rounds$abc\nchpasswd:\n  expire: False",
+      `#cloud-config\nuser: root\npassword: ${REDACTED}\nchpasswd:\n  expire: False`,
+    ],
+    ["  'cipassword': 'hunter2'", `  'cipassword': ${REDACTED}`],
+    ["clusters.lab.tokenSecret: expected string", "clusters.lab.tokenSecret: expected string"],
+    [
+      "Check the API token id and secret configured",
+      "Check the API token id and secret configured",
+    ],
+  ];
+  for (const [input, expected] of cases) assert.equal(redactText(input), expected, input);
+});
+
+Deno.test("a registered secret is scrubbed from text and log lines wherever it appears", async () => {
+  const secret = "f00dcafe-1234-4a7e-9a1e-registered01";
+  registerSecret(secret);
+  registerSecret("short");
+  assert.equal(redactText(`echoed body: ${secret}!`), `echoed body: ${REDACTED}!`);
+  assert.equal(
+    redactText(`q=${encodeURIComponent(`${secret} x`)}`),
+    `q=${REDACTED}%20x`,
+  );
+  assert.equal(redactText("a short word"), "a short word");
+  const lines = await capture("info", () => {
+    getLog("test").info(`upstream said ${secret}`);
+    getLog("test").info("value {v}", { v: `<${secret}>` });
+  });
+  assert.equal(lines.length, 2);
+  for (const line of lines) assert.ok(!line.includes(secret), line);
 });

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { isSecretKey } from "../log.ts";
+import { isSecretKey, registerSecret } from "../log.ts";
 import {
   type ConfigFlags,
   denoEnv,
@@ -454,6 +454,8 @@ export type ClusterAuth =
 
 /**
  * The credentials of a loaded cluster (`token` is split at its last `=` into id and secret).
+ * The secret is registered with the logger (`registerSecret`), so it is scrubbed from every
+ * log line, tool result, error and audit line even where no pattern would recognise it.
  *
  * @throws {ConfigError} when a secret named by a `*File` key was not read (use {@link loadConfig}).
  */
@@ -461,6 +463,13 @@ export function clusterAuth(
   cluster: ClusterConfig,
   name: string = DEFAULT_CLUSTER_NAME,
 ): ClusterAuth {
+  const auth = credentialsOf(cluster, name);
+  // Whoever holds the credentials from here on, the logs, results and audit scrub them.
+  registerSecret(auth.kind === "token" ? auth.secret : auth.password);
+  return auth;
+}
+
+function credentialsOf(cluster: ClusterConfig, name: string): ClusterAuth {
   if (cluster.token !== undefined) {
     const split = cluster.token.lastIndexOf("=");
     return {

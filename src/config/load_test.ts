@@ -9,6 +9,7 @@ import {
   type LoadConfigOptions,
 } from "./load.ts";
 import { configSchema } from "./schema.ts";
+import { REDACTED, redactText } from "../log.ts";
 
 const SECRET = "2e3a9b4c-8f41-4a7e-9a1e-3c0f5b6d7e8f";
 
@@ -447,4 +448,16 @@ Deno.test("clusterAuth refuses a cluster whose secret file was not read", () => 
     name: "ConfigError",
     message: /^Credentials of cluster "lab" are not loaded/,
   });
+});
+
+Deno.test("clusterAuth registers the secret so text anywhere is scrubbed of it", () => {
+  const secret = "a1b2c3d4-0000-4a7e-9a1e-load-test-secret";
+  const config = configSchema.parse({
+    clusters: { lab: { url: "https://pve.example:8006", token: `root@pam!mcp=${secret}` } },
+  });
+  const lab = config.clusters.lab;
+  assert.ok(lab);
+  assert.equal(redactText(`upstream echoed ${secret}`), `upstream echoed ${secret}`);
+  clusterAuth(lab, "lab");
+  assert.equal(redactText(`upstream echoed ${secret}`), `upstream echoed ${REDACTED}`);
 });
