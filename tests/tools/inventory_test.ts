@@ -265,6 +265,7 @@ Deno.test("guest_list and guest_get leave out a VM's disk usage, which PVE alway
     assert.equal(typeof rows.find((g) => g.vmid === 200)?.disk_bytes, "number");
     const got = structuredOf<Record<string, unknown>>(await s.call("guest_get", { vmid: 100 }));
     assert.equal(got.disk_bytes, undefined);
+    assert.equal(got.ha, undefined, "no HA block for a guest HA does not manage");
     assert.equal(got.maxcpu, 2, "the same name for the CPU count as guest_list and cluster_status");
     assert.equal(typeof got.maxdisk_bytes, "number");
   } finally {

@@ -48,10 +48,10 @@ const outputSchema = z.object({
   tags: z.array(z.string()),
   pool: z.string().optional(),
   ha: z.object({
-    managed: z.boolean(),
+    managed: z.literal(true),
     state: z.string().optional(),
     group: z.string().optional(),
-  }),
+  }).optional(),
   uptime_seconds: z.number().optional(),
   cpu_fraction: z.number().optional(),
   maxcpu: z.number().optional(),
@@ -183,7 +183,6 @@ export const guestGet = defineTool({
       status: typeof status.status === "string" ? status.status : guest.status,
       template: truthy(status.template) || truthy(rawConfig.template) || guest.template,
       tags: rawConfig.tags !== undefined ? splitTags(rawConfig.tags) : [...guest.tags],
-      ha: { managed: truthy(ha.managed) },
       config,
       pending,
       snapshot_count: snapshotCount,
@@ -193,8 +192,12 @@ export const guestGet = defineTool({
     if (typeof status.qmpstatus === "string") out.qmpstatus = status.qmpstatus;
     if (lock !== undefined) out.lock = lock;
     if (guest.pool !== undefined) out.pool = guest.pool;
-    if (typeof ha.state === "string") out.ha.state = ha.state;
-    if (typeof ha.group === "string") out.ha.group = ha.group;
+    // Present only for HA-managed guests: "not managed" on every other guest is noise.
+    if (truthy(ha.managed)) {
+      out.ha = { managed: true };
+      if (typeof ha.state === "string") out.ha.state = ha.state;
+      if (typeof ha.group === "string") out.ha.group = ha.group;
+    }
     if (typeof rawConfig.digest === "string") out.digest = rawConfig.digest;
     const cpu = num(status.cpu);
     const numbers: [keyof Output, unknown][] = [
@@ -252,7 +255,7 @@ export const guestGet = defineTool({
     const facts: string[] = [];
     if (out.tags.length > 0) facts.push(`tags ${out.tags.join(",")}`);
     if (out.pool !== undefined) facts.push(`pool ${out.pool}`);
-    if (out.ha.managed) facts.push(`HA ${out.ha.state ?? "managed"}`);
+    if (out.ha !== undefined) facts.push(`HA ${out.ha.state ?? "managed"}`);
     if (truthy(rawConfig.protection)) facts.push("protected (cannot be removed)");
     facts.push(`${snapshotCount} snapshot(s)`);
     if (pending.length > 0) {
