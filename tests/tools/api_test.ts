@@ -271,3 +271,32 @@ Deno.test("pve_api_get does not send GETs that act beyond reading", async () => 
     await s.close();
   }
 });
+
+Deno.test("pve_api_call does not hand a new token secret or TFA recovery keys to the model", async () => {
+  const secret = "5d8c1a3e-7b2f-4c9d-8e1a-0f6b3c2d1e4f";
+  const answers: Record<string, [Record<string, string>, unknown]> = {
+    "/access/users/ops%40pve/token/ci": [{}, {
+      "full-tokenid": "ops@pve!ci",
+      info: { privsep: 1 },
+      value: secret,
+    }],
+    "/access/tfa/ops%40pve": [{ type: "recovery" }, {
+      id: "recovery",
+      recovery: ["aaaa-bbbb", "cccc-dddd"],
+    }],
+  };
+  for (const [path, [params, data]] of Object.entries(answers)) {
+    const plan = await pveApiCall.plan!(
+      { method: "POST", path, params },
+      { inScope: () => true, assertInScope: () => {} } as never,
+    );
+    const ctx = {
+      client: { request: () => Promise.resolve(data) },
+      signal: new AbortController().signal,
+    };
+    const result = await pveApiCall.handler({ method: "POST", path, params }, ctx as never, plan);
+    const text = JSON.stringify(result);
+    assert.ok(!text.includes(secret) && !text.includes("aaaa-bbbb"), text);
+    assert.match(text, /not shown/);
+  }
+});

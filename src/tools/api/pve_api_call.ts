@@ -13,6 +13,7 @@
  */
 
 import { z } from "zod";
+import { REDACTED } from "../../log.ts";
 import { annotationsFor } from "../../policy/capability.ts";
 import { isUpid } from "../../pve/mod.ts";
 import { defineTool, type Plan } from "../types.ts";
@@ -30,6 +31,29 @@ const outputSchema = z.object({
 });
 
 const templates = new WeakMap<Plan, string>();
+
+/**
+ * Answers that hand out a credential under a key no secret-name rule catches: a new API
+ * token's secret (`value`) and TFA recovery keys (`recovery`). The model's context is no place
+ * for them; the user reads them in the Proxmox VE web interface or `pveum` instead.
+ */
+const CREDENTIAL_ANSWERS: ReadonlyArray<[RegExp, string]> = [
+  [/^\/access\/users\/\{userid\}\/token\/\{tokenid\}$/, "value"],
+  [/^\/access\/tfa\/\{userid\}$/, "recovery"],
+];
+
+/** `data` with handed-out credentials replaced, and whether any were. */
+export function withoutCredentials(template: string, data: unknown): [unknown, boolean] {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return [data, false];
+  let hidden = false;
+  const out: Record<string, unknown> = { ...data as Record<string, unknown> };
+  for (const [pattern, key] of CREDENTIAL_ANSWERS) {
+    if (!pattern.test(template) || out[key] === undefined || out[key] === null) continue;
+    out[key] = Array.isArray(out[key]) ? out[key].map(() => REDACTED) : REDACTED;
+    hidden = true;
+  }
+  return [out, hidden];
+}
 
 /** POST/PUT/DELETE any API path, validated, confirmed and audited. */
 export const pveApiCall = defineTool({
@@ -87,9 +111,15 @@ export const pveApiCall = defineTool({
         ? { text, structured, isError: true }
         : { text, structured };
     }
-    const cut = truncateData(data);
+    const [shown, hidden] = withoutCredentials(template, data);
+    const cut = truncateData(shown);
     structured.data = cut.data ?? null;
     structured.truncated = cut.truncated;
+    if (hidden) {
+      cut.note = "Proxmox VE returned a credential (a token secret or recovery keys); it is not " +
+        "shown, to keep it out of the conversation: create it in the Proxmox VE web interface " +
+        `or with pveum to see it, and delete this one if unused.${cut.note ? ` ${cut.note}` : ""}`;
+    }
     if (cut.note !== undefined) structured.note = cut.note;
     const text = `${args.method} ${call.path} done:\n${JSON.stringify(cut.data ?? null)}${
       cut.note ? `\n${cut.note}` : ""
