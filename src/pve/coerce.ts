@@ -90,7 +90,11 @@ export const versionSchema = z.looseObject({
   console: z.string().optional(),
 });
 
-/** One entry of `GET /cluster/resources`; only `type` is required, the rest is loose. */
+/**
+ * One entry of `GET /cluster/resources`; only `type` is required, the rest is loose.
+ * `readResources` (inventory.ts) reads the same fields by hand for speed: a field added
+ * here must be added there too (a test tries every field here against both).
+ */
 export const resourceEntrySchema = z.looseObject({
   id: pveString.optional(),
   type: z.string(),

@@ -313,6 +313,8 @@ const SAMPLES: unknown[] = [
   -3,
   1.5,
   1e21,
+  Infinity,
+  NaN,
   "",
   " ",
   "0",
