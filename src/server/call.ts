@@ -161,6 +161,8 @@ export async function runToolCall(
         );
       }
     }
+    const unaudited = await auditUnwritable(deps, attempt);
+    if (unaudited !== undefined) return errorResult(unaudited);
     const result = await tool.handler(args, context, plan);
     announceIfCancelled(ctx, attempt, context);
     const checked = checkedResult(entry, fromToolResult(result));
@@ -284,6 +286,26 @@ function outcomeOf(context: CallContext, isError: boolean): AuditOutcome {
 
 function lastUpid(context: CallContext): string | undefined {
   return context.tasks.at(-1)?.upid;
+}
+
+/**
+ * Fail closed: a write that could not be recorded is not made. Checked right before the
+ * handler, so a full disk or a removed audit directory refuses the call with nothing changed.
+ */
+async function auditUnwritable(deps: CallDeps, attempt: Attempt): Promise<string | undefined> {
+  try {
+    await deps.audit.check();
+    return undefined;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    log.error("Refusing {tool}: the audit log cannot be written: {error}", {
+      tool: attempt.tool.name,
+      error,
+    });
+    return `Nothing was changed: ${attempt.tool.name} was refused because the audit log cannot ` +
+      `be written (${sentence(redactText(detail)).replace(/\.$/, "")}). Fix audit.path or its ` +
+      "permissions, or set audit.enabled to false.";
+  }
 }
 
 async function audit(

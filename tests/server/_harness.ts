@@ -42,6 +42,8 @@ export interface ConnectOptions {
    * see the raw result (pass `allowInputRequired` per call) and retry by hand.
    */
   manualInputRequired?: boolean;
+  /** Audit log file (default: a fresh temporary file, removed on close). */
+  auditPath?: string;
 }
 
 /** A connected session. */
@@ -117,7 +119,10 @@ export function testConfig(input: Record<string, unknown> = {}): Config {
 /** Connects a client of the given era to a fresh server. */
 export async function connect(options: ConnectOptions = {}): Promise<Session> {
   const config = testConfig(options.config);
-  const auditPath = await Deno.makeTempFile({ prefix: "audit-", suffix: ".jsonl" });
+  const auditPath = options.auditPath ??
+    await Deno.makeTempFile({ prefix: "audit-", suffix: ".jsonl" });
+  const removeAudit = () =>
+    options.auditPath === undefined ? Deno.remove(auditPath) : Promise.resolve();
   const audit = AuditLog.open(auditPath);
   const clients = options.clients ?? new Map(
     Object.entries(config.clusters).map(([name, cluster]) => [
@@ -163,7 +168,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
         await client.close();
         await handle.close();
         closeClients(clients, options.clients);
-        await Deno.remove(auditPath);
+        await removeAudit();
       },
     };
   }
@@ -207,7 +212,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
       await client.close();
       await handle.close();
       closeClients(clients, options.clients);
-      await Deno.remove(auditPath);
+      await removeAudit();
     },
   };
 }

@@ -69,7 +69,12 @@ const tools: readonly AnyTool[] = [probeClone, probeConfig];
 const WRITE = { allow: ["read", "change"] };
 
 async function withSimulator(
-  options: { speed: number | "instant"; clusters?: string[]; policy?: Record<string, unknown> },
+  options: {
+    speed: number | "instant";
+    clusters?: string[];
+    policy?: Record<string, unknown>;
+    auditPath?: string;
+  },
   body: (session: Session, sim: SimulatorHandle) => Promise<void>,
 ): Promise<void> {
   const sim = await startSimulator({ seed: "demo", speed: options.speed, log: () => {} });
@@ -92,6 +97,7 @@ async function withSimulator(
     tools,
     clients,
     config: { clusters, policy: options.policy ?? WRITE },
+    ...(options.auditPath === undefined ? {} : { auditPath: options.auditPath }),
   });
   try {
     await body(session, sim);
@@ -257,5 +263,26 @@ Deno.test("a task that outlasts the wait limit is audited as a timeout with its 
     const [line] = await session.auditLines();
     assert.equal(line?.outcome, "timeout");
     assert.match(String(line?.upid), /^UPID:pve1:.*:qmclone:100:/);
+  });
+});
+
+Deno.test("a write whose audit line cannot be written is refused with nothing changed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "audit-gone-" });
+  const auditPath = `${dir}/audit.jsonl`;
+  await Deno.remove(dir);
+  await withSimulator({ speed: "instant", auditPath }, async (session, sim) => {
+    await fetch(`${sim.url}/_sim/requests`, { method: "DELETE" }).then((r) => r.body?.cancel());
+    const result = await session.call("probe_clone", { vmid: 100, newid: 903 });
+    assert.equal(result.isError, true);
+    assert.match(
+      textOf(result),
+      /^Nothing was changed: probe_clone was refused because the audit log/,
+    );
+    assert.match(
+      textOf(result),
+      /Fix audit\.path or its permissions, or set audit\.enabled to false\.$/,
+    );
+    const writes = (await simRequests(sim)).filter((r) => r.method !== "GET");
+    assert.deepEqual(writes, []);
   });
 });
