@@ -3,6 +3,8 @@ import { guestReboot } from "../../src/tools/lifecycle/guest_reboot.ts";
 import { guestShutdown } from "../../src/tools/lifecycle/guest_shutdown.ts";
 import { guestStart } from "../../src/tools/lifecycle/guest_start.ts";
 import { guestStop } from "../../src/tools/lifecycle/guest_stop.ts";
+import { guestGet } from "../../src/tools/inventory/guest_get.ts";
+import { snapshotList } from "../../src/tools/snapshots/snapshot_list.ts";
 import { openSession, structuredOf, textOf } from "./_helpers.ts";
 
 const tools = [guestStart, guestShutdown, guestReboot, guestStop];
@@ -223,6 +225,33 @@ Deno.test("a guest on an offline node is refused in one sentence before any call
     );
     const reached = (await s.requests(since)).filter((r) => r.path.startsWith("/nodes/pve3"));
     assert.deepEqual(reached, []);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest tools refuse an out-of-scope guest before any request to its node", async () => {
+  const s = await openSession({
+    tools: [...tools, guestGet, snapshotList],
+    config: { policy: { scope: { vmids: ["100-102"] } } },
+  });
+  try {
+    for (
+      const [tool, args] of [
+        ["guest_start", { name: "win11-desk" }],
+        ["guest_stop", { vmid: 103, dry_run: true }],
+        ["guest_get", { vmid: 103 }],
+        ["snapshot_list", { name: "win11-desk" }],
+      ] as const
+    ) {
+      const since = await s.mark();
+      const result = await s.call(tool, args);
+      assert.equal(result.isError, true, `${tool} is refused`);
+      assert.match(textOf(result), /outside the (configured )?scope/);
+      assert.doesNotMatch(textOf(result), /pve3|win11-desk/, `${tool} says nothing of the guest`);
+      const touched = (await s.requests(since)).filter((r) => r.path.includes("/103"));
+      assert.deepEqual(touched, [], `${tool} sent nothing about guest 103`);
+    }
   } finally {
     await s.close();
   }

@@ -65,6 +65,8 @@ export async function resolveGuestArg(args: GuestSelection, ctx: ToolContext): P
   const guest = await ctx.client.resolveGuest(args.vmid ?? args.name ?? "", {
     signal: ctx.signal,
   });
+  // Before anything else reads or says more about the guest: out of scope is invisible.
+  ctx.assertInScope(scopeOf(guest));
   if (
     args.vmid !== undefined && args.name !== undefined && args.name !== "" &&
     guest.name.toLowerCase() !== args.name.toLowerCase()
