@@ -241,7 +241,7 @@ async function failure(
     return errorResult(text);
   }
   if (error instanceof PveError) {
-    const result = pveErrorResult(error, attempt.cluster);
+    const result = pveErrorResult(error);
     const text = result.content[0]?.type === "text" ? result.content[0].text : error.message;
     await audit(deps, attempt, "error", { upid: lastUpid(context), error: text });
     return result;

@@ -10,14 +10,7 @@
  */
 
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import {
-  PveAuthError,
-  PveConnectionError,
-  PveError,
-  PvePermissionError,
-  PveTaskError,
-  PveTimeoutError,
-} from "../pve/errors.ts";
+import { type PveError, PveTaskError } from "../pve/errors.ts";
 import { isSecretKey, REDACTED, redactText } from "../log.ts";
 import type { Plan, ToolResult } from "../tools/types.ts";
 
@@ -93,38 +86,18 @@ function sentence(text: string): string {
 }
 
 /**
- * The text of a Proxmox VE failure, with one next step: check the token (401), grant the
- * privilege (403), wait for the task holding the lock, bring the node back (595), or read
- * the task log tail (failed task).
+ * The text of a Proxmox VE failure. The client's errors already end with what to do next
+ * (check the token, grant a privilege on a path, bring the node back, trust the CA), so the
+ * server adds only what the client cannot know: the tools to wait with when a task holds the
+ * guest's lock, and a failed task's log tail.
  */
-export function describePveError(error: PveError, cluster?: string): string {
-  const where = cluster === undefined ? "" : ` (cluster "${cluster}")`;
+export function describePveError(error: PveError): string {
   const message = sentence(error.message);
-  if (error instanceof PveAuthError) {
-    return `${message} Check the API token id and secret configured for this cluster${where}.`;
-  }
-  if (error instanceof PvePermissionError) {
-    const grant = error.privilege !== undefined && error.aclPath !== undefined
-      ? ` Grant ${error.privilege} on ${error.aclPath} to the configured user or token${where}.`
-      : "";
-    return `${message}${grant}`;
-  }
   if (error instanceof PveTaskError) {
     const tail = error.logTail.length > 0
       ? `\nTask log (last lines):\n${error.logTail.join("\n")}`
       : "";
     return `${message} Fix the cause shown in the task log, then retry.${tail}`;
-  }
-  if (error instanceof PveTimeoutError) {
-    return `${message} Proxmox VE was slow to answer${where}: retry, or check the node's load.`;
-  }
-  if (error instanceof PveConnectionError) {
-    if (error.status !== undefined && error.status >= 595) {
-      return `${message} The node${
-        error.node === undefined ? "" : ` "${error.node}"`
-      } looks offline: bring it back or act on a guest of another node.`;
-    }
-    return `${message} Check that Proxmox VE is reachable${where}.`;
   }
   if (isLockError(error)) {
     return `${message} The guest is locked by a running task: wait for it (task_list shows it, task_wait waits), then retry.`;
@@ -133,6 +106,6 @@ export function describePveError(error: PveError, cluster?: string): string {
 }
 
 /** A Proxmox VE failure as an `isError` result. */
-export function pveErrorResult(error: PveError, cluster?: string): CallToolResult {
-  return errorResult(describePveError(error, cluster));
+export function pveErrorResult(error: PveError): CallToolResult {
+  return errorResult(describePveError(error));
 }

@@ -1,37 +1,47 @@
 import assert from "node:assert/strict";
-import {
-  PveAuthError,
-  PveConnectionError,
-  PveError,
-  PvePermissionError,
-  PveTaskError,
-} from "../../src/pve/mod.ts";
+import { errorFromResponse, PveError, PveTaskError } from "../../src/pve/mod.ts";
 import { describePveError, dryRunResult, errorResult, scrub } from "../../src/server/results.ts";
 
-Deno.test("a 401 says to check the API token", () => {
-  const text = describePveError(
-    new PveAuthError("Authentication failed for GET /version", { status: 401 }),
-    "lab",
-  );
-  assert.match(
-    text,
-    /Check the API token id and secret configured for this cluster \(cluster "lab"\)\.$/,
-  );
-});
+/** Each sentence of a text, to catch the same advice given twice. */
+function sentences(text: string): string[] {
+  return text.split(/(?<=[.:])\s+/).map((part) => part.trim().toLowerCase()).filter(Boolean);
+}
 
-Deno.test("a 403 names the privilege and the path to grant it on", () => {
-  const error = new PvePermissionError(
-    "Permission denied for POST /nodes/pve1/qemu/100/status/start",
-    {
-      status: 403,
-      privilege: "VM.PowerMgmt",
-      aclPath: "/vms/100",
-    },
-  );
-  assert.match(
-    describePveError(error),
-    /Grant VM\.PowerMgmt on \/vms\/100 to the configured user or token\.$/,
-  );
+/** What the client says for a response, as tools see it. */
+const clientError = (status: number, path: string, message?: string) =>
+  errorFromResponse({
+    status,
+    method: "POST",
+    path,
+    auth: "token",
+    principal: "root@pam!mcp",
+    ...(message === undefined ? {} : { body: { data: null, message: `${message}\n` } }),
+  });
+
+Deno.test("client errors reach the model with their one next step, said once", () => {
+  for (
+    const [error, next] of [
+      [clientError(401, "/version"), /check the token id \(user@realm!name\) and secret/i],
+      [
+        clientError(
+          403,
+          "/nodes/pve1/qemu/100/status/start",
+          "Permission check failed (/vms/100, VM.PowerMgmt)",
+        ),
+        /grant "root@pam!mcp" a role with VM\.PowerMgmt on \/vms\/100/,
+      ],
+      [
+        clientError(595, "/nodes/pve2/qemu/101/status/current", "595 Connection refused"),
+        /node "pve2"[^]*offline/,
+      ],
+    ] as const
+  ) {
+    const text = describePveError(error);
+    assert.match(text, next);
+    const said = sentences(text);
+    assert.equal(new Set(said).size, said.length, `no sentence repeats: ${text}`);
+    assert.equal(text.match(/offline/g)?.length ?? 0, next.source.includes("offline") ? 1 : 0);
+  }
 });
 
 Deno.test("a locked guest says to wait for the task", () => {
@@ -40,14 +50,6 @@ Deno.test("a locked guest says to wait for the task", () => {
     pveMessage: "VM 100 is locked (backup)",
   });
   assert.match(describePveError(error), /locked by a running task: wait for it.*task_wait/);
-});
-
-Deno.test("595 says the node looks offline", () => {
-  const error = new PveConnectionError('Proxmox VE could not reach node "pve2"', {
-    status: 595,
-    node: "pve2",
-  });
-  assert.match(describePveError(error), /The node "pve2" looks offline/);
 });
 
 Deno.test("a failed task shows the tail of its log", () => {
