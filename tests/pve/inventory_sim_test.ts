@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { PveNotFoundError, PveValidationError } from "../../src/pve/mod.ts";
+import { normalizeResources, PveNotFoundError, PveValidationError } from "../../src/pve/mod.ts";
+import { clusterResourcesSchema, readResources } from "../../src/pve/inventory.ts";
 import { control, FAST, requests, tokenClient, withSim } from "./_sim.ts";
 
 Deno.test("one /cluster/resources call tells which guests exist, where and in what state", async () => {
@@ -107,6 +108,27 @@ Deno.test("a 10,000-guest inventory arrives in one request", async () => {
       const last = inventory.guests.at(-1)!;
       assert.equal((await pve.resolveGuest(last.vmid)).node, last.node);
       assert.equal((await requests(sim)).filter((r) => r.path === "/cluster/resources").length, 1);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
+Deno.test("the hand-written reader and the schema agree on a real answer with every entry kind", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      await control(sim, "POST", "/_sim/nodes/pve3/offline");
+      const data = await pve.get<unknown[]>("/cluster/resources");
+      const kinds = new Set(data.map((e) => (e as { type: string }).type));
+      for (const kind of ["node", "qemu", "lxc", "storage", "pool"]) {
+        assert.ok(kinds.has(kind), kind);
+      }
+      const read = readResources(data);
+      assert.ok(read !== undefined);
+      assert.deepEqual(read, normalizeResources(clusterResourcesSchema.parse(data)));
+      assert.deepEqual(await pve.resources(), read);
+      assert.deepEqual(read.offlineNodes, ["pve3"]);
     } finally {
       pve.close();
     }
