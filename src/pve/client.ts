@@ -15,6 +15,7 @@ import {
   PveError,
   PveTimeoutError,
   PveValidationError,
+  readablePath,
   redactSecrets,
 } from "./errors.ts";
 import {
@@ -521,7 +522,9 @@ export class PveClient {
       : AbortSignal.any([options.signal, timeout.signal]);
     const timedOut = () =>
       new PveTimeoutError(
-        `Proxmox VE at ${this.name} did not answer ${method} ${apiPath} within ${timeoutMs} ms: ` +
+        `Proxmox VE at ${this.name} did not answer ${method} ${
+          readablePath(apiPath)
+        } within ${timeoutMs} ms: ` +
           "the cluster may be overloaded or a node slow; try again, or raise the timeout",
         { method, path: apiPath, timeoutMs },
       );
@@ -582,7 +585,9 @@ export class PveClient {
         if (!isJson || typeof json !== "object" || json === null || !("data" in json)) {
           return {
             error: new PveError(
-              `Unexpected answer from ${this.name} for ${method} ${apiPath} (${response.status}): ` +
+              `Unexpected answer from ${this.name} for ${method} ${
+                readablePath(apiPath)
+              } (${response.status}): ` +
                 "not a Proxmox VE JSON envelope. Check that the URL points at the PVE API " +
                 "(https://host:8006)",
               { status: response.status, method, path: apiPath },
@@ -628,7 +633,7 @@ export class PveClient {
       ? ""
       : ` at ${issue.path.map(String).join(".")}`;
     throw new PveError(
-      `Unexpected answer from ${this.name} for ${method} ${path}${where}: ` +
+      `Unexpected answer from ${this.name} for ${method} ${readablePath(path)}${where}: ` +
         `${issue?.message ?? "schema mismatch"}. This PVE version may differ from what the ` +
         "client expects; please report it",
       { method, path, cause: result.error },

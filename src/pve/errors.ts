@@ -253,6 +253,21 @@ const NOT_FOUND_RE =
   /(does not exist|no such (?:vm|ct|guest|task|storage|node|user|pool|snapshot|file|volume|resource|token)|not found|hostname lookup '[^']*' failed)/i;
 
 /**
+ * A request path as a person reads it in a message: each segment percent-decoded, so a UPID or
+ * a volume id shows as `UPID:pve1:…` rather than `UPID%3Apve1%3A…`. The error's `path` field
+ * keeps the path as sent.
+ */
+export function readablePath(path: string): string {
+  return path.split("/").map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  }).join("/");
+}
+
+/**
  * Builds the typed error for a non-2xx PVE response, from the status, the body's
  * `message` and `errors`, and the request context (see the module note on reason phrases).
  */
@@ -262,7 +277,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
   const pveMessage = bodyMessage(ctx.body) ??
     (reason !== undefined && !CANONICAL_REASONS.has(reason) ? reason : undefined);
   const errors = bodyErrors(ctx.body);
-  const where = `${method} ${path}`;
+  const where = `${method} ${readablePath(path)}`;
   const base = { status, method, path, ...(pveMessage === undefined ? {} : { pveMessage }) };
   const said = pveMessage === undefined ? "" : `: ${pveMessage}`;
 

@@ -9,6 +9,7 @@ import {
   PvePermissionError,
   PveTlsError,
   PveValidationError,
+  readablePath,
   redactSecrets,
 } from "./errors.ts";
 
@@ -137,4 +138,22 @@ Deno.test("redactSecrets removes every occurrence of each secret", () => {
     ]),
     "token *** and again ***, pw ***",
   );
+});
+
+Deno.test("messages show encoded path segments decoded, while the error keeps the path as sent", () => {
+  const path =
+    "/nodes/pve1/tasks/UPID%3Apve1%3A0000ABCD%3A00001234%3A65000000%3Aqmstart%3A100%3Aroot%40pam%3A/status";
+  const error = errorFromResponse({
+    status: 400,
+    method: "GET",
+    path,
+    auth: "token",
+    body: { data: null, errors: { upid: "no such task" } },
+  });
+  assert.match(
+    error.message,
+    /GET \/nodes\/pve1\/tasks\/UPID:pve1:0000ABCD:00001234:65000000:qmstart:100:root@pam:\/status/,
+  );
+  assert.equal(error.path, path);
+  assert.equal(readablePath("/a/%E0%A4%A/b%2Fc"), "/a/%E0%A4%A/b/c");
 });

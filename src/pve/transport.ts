@@ -25,7 +25,7 @@ import http from "node:http";
 import { isIP } from "node:net";
 import tls from "node:tls";
 import { getLog } from "../log.ts";
-import { PveConnectionError, type PveError, PveTlsError } from "./errors.ts";
+import { PveConnectionError, type PveError, PveTlsError, readablePath } from "./errors.ts";
 
 /** How requests reach the cluster. */
 export interface Transport {
@@ -245,7 +245,7 @@ export function transportError(
   context: { method: string; path: string; origin: string; insecure: boolean; caCert: boolean },
 ): PveError {
   const chain = causeChain(error);
-  const where = `${context.method} ${context.path}`;
+  const where = `${context.method} ${readablePath(context.path)}`;
   const details = { method: context.method, path: context.path, cause: error };
   if (TLS_RE.test(chain)) {
     const what = /NotValidForName|hostname|not valid for/i.test(chain)
