@@ -6,10 +6,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { getLogger } from "@logtape/logtape";
-import { configureLogging, ROOT_CATEGORY } from "../log.ts";
+import { configureLogging, getLog } from "../log.ts";
 import type { Speed } from "../simulator/clock.ts";
 import { type SimulatorOptions, startSimulator } from "../simulator/mod.ts";
+import { type Output, stdio } from "./_output.ts";
 
 /** Usage text of the `simulator` subcommand. */
 export const SIMULATOR_USAGE = `Usage: proxmox-mcp simulator [options]
@@ -134,46 +134,37 @@ async function parseOptions(args: string[]): Promise<SimulatorOptions | "help"> 
   return options;
 }
 
-function printLine(line: string): void {
-  // deno-lint-ignore no-console
-  console.log(line);
-}
-
-function writeStderrLine(line: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
-}
-
 /** Runs `simulator` with its arguments; resolves with the exit code once it stops. */
-export async function runSimulatorCli(args: string[]): Promise<number> {
+export async function runSimulatorCli(args: string[], out: Output = stdio): Promise<number> {
   let options: SimulatorOptions | "help";
   try {
     options = await parseOptions(args);
   } catch (error) {
     if (error instanceof UsageError) {
-      writeStderrLine(`simulator: ${error.message} (see --help)`);
+      out.error(`simulator: ${error.message} (see --help)`);
       return 2;
     }
     throw error;
   }
   if (options === "help") {
-    Deno.stdout.writeSync(new TextEncoder().encode(SIMULATOR_USAGE));
+    out.line(SIMULATOR_USAGE.trimEnd());
     return 0;
   }
   await configureLogging();
-  const logger = getLogger([ROOT_CATEGORY, "simulator"]);
+  const logger = getLog("simulator");
   options.log = (message) => logger.error(message);
   let handle;
   try {
     handle = await startSimulator(options);
   } catch (error) {
-    writeStderrLine(
+    out.error(
       `simulator: cannot start on 127.0.0.1:${options.port}: ${
         error instanceof Error ? error.message : String(error)
       }`,
     );
     return 1;
   }
-  printLine(JSON.stringify({
+  out.line(JSON.stringify({
     url: handle.url,
     api: handle.api,
     user: handle.credentials.user,
