@@ -501,7 +501,7 @@ export class PveClient {
     secrets: string[],
     auth: { headers: Record<string, string>; generation: number; csrf: boolean },
   ): Promise<Attempt> {
-    const encoded = encodeParams(options.params);
+    const encoded = encodeParams(options.params, { method, path: apiPath });
     const query = method === "GET" || method === "DELETE" ? encoded.toString() : "";
     const url = this.baseUrl + (apiPath === "/" ? "/" : apiPath) + (query ? `?${query}` : "");
     const headers: Record<string, string> = { accept: "application/json", ...auth.headers };

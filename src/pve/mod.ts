@@ -77,5 +77,5 @@ export {
   toNumber,
   toTags,
 } from "./coerce.ts";
-export { encodeParams, type PveParams } from "./encode.ts";
+export { encodeParams, isArrayParam, type PveParams, type PveParamTarget } from "./encode.ts";
 export { splitToken } from "./auth.ts";
