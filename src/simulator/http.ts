@@ -22,7 +22,14 @@ import { authenticate, type Credentials, extractCredentials, uriUnescape } from 
 import { type ControlContext, handleControl } from "./control.ts";
 import { HttpError, type HttpErrorOptions } from "./errors.ts";
 import { checkPermissions } from "./permissions.ts";
-import { type AuthInfo, isWithTotal, type Method, type Params, type Route } from "./router.ts";
+import {
+  type AuthInfo,
+  isDownload,
+  isWithTotal,
+  type Method,
+  type Params,
+  type Route,
+} from "./router.ts";
 import { validateParams } from "./validate.ts";
 
 /** Largest accepted request body (`$limit_max_post`). */
@@ -325,6 +332,16 @@ async function handle(
 
   try {
     const data = await process(ctx, table, req, method, url, api, relPath, outcome);
+    if (isDownload(data)) {
+      const body = Buffer.from(data.body, "utf8");
+      res.statusCode = 200;
+      res.statusMessage = "OK";
+      baseHeaders(res);
+      res.setHeader("Content-Type", data.contentType);
+      res.setHeader("Content-Length", body.length);
+      res.end(body);
+      return;
+    }
     const payload: Record<string, unknown> = isWithTotal(data)
       ? { data: data.data ?? null, total: data.total }
       : { data: data ?? null };

@@ -104,6 +104,27 @@ export function isWithTotal(value: unknown): value is WithTotal {
   return typeof value === "object" && value !== null && TOTAL in value;
 }
 
+/** A raw (non-JSON) answer, as PVE sends for `download=1` (e.g. a task log file). */
+export interface Download {
+  readonly [DOWNLOAD]: true;
+  /** The file's content. */
+  body: string;
+  /** Its `Content-Type`, e.g. `text/plain`. */
+  contentType: string;
+}
+
+const DOWNLOAD: unique symbol = Symbol("download");
+
+/** Answers `body` as a raw file instead of the JSON envelope. */
+export function download(body: string, contentType: string): Download {
+  return { [DOWNLOAD]: true, body, contentType };
+}
+
+/** Whether a handler result is a raw file. */
+export function isDownload(value: unknown): value is Download {
+  return typeof value === "object" && value !== null && DOWNLOAD in value;
+}
+
 /** A handler. Return the `data` value (undefined becomes `null`). */
 export type Handler = (ctx: RouteContext) => unknown | Promise<unknown>;
 

@@ -14,7 +14,7 @@ import {
   until,
   waitTask,
 } from "./_guest_helpers.ts";
-import { api, login } from "./_helpers.ts";
+import { api, login, rootToken } from "./_helpers.ts";
 
 const ROOT: AuthInfo = { kind: "ticket", userid: "root@pam" };
 const TOKEN: AuthInfo = { kind: "token", userid: "root@pam", tokenid: "root@pam!mcp" };
@@ -336,6 +336,35 @@ Deno.test("users without Sys.Audit on the node see and read only their own tasks
     const vms = await api(handle, "GET", "/nodes/pve1/qemu", { token: operator });
     assert.deepEqual(vms.body.data.map((v: Record<string, unknown>) => v.vmid).sort(), [100, 102]);
     assert.equal((await call(handle, "DELETE", path)).status, 200);
+  } finally {
+    await handle.close();
+  }
+});
+
+Deno.test("a task log with download=1 is the raw text file and refuses start and limit", async () => {
+  const handle = await startGuestSimulator();
+  try {
+    const upid = handle.sim.startTask(TOKEN, { node: "pve1", type: "vzdump", id: "" }, (task) => {
+      task.log("INFO: one");
+      task.log("INFO: two");
+      return Promise.resolve();
+    });
+    await waitTask(handle, upid);
+    const path = `/nodes/pve1/tasks/${encodeURIComponent(upid)}/log`;
+    const response = await fetch(`${handle.api}${path}?download=1`, {
+      headers: { Authorization: `PVEAPIToken=${rootToken(handle)}` },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "text/plain");
+    assert.equal(await response.text(), "INFO: one\nINFO: two\nTASK OK\n");
+    for (const name of ["start", "limit"]) {
+      const refused = await api(handle, "GET", path, {
+        params: { download: 1, [name]: 1 },
+        token: true,
+      });
+      assert.equal(refused.status, 500);
+      assert.equal(refused.body.message, `Parameter '${name}' not allowed with 'download'\n`);
+    }
   } finally {
     await handle.close();
   }

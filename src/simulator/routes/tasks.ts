@@ -5,8 +5,15 @@
  * @module
  */
 
-import { paramError, permError } from "../errors.ts";
-import { type AuthInfo, type Route, route, type RouteContext, withTotal } from "../router.ts";
+import { dieError, paramError, permError } from "../errors.ts";
+import {
+  type AuthInfo,
+  download,
+  type Route,
+  route,
+  type RouteContext,
+  withTotal,
+} from "../router.ts";
 import type { Task } from "../state.ts";
 import { INTERRUPT_MESSAGE, splitTaskUser } from "../tasks.ts";
 import { parseUpid } from "../upid.ts";
@@ -134,10 +141,20 @@ function taskStatus(ctx: RouteContext): unknown {
   return data;
 }
 
-/** `PVE::Tools::dump_logfile`: 0-based `start`, `limit` 0 = to the end, 1-based `n`. */
+/**
+ * `PVE::Tools::dump_logfile`: 0-based `start`, `limit` 0 = to the end, 1-based `n`. With
+ * `download=1` the raw log file as `text/plain` (`Tasks.pm` read_task_log), which refuses
+ * `start` and `limit` before anything else.
+ */
 function taskLog(ctx: RouteContext): unknown {
   const task = findTask(ctx);
   requireTaskAudit(ctx, task);
+  if (ctx.params.download === 1) {
+    for (const name of ["start", "limit"]) {
+      if (name in ctx.params) throw dieError(`Parameter '${name}' not allowed with 'download'`);
+    }
+    return download(task.log.map((line) => `${line}\n`).join(""), "text/plain");
+  }
   const start = num(ctx.params.start, 0);
   let limit = num(ctx.params.limit, 50);
   const toEnd = limit === 0;
