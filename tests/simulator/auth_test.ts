@@ -114,6 +114,8 @@ Deno.test("a login failure is a 401 authentication failure with a JSON body", as
       "username=root@pam&password=wrong",
       "username=nobody@pve&password=x",
       "username=disabled@pve&password=disabled-pass",
+      // PVE appends realm even to user@realm: this logs in as auditor@pve@pve, who does not exist.
+      "username=auditor@pve&realm=pve&password=auditor-pass",
     ];
     for (const body of attempts) {
       const res = await rawRequest(sim, {

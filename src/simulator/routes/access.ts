@@ -84,7 +84,9 @@ function createTicket(sim: Sim, params: Params): Record<string, unknown> {
   let username = String(params["username"]);
   const password = String(params["password"]);
   const realm = params["realm"];
-  if (realm !== undefined && !username.includes("@")) username = `${username}@${realm}`;
+  // `$username .= "\@$param->{realm}" if $param->{realm}`: appended even to `user@realm`, so
+  // sending both makes `root@pam@pam`, which no user is.
+  if (realm !== undefined && realm !== "") username = `${username}@${realm}`;
   const challenge = params["tfa-challenge"];
   const otp = params["otp"];
   const user = sim.state.users.get(username);
