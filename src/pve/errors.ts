@@ -110,6 +110,27 @@ export class PveValidationError extends PveError {
   }
 }
 
+/**
+ * PVE does not know the task a UPID names (400 `{"upid":"no such task"}` from the task
+ * endpoints): the UPID is wrong, belongs to another node, or the task has left the node's task
+ * log. A {@linkcode PveValidationError} because PVE answers 400 with an `errors` map (and
+ * callers already treat it as one); check for this class to tell "unknown task" apart.
+ */
+export class PveUnknownTaskError extends PveValidationError {
+  /** The UPID from the request path. */
+  readonly upid: string;
+
+  /** Creates an unknown-task error. */
+  constructor(
+    message: string,
+    details: PveErrorDetails & { upid: string; errors?: Record<string, string> },
+  ) {
+    super(message, details);
+    this.name = "PveUnknownTaskError";
+    this.upid = details.upid;
+  }
+}
+
 /** The server or a cluster node could not be reached (network error, 502–504, 595–599). */
 export class PveConnectionError extends PveError {
   /** Creates a connection error. */
@@ -267,6 +288,43 @@ export function readablePath(path: string): string {
   }).join("/");
 }
 
+const TASK_PATH_RE = /^\/nodes\/([^/]+)\/tasks\/([^/]+)(?:\/|$)/;
+
+/**
+ * The 400s of the task endpoints (`/nodes/{node}/tasks/{upid}/…`) whose only complaint is the
+ * UPID: `no such task` and `unable to parse worker upid` (FACTS §4.3), with what to do next.
+ */
+function taskLookupError(
+  ctx: ResponseErrorContext,
+  errors: Record<string, string>,
+  base: PveErrorDetails,
+): PveError | undefined {
+  const m = TASK_PATH_RE.exec(ctx.path);
+  const complaint = errors.upid;
+  if (m === null || complaint === undefined || Object.keys(errors).length !== 1) return undefined;
+  const node = nodeFromPath(ctx.path) ?? "";
+  const upid = readablePath(m[2] ?? "");
+  const where = `${ctx.method} ${readablePath(ctx.path)}`;
+  const listIt = `list the tasks of node "${node}" (GET /nodes/${node}/tasks, or /cluster/tasks ` +
+    "for the whole cluster) to find the right UPID";
+  if (/no such task/i.test(complaint)) {
+    return new PveUnknownTaskError(
+      `No such task ${upid} on node "${node}" (${where}): the UPID is wrong, belongs to ` +
+        `another node, or the task has left the node's task log. Check it, or ${listIt}`,
+      { ...base, node, upid, errors },
+    );
+  }
+  if (/unable to parse/i.test(complaint)) {
+    return new PveValidationError(
+      `Proxmox VE cannot parse the UPID "${upid}" (${where}): a UPID is ` +
+        "UPID:node:pid:pstart:starttime:type:id:user: including the trailing colon. Copy it " +
+        `whole from the answer that started the task, or ${listIt}`,
+      { ...base, node, errors },
+    );
+  }
+  return undefined;
+}
+
 /**
  * Builds the typed error for a non-2xx PVE response, from the status, the body's
  * `message` and `errors`, and the request context (see the module note on reason phrases).
@@ -282,6 +340,8 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
   const said = pveMessage === undefined ? "" : `: ${pveMessage}`;
 
   if (status === 400) {
+    const taskError = errors === undefined ? undefined : taskLookupError(ctx, errors, base);
+    if (taskError !== undefined) return taskError;
     const list = errors === undefined
       ? ""
       : `: ${Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; ")}`;

@@ -40,6 +40,7 @@ export {
   PveTaskError,
   PveTimeoutError,
   PveTlsError,
+  PveUnknownTaskError,
   PveValidationError,
   redactSecrets,
 } from "./errors.ts";

@@ -186,7 +186,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /**
  * Waits for a task; see the module documentation.
  *
- * @throws {PveValidationError} when `upid` does not parse, or when PVE does not know the task.
+ * @throws {PveValidationError} when `upid` does not parse; `PveUnknownTaskError` (a
+ * `PveValidationError`) when PVE does not know the task.
  * @throws {PveError} when polling keeps failing or authentication fails.
  */
 export async function waitForTask(

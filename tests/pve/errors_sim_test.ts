@@ -8,6 +8,7 @@ import {
   PvePermissionError,
   PveTimeoutError,
   PveTlsError,
+  PveUnknownTaskError,
   PveValidationError,
 } from "../../src/pve/mod.ts";
 import { control, fault, requests, tokenClient, withSim } from "./_sim.ts";
@@ -247,6 +248,54 @@ Deno.test("path traversal is refused before any request is sent", async () => {
       assert.throws(() => pvePath`/nodes/${".."}/qemu`, PveValidationError);
       assert.throws(() => pvePath`/nodes/${"pve1/../../x"}/qemu`, PveValidationError);
       assert.deepEqual(await requests(sim), []);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
+Deno.test("an unknown or unparsable UPID says what is wrong with it and how to find the task", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    const gone = "UPID:pve1:00001234:00005678:6B020BF8:qmstart:100:root@pam:";
+    try {
+      await assert.rejects(
+        pve.get(pvePath`/nodes/pve1/tasks/${gone}/status`),
+        (error: unknown) => {
+          assert.ok(error instanceof PveUnknownTaskError);
+          assert.ok(error instanceof PveValidationError);
+          assert.equal(error.status, 400);
+          assert.equal(error.upid, gone);
+          assert.equal(error.node, "pve1");
+          assert.deepEqual(error.errors, { upid: "no such task" });
+          assert.match(error.message, /^No such task UPID:pve1:\S+ on node "pve1"/);
+          assert.match(error.message, /left the node's task log/);
+          assert.match(error.message, /list the tasks of node "pve1" \(GET \/nodes\/pve1\/tasks,/);
+          return true;
+        },
+      );
+      await assert.rejects(pve.waitForTask(gone, { pollIntervalsMs: [1] }), PveUnknownTaskError);
+      await assert.rejects(
+        pve.get(pvePath`/nodes/pve1/tasks/${"UPID:pve1:nope"}/log`),
+        (error: unknown) => {
+          assert.ok(error instanceof PveValidationError);
+          assert.ok(!(error instanceof PveUnknownTaskError));
+          assert.deepEqual(error.errors, { upid: "unable to parse worker upid" });
+          assert.match(error.message, /cannot parse the UPID "UPID:pve1:nope"/);
+          assert.match(error.message, /trailing colon/);
+          return true;
+        },
+      );
+      // Any other 400 of a task endpoint keeps the generic wording.
+      await assert.rejects(
+        pve.get(pvePath`/nodes/pve1/tasks/${gone}/log`, { start: -1 }),
+        (error: unknown) => {
+          assert.ok(error instanceof PveValidationError);
+          assert.ok(!(error instanceof PveUnknownTaskError));
+          assert.match(error.message, /rejected the parameters/);
+          return true;
+        },
+      );
     } finally {
       pve.close();
     }
