@@ -116,6 +116,17 @@ const TABLE: OutcomeRow[] = [
     expect: { sync: 500, message: "CT is locked (snapshot)" },
   },
   {
+    name: "config PUT with a stale digest is a sync 500 in assert_if_modified's words",
+    setup: (h) => ct(h, false),
+    method: "PUT",
+    path: `${C}/config`,
+    params: { cores: 2, digest: "0".repeat(40) },
+    expect: {
+      sync: 500,
+      message: "detected modified configuration - file changed by other user? Try again.",
+    },
+  },
+  {
     name: "delete of a running CT is a sync 500",
     setup: (h) => ct(h, true),
     method: "DELETE",

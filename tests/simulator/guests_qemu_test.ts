@@ -919,3 +919,73 @@ Deno.test("rrddata returns deterministic points with PVE's resolution", async ()
     await handle.close();
   }
 });
+
+Deno.test("config updates refuse unknown, set-and-deleted and reverted-and-deleted keys with PVE's 400s", async () => {
+  const rows: {
+    kind: "qemu" | "lxc";
+    params: Record<string, string | number>;
+    errors: Record<string, string>;
+  }[] = [
+    { kind: "qemu", params: { delete: "foo" }, errors: { delete: "unknown option 'foo'" } },
+    { kind: "qemu", params: { delete: "digest" }, errors: { delete: "unknown option 'digest'" } },
+    { kind: "qemu", params: { delete: "net32" }, errors: { delete: "unknown option 'net32'" } },
+    { kind: "qemu", params: { revert: "foo" }, errors: { revert: "unknown option 'foo'" } },
+    {
+      kind: "qemu",
+      params: { delete: "cores", cores: 2 },
+      errors: { delete: "you can't use '-cores' and -delete cores' at the same time" },
+    },
+    {
+      kind: "qemu",
+      params: { delete: "cdrom", ide2: "none,media=cdrom" },
+      errors: { delete: "you can't use '-ide2' and -delete ide2' at the same time" },
+    },
+    {
+      // qemu-server reports this one under `delete`, not `revert`.
+      kind: "qemu",
+      params: { revert: "cores", cores: 2 },
+      errors: { delete: "you can't use '-cores' and -revert cores' at the same time" },
+    },
+    {
+      kind: "qemu",
+      params: { revert: "cores", delete: "cores" },
+      errors: { revert: "you can't use '-delete cores' and -revert cores' at the same time" },
+    },
+    { kind: "lxc", params: { delete: "foo" }, errors: { delete: "unknown option 'foo'" } },
+    {
+      kind: "lxc",
+      params: { delete: "cores", cores: 2 },
+      errors: { delete: "you can't use '-cores' and -delete cores' at the same time" },
+    },
+    {
+      kind: "lxc",
+      params: { revert: "cores", cores: 2 },
+      errors: { revert: "you can't use '-cores' and '-revert cores' at the same time" },
+    },
+    {
+      kind: "lxc",
+      params: { revert: "cores", delete: "cores" },
+      errors: { delete: "you can't use '-delete cores' and '-revert cores' at the same time" },
+    },
+  ];
+  const handle = await startGuestSimulator();
+  try {
+    addGuest(handle, { vmid: 700, running: false, config: { cores: 1 } });
+    addGuest(handle, { vmid: 750, type: "lxc", running: false, config: { cores: 1 } });
+    for (const row of rows) {
+      const path = row.kind === "qemu" ? `${V}/config` : "/nodes/pve1/lxc/750/config";
+      const r = await call(handle, "PUT", path, row.params);
+      const what = `${row.kind} ${JSON.stringify(row.params)}`;
+      assert.equal(r.status, 400, `${what}: ${r.text}`);
+      assert.deepEqual(r.body.errors, row.errors, what);
+    }
+    const cdrom = await call(handle, "PUT", `${V}/config`, { ide2: "none,media=cdrom" });
+    assert.equal(cdrom.status, 200, cdrom.text);
+    const removed = await call(handle, "PUT", `${V}/config`, { delete: "cdrom" });
+    assert.equal(removed.status, 200, removed.text);
+    const conf = await data(call(handle, "GET", `${V}/config`)) as Record<string, unknown>;
+    assert.equal("ide2" in conf, false, "delete=cdrom removes ide2");
+  } finally {
+    await handle.close();
+  }
+});

@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { checkParams, endpointSchema } from "../../schema/mod.ts";
 import { dieError, paramError, permError } from "../errors.ts";
 import {
   type AuthInfo,
@@ -802,7 +803,60 @@ const UPDATE_META_KEYS = new Set([
   "background_delay",
 ]);
 
-/** Sync checks of a config update: skiplock, lock, digest, `no options specified`. */
+/** `option_exists`: a config key of this guest type (an indexed key within its range). */
+function optionExists(kind: Kind, key: string): boolean {
+  if (UPDATE_META_KEYS.has(key)) return false;
+  const schema = endpointSchema("PUT", `/nodes/{node}/${kind.type}/{vmid}/config`);
+  if (schema === undefined) return false;
+  return Object.hasOwn(checkParams(schema.parameters, { [key]: "" }).schema, key);
+}
+
+/** The keys of `delete`, QEMU's `cdrom` alias resolved to `ide2`. */
+function deleteKeys(kind: Kind, params: Params): string[] {
+  const keys = plist(params, "delete");
+  return kind.type === "qemu" ? keys.map((k) => k === "cdrom" ? "ide2" : k) : keys;
+}
+
+/**
+ * The `revert`/`delete` checks of `update_vm_api` (qemu-server) and `update_vm`
+ * (pve-container), each in its own order and wording — including QEMU reporting a
+ * set-and-revert conflict under `delete`, and both dropping a quote before `-delete`.
+ */
+function checkDeleteRevert(kind: Kind, params: Params): void {
+  const revert = plist(params, "revert");
+  const given = (key: string) => params[key] !== undefined && !UPDATE_META_KEYS.has(key);
+  for (const key of revert) {
+    if (!optionExists(kind, key)) throw paramError({ revert: `unknown option '${key}'` });
+    if (given(key)) {
+      throw kind.type === "qemu"
+        ? paramError({ delete: `you can't use '-${key}' and -revert ${key}' at the same time` })
+        : paramError({ revert: `you can't use '-${key}' and '-revert ${key}' at the same time` });
+    }
+  }
+  for (const key of deleteKeys(kind, params)) {
+    const unknown = paramError({ delete: `unknown option '${key}'` });
+    if (kind.type === "lxc" && !optionExists(kind, key)) throw unknown;
+    if (given(key)) {
+      throw paramError({ delete: `you can't use '-${key}' and -delete ${key}' at the same time` });
+    }
+    if (revert.includes(key)) {
+      throw kind.type === "qemu"
+        ? paramError({
+          revert: `you can't use '-delete ${key}' and -revert ${key}' at the same time`,
+        })
+        : paramError({
+          delete: `you can't use '-delete ${key}' and '-revert ${key}' at the same time`,
+        });
+    }
+    if (!optionExists(kind, key)) throw unknown;
+  }
+}
+
+/**
+ * Sync checks of a config update: skiplock, `no options specified`, then for QEMU the
+ * `delete`/`revert` checks, lock and digest (`checksum mismatch …`); for LXC lock, digest
+ * (`PVE::Tools::assert_if_modified`'s wording) and then the `delete`/`revert` checks.
+ */
 export function checkConfigUpdate(
   ctx: RouteContext,
   kind: Kind,
@@ -817,11 +871,17 @@ export function checkConfigUpdate(
   ) {
     throw dieError("no options specified");
   }
+  if (kind.type === "qemu") checkDeleteRevert(kind, params);
   assertUnlockedSync(kind, guest, skiplock);
   const digest = pstr(params, "digest");
   if (digest !== undefined && digest !== configDigest(guest)) {
-    throw dieError("checksum mismatch (file change by other user?)");
+    throw dieError(
+      kind.type === "qemu"
+        ? "checksum mismatch (file change by other user?)"
+        : "detected modified configuration - file changed by other user? Try again.",
+    );
   }
+  if (kind.type === "lxc") checkDeleteRevert(kind, params);
   return { skiplock };
 }
 
@@ -838,7 +898,7 @@ export function applyConfigUpdate(
     delete guest.pending[key];
     guest.pendingDelete = guest.pendingDelete.filter((k) => k !== key);
   }
-  for (const key of plist(params, "delete")) {
+  for (const key of deleteKeys(kind, params)) {
     if (guest.pending[key] !== undefined) delete guest.pending[key];
     if (guest.config[key] === undefined) continue;
     if (isColdKey(kind, guest, key)) {
