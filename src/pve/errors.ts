@@ -131,6 +131,73 @@ export class PveUnknownTaskError extends PveValidationError {
   }
 }
 
+/**
+ * The guest is locked (PVE's `VM is locked (<lock>)` / `CT is locked (<lock>)`, a 500 from a
+ * check before any task starts): a backup, migration, snapshot, clone … holds the guest's
+ * config lock. A failed task with that exit status is a {@linkcode PveTaskError} whose `lock`
+ * is set instead.
+ */
+export class PveLockedError extends PveError {
+  /** The lock, e.g. `backup`, `migrate`, `snapshot`, `suspended` (FACTS §6.1). */
+  readonly lock: string;
+  /** `qemu` for a VM, `lxc` for a container. */
+  readonly guestType: "qemu" | "lxc";
+  /** The guest's vmid, when the request path names it. */
+  readonly vmid: number | undefined;
+
+  /** Creates a lock error. */
+  constructor(
+    message: string,
+    details: PveErrorDetails & { lock: string; guestType: "qemu" | "lxc"; vmid?: number },
+  ) {
+    super(message, details);
+    this.name = "PveLockedError";
+    this.lock = details.lock;
+    this.guestType = details.guestType;
+    this.vmid = details.vmid;
+  }
+}
+
+const GUEST_LOCK_RE = /\b(VM|CT) is locked \(([^()\s]+)\)/;
+
+/**
+ * The guest lock named in a PVE error text or task exit status (`VM is locked (backup)`,
+ * also inside longer texts such as vzdump's `Backup of VM 100 failed - VM is locked
+ * (snapshot)`), or `undefined`.
+ */
+export function guestLockOf(
+  text: string | undefined,
+): { lock: string; guestType: "qemu" | "lxc" } | undefined {
+  const m = text === undefined ? null : GUEST_LOCK_RE.exec(text);
+  if (m?.[2] === undefined) return undefined;
+  return { lock: m[2], guestType: m[1] === "CT" ? "lxc" : "qemu" };
+}
+
+const LOCK_HOLDERS: Readonly<Record<string, string>> = {
+  backup: "a backup is running",
+  migrate: "a migration is running",
+  clone: "a clone is running",
+  create: "the guest is still being created",
+  destroyed: "the guest is being destroyed",
+  rollback: "a snapshot rollback is running",
+  snapshot: "a snapshot is being taken",
+  "snapshot-delete": "a snapshot is being deleted",
+  suspending: "the VM is being suspended to disk",
+  suspended: "the VM is hibernated (suspended to disk); starting it resumes it",
+  disk: "a disk operation is running",
+  fstrim: "an fstrim is running",
+  mounted: "its volumes are mounted on the node (pct mount); unmount them with pct unmount",
+};
+
+/** What a lock means and what to do, for messages. */
+export function describeGuestLock(lock: string, guestType: "qemu" | "lxc", vmid?: number): string {
+  const holder = LOCK_HOLDERS[lock] ?? "a task holds it";
+  const tool = guestType === "lxc" ? "pct" : "qm";
+  const unlock = `${tool} unlock ${vmid ?? "<vmid>"}`;
+  return `${holder}. Retry when the task holding the lock has finished (see the node's ` +
+    `running tasks); a lock a failed task left behind is removed on the node with "${unlock}"`;
+}
+
 /** The server or a cluster node could not be reached (network error, 502–504, 595–599). */
 export class PveConnectionError extends PveError {
   /** Creates a connection error. */
@@ -170,17 +237,25 @@ export class PveTaskError extends PveError {
   readonly exitstatus: string;
   /** The last lines of the task log. */
   readonly logTail: readonly string[];
+  /** The guest lock that made the task fail (`VM is locked (backup)` ⇒ `backup`), if any. */
+  readonly lock: string | undefined;
 
-  /** Creates a task error. */
+  /** Creates a task error; `lock` defaults to the lock named in `exitstatus`. */
   constructor(
     message: string,
-    details: PveErrorDetails & { upid: string; exitstatus: string; logTail?: readonly string[] },
+    details: PveErrorDetails & {
+      upid: string;
+      exitstatus: string;
+      logTail?: readonly string[];
+      lock?: string;
+    },
   ) {
     super(message, details);
     this.name = "PveTaskError";
     this.upid = details.upid;
     this.exitstatus = details.exitstatus;
     this.logTail = details.logTail ?? [];
+    this.lock = details.lock ?? guestLockOf(details.exitstatus)?.lock;
   }
 }
 
@@ -421,6 +496,16 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
     return new PveError(
       `Proxmox VE is rate limiting ${where} (429)${said}: slow down and try again later`,
       base,
+    );
+  }
+  const locked = status === 500 ? guestLockOf(pveMessage) : undefined;
+  if (locked !== undefined) {
+    const m = /^\/nodes\/[^/]+\/(?:qemu|lxc)\/(\d+)(?:\/|$)/.exec(path);
+    const vmid = m?.[1] === undefined ? undefined : Number(m[1]);
+    return new PveLockedError(
+      `Proxmox VE refused ${where}${said}: ` +
+        describeGuestLock(locked.lock, locked.guestType, vmid),
+      { ...base, ...locked, ...(vmid === undefined ? {} : { vmid }) },
     );
   }
   if (status === 500 && pveMessage !== undefined && NOT_FOUND_RE.test(pveMessage)) {

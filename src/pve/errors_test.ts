@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import {
+  describeGuestLock,
   errorFromResponse,
+  guestLockOf,
   nodeFromPath,
   PveAuthError,
   PveConnectionError,
   PveError,
+  PveLockedError,
   PveNotFoundError,
   PvePermissionError,
+  PveTaskError,
   PveTlsError,
   PveValidationError,
   readablePath,
@@ -92,7 +96,8 @@ Deno.test("500 'does not exist' and 501 are not-found errors; other 500s keep PV
     status: 500,
     body: { data: null, message: "VM is locked (backup)\n" },
   });
-  assert.equal(locked.constructor, PveError);
+  assert.ok(locked instanceof PveLockedError);
+  assert.ok(!(locked instanceof PveNotFoundError));
   assert.match(locked.message, /VM is locked \(backup\)/);
   const noText = errorFromResponse({ ...base, status: 500 });
   assert.match(noText.message, /no error text was sent/);
@@ -156,4 +161,42 @@ Deno.test("messages show encoded path segments decoded, while the error keeps th
   );
   assert.equal(error.path, path);
   assert.equal(readablePath("/a/%E0%A4%A/b%2Fc"), "/a/%E0%A4%A/b/c");
+});
+
+Deno.test("a guest lock is read from PVE's text wherever it appears", () => {
+  assert.deepEqual(guestLockOf("VM is locked (snapshot-delete)"), {
+    lock: "snapshot-delete",
+    guestType: "qemu",
+  });
+  assert.deepEqual(guestLockOf("ERROR: Backup of VM 100 failed - CT is locked (mounted)"), {
+    lock: "mounted",
+    guestType: "lxc",
+  });
+  assert.equal(guestLockOf("VM 100 not running"), undefined);
+  assert.equal(guestLockOf(undefined), undefined);
+  assert.match(describeGuestLock("weird", "qemu"), /a task holds it.*"qm unlock <vmid>"/);
+  const error = new PveTaskError("failed", { upid: "U", exitstatus: "CT is locked (backup)" });
+  assert.equal(error.lock, "backup");
+  assert.equal(new PveTaskError("failed", { upid: "U", exitstatus: "job errors" }).lock, undefined);
+});
+
+Deno.test("only a 500 saying the guest is locked becomes a PveLockedError", () => {
+  const locked = errorFromResponse({
+    status: 500,
+    method: "DELETE",
+    path: "/nodes/pve1/qemu/100/snapshot/s1",
+    auth: "token",
+    body: { data: null, message: "VM is locked (snapshot-delete)\n" },
+  });
+  assert.ok(locked instanceof PveLockedError);
+  assert.equal(locked.lock, "snapshot-delete");
+  assert.equal(locked.vmid, 100);
+  const other = errorFromResponse({
+    status: 500,
+    method: "POST",
+    path: "/nodes/pve1/qemu/100/status/reboot",
+    auth: "token",
+    body: { data: null, message: "VM 100 not running\n" },
+  });
+  assert.ok(!(other instanceof PveLockedError));
 });

@@ -29,12 +29,15 @@ export {
   type PveShorthandOptions,
 } from "./client.ts";
 export {
+  describeGuestLock,
   errorFromResponse,
+  guestLockOf,
   nodeFromPath,
   PveAuthError,
   PveConnectionError,
   PveError,
   type PveErrorDetails,
+  PveLockedError,
   PveNotFoundError,
   PvePermissionError,
   PveTaskError,

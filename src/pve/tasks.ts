@@ -17,6 +17,8 @@
  */
 
 import {
+  describeGuestLock,
+  guestLockOf,
   PveAuthError,
   PveError,
   PveNotFoundError,
@@ -64,7 +66,12 @@ interface OutcomeBase {
 export type TaskOutcome =
   | OutcomeBase & { state: "ok"; exitstatus: string }
   | OutcomeBase & { state: "warnings"; exitstatus: string; warningCount: number }
-  | OutcomeBase & { state: "failed"; exitstatus: string }
+  | OutcomeBase & {
+    state: "failed";
+    exitstatus: string;
+    /** The guest lock that made the task fail (`VM is locked (backup)` ⇒ `backup`). */
+    lock?: string;
+  }
   | OutcomeBase & { state: "timeout"; waitedMs: number }
   | OutcomeBase & { state: "aborted" };
 
@@ -144,10 +151,15 @@ export function assertTaskSucceeded(
     exitstatus: outcome.state === "failed" ? outcome.exitstatus : outcome.state,
   };
   if (outcome.state === "failed") {
+    const locked = guestLockOf(outcome.exitstatus);
+    const vmid = /^\d+$/.test(outcome.id) ? Number(outcome.id) : undefined;
     throw new PveTaskError(
       `Task ${outcome.type} ${outcome.id} on node "${outcome.node}" failed: ${outcome.exitstatus}` +
+        (locked === undefined
+          ? ""
+          : `: ${describeGuestLock(locked.lock, locked.guestType, vmid)}`) +
         (tail === "" ? "" : `. Log tail: ${tail}`),
-      details,
+      { ...details, ...(locked === undefined ? {} : { lock: locked.lock }) },
     );
   }
   throw new PveTaskError(
@@ -278,7 +290,8 @@ export async function waitForTask(
             warningCount: Number(warn[1]),
           };
         }
-        return { ...base(), state: "failed", exitstatus };
+        const lock = guestLockOf(exitstatus)?.lock;
+        return { ...base(), state: "failed", exitstatus, ...(lock === undefined ? {} : { lock }) };
       }
       await sleep(intervals[Math.min(poll++, intervals.length - 1)] ?? 1000, stop);
     }
