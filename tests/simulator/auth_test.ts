@@ -508,3 +508,43 @@ Deno.test("userid checks allow yourself, group admins, and nobody else", async (
     await sim.close();
   }
 });
+
+Deno.test("a login names the cluster only to users with Sys.Audit on /", async () => {
+  const sim = await startTestSimulator({ routes: testRoutes });
+  try {
+    const rows = [
+      { username: "root@pam", password: sim.credentials.password, clustername: "homelab" },
+      { username: "auditor@pve", password: "auditor-pass", clustername: "homelab" },
+      { username: "operator@pve", password: "operator-pass", clustername: undefined },
+    ];
+    for (const row of rows) {
+      const res = await api(sim, "POST", "/access/ticket", {
+        params: { username: row.username, password: row.password },
+      });
+      assert.equal(res.status, 200, row.username);
+      assert.equal(res.body.data.clustername, row.clustername, row.username);
+      assert.equal(typeof res.body.data.cap, "object", row.username);
+    }
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("a login with path and privs only verifies them and issues no ticket", async () => {
+  const sim = await startTestSimulator({ routes: testRoutes });
+  try {
+    const params = { username: "auditor@pve", password: "auditor-pass", path: "/vms/100" };
+    const ok = await api(sim, "POST", "/access/ticket", {
+      params: { ...params, privs: "VM.Audit" },
+    });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.body.data, { username: "auditor@pve" });
+    const denied = await api(sim, "POST", "/access/ticket", {
+      params: { ...params, privs: "VM.PowerMgmt" },
+    });
+    assert.equal(denied.status, 401);
+    assert.equal(denied.body.message, "authentication failure\n");
+  } finally {
+    await sim.close();
+  }
+});

@@ -261,3 +261,80 @@ Deno.test("validation errors reach the wire as 400 with errors and message", asy
     await sim.close();
   }
 });
+
+Deno.test("identifier rules of FACTS §7 give PVE's messages for bad and pass for good values", () => {
+  const STATUS = "/nodes/{node}/storage/{storage}/status";
+  const rows: {
+    method: string;
+    template: string;
+    raw: Record<string, unknown>;
+    errors?: Record<string, string>;
+  }[] = [
+    { method: "POST", template: START, raw: { node: "pve1", vmid: "999999999" } },
+    {
+      method: "POST",
+      template: START,
+      raw: { node: "pve1", vmid: "1000000000" },
+      errors: { vmid: "invalid format - value does not look like a valid VM ID\n" },
+    },
+    {
+      method: "POST",
+      template: START,
+      raw: { node: "pve1.example", vmid: "100" },
+      errors: { node: "invalid format - value does not look like a valid node name\n" },
+    },
+    { method: "GET", template: STATUS, raw: { node: "pve1", storage: "local-lvm.2_x" } },
+    {
+      method: "GET",
+      template: STATUS,
+      raw: { node: "pve1", storage: "a" },
+      errors: { storage: "invalid format - storage ID 'a' cannot be shorter than 2 characters\n" },
+    },
+    {
+      method: "GET",
+      template: STATUS,
+      raw: { node: "pve1", storage: "1local" },
+      errors: { storage: "invalid format - storage ID '1local' contains illegal characters\n" },
+    },
+    {
+      method: "POST",
+      template: "/nodes/{node}/qemu",
+      raw: { node: "pve1", vmid: "100", name: "web-01.lab", tags: "prod;web+1" },
+    },
+    {
+      method: "POST",
+      template: "/nodes/{node}/qemu",
+      raw: { node: "pve1", vmid: "100", name: "web_01" },
+      errors: { name: "invalid format - value does not look like a valid DNS name\n" },
+    },
+    {
+      method: "POST",
+      template: "/nodes/{node}/qemu",
+      raw: { node: "pve1", vmid: "100", tags: "-prod" },
+      errors: { tags: "invalid format - invalid characters in tag\n" },
+    },
+    {
+      method: "POST",
+      template: SNAPSHOT,
+      raw: { node: "pve1", vmid: "100", snapname: "a".repeat(40) },
+    },
+    {
+      method: "POST",
+      template: SNAPSHOT,
+      raw: { node: "pve1", vmid: "100", snapname: "a".repeat(41) },
+      errors: { snapname: "value may only be 40 characters long" },
+    },
+    { method: "POST", template: "/pools", raw: { poolid: "a/b/c" } },
+    { method: "GET", template: "/access/permissions", raw: { userid: "root@pam!mcp" } },
+    {
+      method: "GET",
+      template: "/access/permissions",
+      raw: { userid: "root@pam!1x" },
+      errors: { userid: "value does not match the regex pattern" },
+    },
+  ];
+  for (const row of rows) {
+    const got = errorsOf(row.method, row.template, row.raw);
+    assert.deepEqual(got, row.errors, `${row.template} ${JSON.stringify(row.raw)}`);
+  }
+});
