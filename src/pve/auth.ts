@@ -5,7 +5,8 @@
  * - Ticket: `POST /access/ticket` once (concurrent callers share the one login), then
  *   `Cookie: PVEAuthCookie=<ticket>` on every request and `CSRFPreventionToken` on every
  *   non-GET. The ticket is renewed after {@linkcode TicketAuthOptions.renewAfterMs} (PVE
- *   tickets live 2 h) by posting the current ticket as the password; if renewal fails, the
+ *   tickets live 2 h; the age is measured on the server's clock when the ticket's timestamp
+ *   and a `Date` header are known) by posting the current ticket as the password; if renewal fails, the
  *   client logs in with the password again. A `NeedTFA` answer is refused with advice to
  *   use an API token.
  *
@@ -42,6 +43,8 @@ export interface Auth {
   invalidate(generation: number): void;
   /** Secrets to keep out of messages and logs. */
   secrets(): string[];
+  /** Records the server's clock (a response's `Date` header, in ms) for ticket age. */
+  observeServerTime?(serverMs: number): void;
 }
 
 const TOKEN_ID_RE = /^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+![A-Za-z][A-Za-z0-9.\-_]+$/;
@@ -131,8 +134,22 @@ export interface TicketAuthOptions {
 interface Session {
   ticket: string;
   csrf: string;
+  /** Client clock when the ticket arrived. */
   obtainedAt: number;
+  /** Server clock when PVE signed the ticket (the ticket's hex timestamp), in ms. */
+  issuedAt: number | undefined;
   generation: number;
+}
+
+const TICKET_TIME_RE = /^PVE:.*:([0-9A-Fa-f]{8})::[^:]*$/;
+
+/**
+ * The signing time inside a PVE ticket (`PVE:<data>:<8 hex unix time>::<signature>`), in ms,
+ * or `undefined` when the ticket does not have that shape.
+ */
+export function ticketIssuedAt(ticket: string): number | undefined {
+  const m = TICKET_TIME_RE.exec(ticket);
+  return m?.[1] === undefined ? undefined : parseInt(m[1], 16) * 1000;
 }
 
 /** User + password authentication with tickets, CSRF tokens and renewal. */
@@ -149,6 +166,8 @@ export class TicketAuth implements Auth {
   #pending: Promise<Session> | undefined;
   #generation = 0;
   #oldTickets: string[] = [];
+  /** Server clock minus client clock (ms), from the latest response's `Date` header. */
+  #serverOffsetMs: number | undefined;
 
   /** Creates ticket auth; no request is made until the first call. */
   constructor(options: TicketAuthOptions) {
@@ -179,6 +198,27 @@ export class TicketAuth implements Auth {
     if (this.#session?.generation === generation) this.#session = undefined;
   }
 
+  /** Records the server's clock from a response's `Date` header (ms since the epoch). */
+  observeServerTime(serverMs: number): void {
+    if (Number.isFinite(serverMs)) this.#serverOffsetMs = serverMs - this.#now();
+  }
+
+  /**
+   * How old the session's ticket is. PVE checks a ticket's age against its signing time on the
+   * server's clock, so when both are known the age is measured there (the ticket's timestamp
+   * against the server time from the latest `Date` header, carried forward by the client's
+   * clock): a skewed or jumping client clock then does not matter. Otherwise the client's own
+   * clock since the ticket arrived.
+   */
+  #age(session: Session): number {
+    if (session.issuedAt !== undefined && this.#serverOffsetMs !== undefined) {
+      // Both the ticket's time and `Date` are whole seconds: count the second they may have
+      // lost, so a ticket is renewed a second early rather than late.
+      return this.#now() + this.#serverOffsetMs - session.issuedAt + 1000;
+    }
+    return this.#now() - session.obtainedAt;
+  }
+
   /** Password, current and previous tickets and CSRF tokens. */
   secrets(): string[] {
     const out = [this.#password, ...this.#oldTickets];
@@ -189,7 +229,7 @@ export class TicketAuth implements Auth {
   #current(signal: AbortSignal | undefined): Promise<Session> {
     if (this.#pending !== undefined) return this.#pending;
     const session = this.#session;
-    if (session !== undefined && this.#now() - session.obtainedAt < this.#renewAfterMs) {
+    if (session !== undefined && this.#age(session) < this.#renewAfterMs) {
       return Promise.resolve(session);
     }
     const pending = this.#obtain(session, signal).finally(() => {
@@ -250,7 +290,13 @@ export class TicketAuth implements Auth {
       );
     }
     this.#generation += 1;
-    const session = { ticket, csrf, obtainedAt: this.#now(), generation: this.#generation };
+    const session = {
+      ticket,
+      csrf,
+      obtainedAt: this.#now(),
+      issuedAt: ticketIssuedAt(ticket),
+      generation: this.#generation,
+    };
     this.#session = session;
     return session;
   }

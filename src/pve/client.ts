@@ -576,6 +576,8 @@ export class PveClient {
           isJson = false;
         }
       }
+      const serverDate = response.headers.get("date");
+      if (serverDate !== null) this.#auth.observeServerTime?.(Date.parse(serverDate));
       this.#log.debug("{method} {path} → {status}", {
         method,
         path: apiPath,
