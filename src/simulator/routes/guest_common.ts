@@ -1531,29 +1531,44 @@ export function resizeDisk(ctx: RouteContext, kind: Kind): string {
   const disk = String(ctx.params.disk);
   const sizeText = String(ctx.params.size);
   const digest = pstr(ctx.params, "digest");
+  /** The checks of both resize handlers; `fail` makes a sync (LXC) or task (QEMU) error. */
+  const plan = (g: Guest, fail: (message: string) => Error) => {
+    if (kind.type === "qemu") {
+      if (digest !== undefined && digest !== configDigest(g)) {
+        throw fail("checksum mismatch (file change by other user?)");
+      }
+      assertUnlockedTask(kind, g, skiplock);
+    } else {
+      assertUnlockedSync(kind, g);
+      if (digest !== undefined && digest !== configDigest(g)) {
+        throw fail("detected modified configuration - file changed by other user? Try again.");
+      }
+    }
+    const value = g.config[disk];
+    if (value === undefined || !isDiskKey(kind, disk)) throw fail(`disk '${disk}' does not exist`);
+    if (kind.type === "qemu" && isCdrom(String(value))) throw fail("you can't resize a cdrom");
+    const { volid, opts } = parseDrive(String(value));
+    const current = findVolume(sim.state, volid, node)?.volume.size ?? driveSize(String(value));
+    const grow = sizeText.startsWith("+");
+    const amount = parseSize(grow ? sizeText.slice(1) : sizeText) ?? 0;
+    let newSize = grow ? current + amount : amount;
+    newSize = Math.ceil(newSize / 1024) * 1024;
+    if (kind.type === "qemu") {
+      if (newSize < current) throw fail("shrinking disks is not supported");
+    } else {
+      if (newSize < current) throw fail("unable to shrink disk size");
+      if (newSize === current) throw fail("disk is already at specified size");
+    }
+    return { volid, opts, current, newSize };
+  };
+  // pve-container checks all of this before forking (sync 500s); qemu-server in the worker.
+  const early = kind.type === "lxc" ? plan(guest, dieError) : undefined;
   return sim.startTask(
     ctx.auth,
     { node, type: "resize", id: String(vmid) },
     async (task) => {
       const g = guestInTask(sim.state, kind, node, vmid);
-      if (digest !== undefined && digest !== configDigest(g)) {
-        throw new Error("checksum mismatch (file change by other user?)");
-      }
-      assertUnlockedTask(kind, g, skiplock);
-      const value = g.config[disk];
-      if (value === undefined || !isDiskKey(kind, disk)) {
-        throw new Error(`disk '${disk}' does not exist`);
-      }
-      if (kind.type === "qemu" && isCdrom(String(value))) {
-        throw new Error("you can't resize a cdrom");
-      }
-      const { volid, opts } = parseDrive(String(value));
-      const current = findVolume(sim.state, volid, node)?.volume.size ?? driveSize(String(value));
-      const grow = sizeText.startsWith("+");
-      const amount = parseSize(grow ? sizeText.slice(1) : sizeText) ?? 0;
-      let newSize = grow ? current + amount : amount;
-      newSize = Math.ceil(newSize / 1024) * 1024;
-      if (newSize < current) throw new Error("shrinking disks is not supported");
+      const { volid, opts, current, newSize } = early ?? plan(g, (m) => new Error(m));
       const storage = storageOf(sim.state, volid);
       if (storage?.type === "lvmthin" || storage?.type === "lvm") {
         const vg = storage.vgname ?? "pve";
