@@ -106,6 +106,9 @@ const SLOW_PATHS: RegExp[] = [
   /^\/cluster\/resources$/,
 ];
 
+/** PVE's `$limit_max_post` (pve-http-server ≥ 5.2.1); the form body is ASCII, one byte a char. */
+const MAX_BODY_BYTES = 512 * 1024;
+
 const SENSITIVE_PARAM_RE = /pass|secret|token|ticket|otp|tfa|key|value/i;
 
 interface Attempt {
@@ -509,6 +512,16 @@ export class PveClient {
     if (method === "POST" || method === "PUT") {
       body = encoded.toString();
       headers["content-type"] = "application/x-www-form-urlencoded";
+      if (body.length > MAX_BODY_BYTES) {
+        return {
+          error: new PveValidationError(
+            `Cannot send ${method} ${readablePath(apiPath)}: the encoded parameters are ` +
+              `${Math.ceil(body.length / 1024)} KiB and Proxmox VE accepts at most 512 KiB. ` +
+              "Send less (e.g. a shorter description or snippet) or split the change",
+            { method, path: apiPath, errors: { _root: "request body larger than 512 KiB" } },
+          ),
+        };
+      }
     }
     const timeoutMs = options.timeoutMs ??
       (SLOW_PATHS.some((re) => re.test(apiPath)) ? this.#longTimeoutMs : this.#timeoutMs);

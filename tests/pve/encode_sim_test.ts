@@ -73,3 +73,24 @@ Deno.test("an array for a one-value parameter is refused before anything is sent
     }
   });
 });
+
+Deno.test("a form body over PVE's 512 KiB limit is refused before sending", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      await control(sim, "DELETE", "/_sim/requests");
+      await assert.rejects(
+        pve.put(pvePath`/nodes/pve1/qemu/${100}/config`, { description: "x".repeat(600 * 1024) }),
+        (error: unknown) => {
+          assert.ok(error instanceof PveValidationError);
+          assert.match(error.message, /are 601 KiB and Proxmox VE accepts at most 512 KiB/);
+          return true;
+        },
+      );
+      assert.deepEqual(await requests(sim), []);
+      await pve.put(pvePath`/nodes/pve1/qemu/${100}/config`, { description: "x".repeat(4000) });
+    } finally {
+      pve.close();
+    }
+  });
+});
