@@ -10,7 +10,7 @@
  */
 
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { type PveError, PveTaskError } from "../pve/errors.ts";
+import { type PveError, PveLockedError, PveTaskError } from "../pve/errors.ts";
 import { isSecretKey, REDACTED, redactText } from "../log.ts";
 import type { Plan, ToolResult } from "../tools/types.ts";
 
@@ -98,6 +98,10 @@ export function describePveError(error: PveError): string {
       ? `\nTask log (last lines):\n${error.logTail.join("\n")}`
       : "";
     return `${message} Fix the cause shown in the task log, then retry.${tail}`;
+  }
+  if (error instanceof PveLockedError) {
+    // The client already says what holds the lock and when to retry; name the tools for it.
+    return `${message} task_list shows the task holding the lock; task_wait waits for it.`;
   }
   if (isLockError(error)) {
     return `${message} The guest is locked by a running task: wait for it (task_list shows it, task_wait waits), then retry.`;

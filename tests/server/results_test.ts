@@ -44,6 +44,14 @@ Deno.test("client errors reach the model with their one next step, said once", (
   }
 });
 
+Deno.test("a typed lock error from the client gets the wait tools, not its advice again", () => {
+  const text = describePveError(
+    clientError(500, "/nodes/pve1/qemu/100/status/start", "VM is locked (backup)"),
+  );
+  assert.match(text, /task_list shows the task holding the lock; task_wait waits for it\.$/);
+  assert.equal(text.match(/retry/gi)?.length, 1, `one retry advice: ${text}`);
+});
+
 Deno.test("a locked guest says to wait for the task", () => {
   const error = new PveError("Proxmox VE failed PUT /nodes/pve1/qemu/100/config (500)", {
     status: 500,

@@ -202,7 +202,10 @@ Deno.test("a locked guest is an isError result that says to wait for the task", 
     }).then((r) => r.body?.cancel());
     const result = await session.call("probe_config", { vmid: 100, name: "web-x" });
     assert.equal(result.isError, true);
-    assert.match(textOf(result), /locked.*wait for it.*task_wait/s);
+    assert.match(
+      textOf(result),
+      /locked.*Retry when the task holding the lock has finished.*task_wait waits for it/s,
+    );
     const [line] = await session.auditLines();
     assert.equal(line?.outcome, "error");
   });

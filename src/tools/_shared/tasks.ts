@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { PveError, PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
+import { PveError, PveNotFoundError, PveUnknownTaskError } from "../../pve/errors.ts";
 import type { ToolContext } from "../types.ts";
 import { isoTime, num } from "./format.ts";
 
@@ -124,10 +124,7 @@ export async function explainTaskLookup<T>(
     return await lookup();
   } catch (error) {
     if (!(error instanceof PveError)) throw error;
-    if (
-      error instanceof PveValidationError && where.upid !== undefined &&
-      /no such task/i.test(error.message)
-    ) {
+    if (error instanceof PveUnknownTaskError && where.upid !== undefined) {
       throw new PveNotFoundError(
         `No task ${where.upid} on node "${where.node}": the UPID is wrong or the task has left the node's task log; find it with task_list.`,
         { cause: error },
