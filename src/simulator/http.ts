@@ -115,7 +115,6 @@ function baseHeaders(res: ServerResponse): void {
   res.setHeader("Server", "pve-api-daemon/3.0");
   res.setHeader("Cache-Control", "max-age=0");
   res.setHeader("Pragma", "no-cache");
-  res.setHeader("Expires", new Date().toUTCString());
 }
 
 function sendJson(res: ServerResponse, status: number, reason: string, payload: unknown): void {
@@ -265,6 +264,10 @@ async function handle(
   const method = (req.method ?? "GET").toUpperCase();
   const url = new URL(req.url ?? "/", "http://simulator.invalid");
   const rawPath = url.pathname;
+  // PVE's Date and Expires come from the clock its tickets are stamped with: the simulated one.
+  const now = new Date(ctx.sim.clock.nowMs()).toUTCString();
+  res.setHeader("Date", now);
+  res.setHeader("Expires", now);
 
   if (rawPath === "/_sim" || rawPath.startsWith("/_sim/")) {
     if (!isLoopback(req.socket.remoteAddress)) {

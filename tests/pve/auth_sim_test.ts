@@ -188,6 +188,30 @@ Deno.test("an old ticket is renewed before it expires", async () => {
   });
 });
 
+Deno.test("a ticket is renewed after an hour on the server's clock, before PVE would refuse it", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = ticketClient(sim);
+    try {
+      await pve.get("/nodes");
+      // An hour passes on the cluster while hardly any time passes for the client. The next
+      // answer's Date tells the client; the request after it renews, and nothing is refused.
+      await control(sim, "POST", "/_sim/clock/advance", { seconds: 3_700 });
+      await pve.get("/nodes");
+      await pve.get("/nodes");
+      const log = await requests(sim);
+      assert.deepEqual(log.map((r) => `${r.method} ${r.path} ${r.status}`), [
+        "POST /access/ticket 200",
+        "GET /nodes 200",
+        "GET /nodes 200",
+        "POST /access/ticket 200",
+        "GET /nodes 200",
+      ]);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
 Deno.test("a ticket expiring in the middle of a task wait is replaced and the wait goes on", async () => {
   await withSim({ speed: FROZEN }, async (sim) => {
     const pve = ticketClient(sim);

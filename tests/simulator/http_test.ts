@@ -306,3 +306,22 @@ Deno.test("the simulator serves HTTPS when given a certificate and key", async (
     await sim.close();
   }
 });
+
+Deno.test("Date and Expires follow the simulated clock that stamps tickets", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const before = await fetch(`${sim.api}/version`).then(async (r) => {
+      await r.body?.cancel();
+      return Date.parse(r.headers.get("date") ?? "");
+    });
+    sim.sim.clock.advance(86_400);
+    const res = await fetch(`${sim.api}/version`);
+    await res.body?.cancel();
+    const after = Date.parse(res.headers.get("date") ?? "");
+    assert.equal(res.headers.get("expires"), res.headers.get("date"));
+    assert.ok(after - before >= 86_400_000, `Date moved a day: ${before} -> ${after}`);
+    assert.ok(Math.abs(after - sim.sim.clock.nowMs()) < 5_000);
+  } finally {
+    await sim.close();
+  }
+});
