@@ -271,7 +271,7 @@ try {
   ));
   const versionMedian = percentile(versionMs, 50);
   printLine(
-    `(main.ts --version, which loads the same modules and exits: median ` +
+    `(main.ts --version, spawn to exit; it loads only the CLI entry since subcommands load lazily: median ` +
       `${versionMedian.toFixed(0)} ms, p90 ${percentile(versionMs, 90).toFixed(0)} ms, ` +
       `${(versionMedian / baseStart).toFixed(2)}× baseline)`,
   );
