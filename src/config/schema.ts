@@ -458,7 +458,8 @@ export const policySchema = strict({
     })
     .default(["read"])
     .meta({ description: `Allowed capability classes: ${CAPABILITIES.join(", ")}` }),
-  toolsets: names("Enabled toolsets (default: all)", '"inventory"').optional(),
+  toolsets: names("Enabled toolsets (default: those marked default in the README)", '"inventory"')
+    .optional(),
   exclude: names("Tool names never offered", '"guest_delete"').default([]),
   scope: scopeSchema.prefault({}),
   confirmation: strict({

@@ -92,7 +92,7 @@ function registryFor(
 export function createServer(options: CreateServerOptions): McpServer {
   const tools = options.tools ?? allTools;
   checkToolConfig(tools, options.config);
-  const settings: CallSettings = settingsFromConfig(options.config);
+  const settings: CallSettings = settingsFromConfig(options.config, tools);
   for (const name of settings.clusters) {
     if (!options.clients.has(name)) {
       throw new Error(`No Proxmox VE client was given for the configured cluster "${name}"`);

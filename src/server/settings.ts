@@ -6,17 +6,18 @@
  */
 
 import { assertKnownNames, type Config } from "../config/mod.ts";
-import { toolsetNames } from "../tools/registry.ts";
+import { defaultToolsetIds, toolsetIds } from "../tools/toolsets.ts";
 import type { AnyTool } from "../tools/types.ts";
 import type { CallSettings } from "./call.ts";
 
 /** The settings of the call path, from the parsed configuration. */
-export function settingsFromConfig(config: Config): CallSettings {
+export function settingsFromConfig(config: Config, tools: readonly AnyTool[]): CallSettings {
   const policy = config.policy;
   return {
     policy: {
       allow: policy.allow,
-      toolsets: policy.toolsets,
+      // Unset means the toolsets marked default (`tools/toolsets.ts`), not every toolset.
+      toolsets: policy.toolsets ?? defaultToolsetIds(tools),
       exclude: policy.exclude,
     },
     scope: policy.scope,
@@ -35,6 +36,6 @@ export function settingsFromConfig(config: Config): CallSettings {
 export function checkToolConfig(tools: readonly AnyTool[], config: Config): void {
   assertKnownNames(config, {
     tools: tools.map((tool) => tool.name).sort(),
-    toolsets: toolsetNames(tools),
+    toolsets: toolsetIds(tools).sort(),
   });
 }

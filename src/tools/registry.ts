@@ -139,11 +139,6 @@ export function toolInventory(
   });
 }
 
-/** The distinct toolset names of a tool list, sorted. */
-export function toolsetNames(tools: readonly AnyTool[]): string[] {
-  return [...new Set(tools.map((tool) => tool.toolset))].sort();
-}
-
 /**
  * Builds the entry of one tool: the advertised input schema (with `dry_run`/`cluster`) and
  * output schema (with the dry-run shape for write tools), and their JSON Schemas.

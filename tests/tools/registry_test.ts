@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { configSchema } from "../../src/config/mod.ts";
 import { annotationsFor, CAPABILITIES, needsConfirmation } from "../../src/policy/capability.ts";
 import { allTools } from "../../src/tools/mod.ts";
+import { TOOLSETS } from "../../src/tools/toolsets.ts";
 import {
   buildRegistry,
   buildToolEntry,
@@ -136,4 +137,16 @@ Deno.test(`tools/list of all ${allTools.length} tools is ${allSize} bytes (budge
 
 Deno.test(`tools/list of the read-only default set is ${readSize} bytes (budget ${READ_ONLY_BUDGET})`, () => {
   assert.ok(readSize <= READ_ONLY_BUDGET, `${readSize} bytes`);
+});
+
+Deno.test("every tool belongs to a declared toolset, and every toolset is described", () => {
+  const ids = TOOLSETS.map((toolset) => toolset.id);
+  assert.equal(new Set(ids).size, ids.length, "toolset ids are unique");
+  for (const tool of allTools) {
+    assert.ok(ids.includes(tool.toolset), `${tool.name}: unknown toolset "${tool.toolset}"`);
+  }
+  for (const toolset of TOOLSETS) {
+    assert.match(toolset.id, /^[a-z][a-z0-9_]*$/);
+    assert.ok(toolset.description.length > 0 && toolset.description.length <= 100, toolset.id);
+  }
 });
