@@ -130,6 +130,7 @@ export async function runToolCall(
     const plan = await tool.plan(args, context);
     attempt.plan = plan;
     if (plan.target !== undefined) assertInScope(scopeTarget(plan.target), deps.settings.scope);
+    for (const target of plan.scopeTargets ?? []) assertInScope(target, deps.settings.scope);
     if (attempt.dryRun) {
       await audit(deps, attempt, "dry-run");
       return checkedResult(entry, dryRunResult(plan));

@@ -43,6 +43,12 @@ export interface ConfigDiffEntry {
 export interface Plan {
   /** The guest acted on, when there is one (scope is checked against it). */
   target?: GuestRef;
+  /**
+   * Further targets the scope must admit before anything happens: the guest a create, clone or
+   * restore makes (its vmid, node, pool, tags), the guest as it will be after a migration (its
+   * target node), every guest a multi-guest tool touches.
+   */
+  scopeTargets?: ScopeTarget[];
   /** One sentence for the human: shown in confirmations, dry runs and the audit line. */
   summary: string;
   /** The exact calls, in order. */

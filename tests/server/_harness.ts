@@ -257,12 +257,18 @@ function writeTool(name: string, capability: Capability, idempotent: boolean): A
     description: `Test-only ${capability} tool.`,
     toolset: "testing",
     capability,
-    inputSchema: z.object({ vmid: z.number().int().min(100), note: z.string().optional() }),
+    inputSchema: z.object({
+      vmid: z.number().int().min(100),
+      note: z.string().optional(),
+      into: z.number().int().min(100).optional(),
+    }),
     outputSchema: z.object({ vmid: z.number(), done: z.boolean() }),
     annotations: { ...annotationsFor(capability), idempotentHint: idempotent },
     plan(args) {
       return Promise.resolve({
         target: guest(args.vmid),
+        // `into`: a second guest the call makes (a clone's new vmid), checked like the target.
+        ...(args.into === undefined ? {} : { scopeTargets: [{ vmid: args.into, node: "pve1" }] }),
         summary: `${capability} VM ${args.vmid}`,
         calls: [{
           method: "POST",

@@ -176,8 +176,13 @@ Deno.test("policy refuses a target outside the scope before any dry run or confi
     assert.equal(session.elicitations.length, 0);
     const read = await session.call("probe_read", { vmid: 500 });
     assert.match(textOf(read), /outside the scope/);
+    // A second target of the plan (a clone's new vmid) is checked like the first.
+    const into = await session.call("probe_change", { vmid: 150, into: 900, dry_run: true });
+    assert.match(textOf(into), /Guest 900 is outside the scope/);
+    const inside = await session.call("probe_change", { vmid: 150, into: 160, dry_run: true });
+    assert.equal(inside.isError, undefined, textOf(inside));
     const lines = await session.auditLines();
-    assert.deepEqual(lines.map((line) => line.outcome), ["denied", "denied"]);
+    assert.deepEqual(lines.map((line) => line.outcome), ["denied", "denied", "denied", "dry-run"]);
   } finally {
     await session.close();
   }
