@@ -37,6 +37,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import("./src/cli/doctor.ts")).runDoctorCli,
     summary: "check reach, TLS, auth and permissions of each cluster",
   },
+  init: {
+    load: async () => (await import("./src/cli/init.ts")).runInitCli,
+    summary: "connect a cluster: ask, check live, write the config, print client setup",
+  },
   simulator: {
     load: async () => (await import("./src/cli/simulator.ts")).runSimulatorCli,
     summary: "start the simulated Proxmox VE cluster",
