@@ -8,6 +8,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { parseUpid } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
+import { upidParam } from "../_shared/params.ts";
 import { isoTime, num } from "../_shared/format.ts";
 import { taskStateSchema } from "../_shared/task.ts";
 import { assertTaskInScope, explainTaskLookup } from "../_shared/tasks.ts";
@@ -35,7 +36,7 @@ export const taskGet = defineTool({
   toolset: "tasks",
   capability: "read",
   inputSchema: z.object({
-    upid: z.string().min(1),
+    upid: upidParam(),
     lines: z.number().int().min(1).max(500).optional().describe("Log lines to show (default 20)"),
   }),
   outputSchema,
