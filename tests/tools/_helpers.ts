@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PveClient } from "../../src/pve/mod.ts";
+import { PveClient, type PveClientOptions } from "../../src/pve/mod.ts";
 import {
   type SimulatorHandle,
   type SimulatorOptions,
@@ -47,6 +47,8 @@ export interface OpenOptions {
   elicit?: ElicitAnswer;
   /** Protocol era of the test client (default `legacy`). */
   era?: "legacy" | "modern";
+  /** Options of the session's PVE client (e.g. a short `timeoutMs` for fault tests). */
+  client?: Partial<PveClientOptions>;
 }
 
 /** Starts a simulator (demo seed, instant tasks by default) and connects a client to a server. */
@@ -57,6 +59,7 @@ export async function openSession(options: OpenOptions): Promise<SimSession> {
     tokenId: sim.credentials.tokenId,
     tokenSecret: sim.credentials.tokenSecret,
     name: "lab",
+    ...options.client,
   });
   const session = await connect({
     tools: options.tools,
