@@ -358,10 +358,12 @@ async function handle(
       }
       if (fault.status !== undefined && fault.body !== undefined) {
         // Not PVE's answer: a proxy's page (no JSON envelope, no PVE headers).
+        const page = Buffer.from(fault.body, "utf8");
         res.writeHead(fault.status, fault.reason ?? "Simulated fault", {
           "content-type": "text/html",
+          "content-length": page.length,
         });
-        res.end(fault.body);
+        res.end(page);
         logRequest();
         return;
       }

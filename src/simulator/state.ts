@@ -261,6 +261,19 @@ export interface SimState {
   ha: Map<string, HaResource>;
   /** Next simulated process id for tasks and guests. */
   nextPid: number;
+  /** Variants of odd but real servers, switched on through `POST /_sim/quirks`. */
+  quirks: Quirks;
+}
+
+/**
+ * Ways some real servers answer that PVE itself does not, served on request so clients can be
+ * tested against them (an independent implementation of the PVE API showed each).
+ */
+export interface Quirks {
+  /** Task list rows carry only `upid`, `node`, `id` and `pid`/`pstart` (no type, start, status, user). */
+  sparseTaskRows: boolean;
+  /** Booleans PVE sends as `0`/`1` (`template`, `shared`, `protection`, …) arrive as JSON `true`/`false`. */
+  jsonBooleans: boolean;
 }
 
 /** Creates an empty state (seeds fill it). */
@@ -280,6 +293,7 @@ export function emptyState(): SimState {
     backupJobs: new Map(),
     ha: new Map(),
     nextPid: 10_000,
+    quirks: { sparseTaskRows: false, jsonBooleans: false },
   };
 }
 

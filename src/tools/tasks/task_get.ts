@@ -8,6 +8,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { parseUpid } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
+import { allOrAbort } from "../_shared/parallel.ts";
 import { upidParam } from "../_shared/params.ts";
 import { isoTime, num } from "../_shared/format.ts";
 import { taskStateSchema } from "../_shared/task.ts";
@@ -50,12 +51,13 @@ export const taskGet = defineTool({
       ctx,
       { node: upid.node, upid: args.upid },
       () =>
-        Promise.all([
-          ctx.client.get(`${base}/status`, undefined, { signal: ctx.signal }),
-          ctx.client.requestEnvelope("GET", `${base}/log`, {
-            params: { start: 0, limit: 1 },
-            signal: ctx.signal,
-          }),
+        allOrAbort(ctx.signal, [
+          (signal) => ctx.client.get(`${base}/status`, undefined, { signal }),
+          (signal) =>
+            ctx.client.requestEnvelope("GET", `${base}/log`, {
+              params: { start: 0, limit: 1 },
+              signal,
+            }),
         ]),
     );
     const status = (statusData ?? {}) as Record<string, unknown>;
