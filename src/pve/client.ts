@@ -504,7 +504,10 @@ export class PveClient {
       ...secrets,
       ...this.#auth.secrets(),
     ], auth);
-    if (attempt.error?.status === 401 && this.#auth.kind === "ticket") {
+    // A 401 to a login request rejects its own parameters, not this client's ticket.
+    if (
+      attempt.error?.status === 401 && this.#auth.kind === "ticket" && apiPath !== "/access/ticket"
+    ) {
       attempt.authRejected = { generation: auth.generation };
     }
     return attempt;

@@ -535,6 +535,16 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
       { ...base, ...(errors === undefined ? {} : { errors }) },
     );
   }
+  if (status === 401 && path === "/access/ticket") {
+    // A login request itself (e.g. through the API tools): its own parameters were rejected,
+    // not the credentials this client authenticates with.
+    return new PveAuthError(
+      `Proxmox VE rejected the login of ${where}${said}: the username, realm or password in ` +
+        "its parameters is wrong, or the user is disabled or expired (this client's own " +
+        "credentials are not involved). Check the user id (user@realm) and the password",
+      base,
+    );
+  }
   if (status === 401) {
     let hint: string;
     if (ctx.auth === "token") {
@@ -553,6 +563,16 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
         "or a username and password";
     }
     return new PveAuthError(`Authentication failed for ${where}${said}: ${hint}`, base);
+  }
+  if (
+    status === 403 && pveMessage !== undefined && /not available with API token/i.test(pveMessage)
+  ) {
+    return new PvePermissionError(
+      `Proxmox VE does not accept ${where} with an API token${said}: this endpoint only works ` +
+        "with a login ticket (a user and password session), and no privilege granted to the " +
+        "token changes that. Do it in the Proxmox VE web interface or with pveum/pvesh instead",
+      base,
+    );
   }
   if (status === 403) {
     const m = pveMessage === undefined ? null : PERM_RE.exec(pveMessage);

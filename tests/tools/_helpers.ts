@@ -49,6 +49,8 @@ export interface OpenOptions {
   era?: "legacy" | "modern";
   /** Options of the session's PVE client (e.g. a short `timeoutMs` for fault tests). */
   client?: Partial<PveClientOptions>;
+  /** Authenticate with root@pam's password (a login ticket) instead of the API token. */
+  ticket?: boolean;
 }
 
 /** Starts a simulator (demo seed, instant tasks by default) and connects a client to a server. */
@@ -56,8 +58,9 @@ export async function openSession(options: OpenOptions): Promise<SimSession> {
   const sim = await startSimulator({ seed: "demo", speed: "instant", ...options.sim });
   const pve = new PveClient({
     url: sim.url,
-    tokenId: sim.credentials.tokenId,
-    tokenSecret: sim.credentials.tokenSecret,
+    ...(options.ticket
+      ? { username: sim.credentials.user, password: sim.credentials.password }
+      : { tokenId: sim.credentials.tokenId, tokenSecret: sim.credentials.tokenSecret }),
     name: "lab",
     ...options.client,
   });
