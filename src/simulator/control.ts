@@ -195,6 +195,13 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
       'Serve odd but real variants: {"sparse_task_rows": bool (task rows without type, starttime, status, user), "json_booleans": bool (true/false where PVE sends 0/1)} -> the quirks now on.',
   },
   { method: "GET", path: "/_sim/quirks", doc: "The quirks now on." },
+  {
+    method: "POST",
+    path: "/_sim/tasks/warnings",
+    doc:
+      'The next successful tasks of a type end with warnings: {"type":"qmstart" or "*","lines":["…"],"count"} -> {"type","warnings"}.',
+  },
+  { method: "DELETE", path: "/_sim/tasks/warnings", doc: "Remove injected task warnings." },
   { method: "DELETE", path: "/_sim/faults", doc: "Remove every fault." },
   { method: "DELETE", path: "/_sim/faults/{id}", doc: "Remove one fault." },
   { method: "POST", path: "/_sim/tickets/expire", doc: "Invalidate every issued ticket." },
@@ -355,6 +362,35 @@ export function handleControl(
     if (method === "DELETE") {
       delete guest.config["lock"];
       return { status: 200, body: { vmid: guest.vmid, lock: null } };
+    }
+  }
+  if (first === "tasks" && second === "warnings" && parts.length === 2) {
+    const injected = ctx.sim.state.taskWarnings;
+    if (method === "DELETE") {
+      injected.length = 0;
+      return { status: 200, body: { cleared: true } };
+    }
+    if (method === "POST") {
+      const { type, lines, count } = body;
+      if (typeof type !== "string" || !/^(\*|[a-z0-9]+)$/.test(type)) {
+        return bad('Invalid "type": expected a task type such as "qmstart", or "*"');
+      }
+      if (
+        !Array.isArray(lines) || lines.length === 0 || !lines.every((l) => typeof l === "string")
+      ) {
+        return bad('Invalid "lines": expected a non-empty array of warning texts');
+      }
+      if (
+        count !== undefined && (typeof count !== "number" || !Number.isInteger(count) || count < 1)
+      ) {
+        return bad('Invalid "count": expected an integer >= 1');
+      }
+      injected.push({
+        type,
+        lines: lines as string[],
+        remaining: (count as number | undefined) ?? null,
+      });
+      return { status: 200, body: { type, warnings: lines.length } };
     }
   }
   if (first === "quirks" && parts.length === 1) {

@@ -263,6 +263,16 @@ export interface SimState {
   nextPid: number;
   /** Variants of odd but real servers, switched on through `POST /_sim/quirks`. */
   quirks: Quirks;
+  /** Warnings the next successful tasks of a type end with (`POST /_sim/tasks/warnings`). */
+  taskWarnings: TaskWarnings[];
+}
+
+/** Warning lines injected into the next `count` successful tasks of `type` (`*`: any). */
+export interface TaskWarnings {
+  type: string;
+  lines: string[];
+  /** How many more tasks get them (`null`: until cleared). */
+  remaining: number | null;
 }
 
 /**
@@ -294,6 +304,7 @@ export function emptyState(): SimState {
     ha: new Map(),
     nextPid: 10_000,
     quirks: { sparseTaskRows: false, jsonBooleans: false },
+    taskWarnings: [],
   };
 }
 

@@ -114,3 +114,36 @@ Deno.test("quirks switch sparse task rows and JSON booleans on and off", async (
     await sim.close();
   }
 });
+
+Deno.test("injected task warnings end the next task of that type WARNINGS: n", async () => {
+  const sim = await startTestSimulator({ seed: "demo", speed: "instant" });
+  try {
+    const bad = await control(sim, "POST", "/tasks/warnings", { type: "qmstart", lines: [] });
+    assert.equal(bad.status, 400);
+    await control(sim, "POST", "/tasks/warnings", {
+      type: "qmstart",
+      lines: ["first", "second"],
+      count: 1,
+    });
+    const start = await api(sim, "POST", "/nodes/pve3/qemu/103/status/start", { token: true });
+    const upid = String(start.body.data);
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 50 && status.status !== "stopped"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const answer = await api(sim, "GET", `/nodes/pve3/tasks/${encodeURIComponent(upid)}/status`, {
+        token: true,
+      });
+      status = answer.body.data as Record<string, unknown>;
+    }
+    assert.equal(status.exitstatus, "WARNINGS: 2");
+    const log = await api(sim, "GET", `/nodes/pve3/tasks/${encodeURIComponent(upid)}/log`, {
+      token: true,
+    });
+    const lines = (log.body.data as { t: string }[]).map((l) => l.t);
+    assert.deepEqual(lines.slice(-3), ["WARN: first", "WARN: second", "TASK WARNINGS: 2"]);
+    const cleared = await control(sim, "DELETE", "/tasks/warnings");
+    assert.deepEqual(cleared.body, { cleared: true });
+  } finally {
+    await sim.close();
+  }
+});
