@@ -73,6 +73,11 @@ export interface PveClientOptions {
   ticketRenewAfterMs?: number;
   /** Clock in ms for ticket age and cache expiry (tests). */
   now?: () => number;
+  /**
+   * Waits between retries (default: a timer that the request's signal cancels). Tests inject one
+   * that records the delays, to see `Retry-After` honoured without waiting for it.
+   */
+  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
 /** Per-request options. */
@@ -154,6 +159,7 @@ export class PveClient {
   readonly #caCert: boolean;
   readonly #inventoryTtlMs: number;
   readonly #now: () => number;
+  readonly #sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   readonly #log = getLog("pve.client");
   #version: Promise<PveVersion> | undefined;
   #inventory: { at: number; value: Promise<ClusterResources> } | undefined;
@@ -178,6 +184,7 @@ export class PveClient {
     this.#caCert = options.caCert !== undefined;
     this.#inventoryTtlMs = options.inventoryTtlMs ?? 5_000;
     this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? abortableSleep;
     this.#auth = this.#makeAuth(options);
     this.#transport = createTransport({
       origin: this.#origin,
@@ -282,7 +289,7 @@ export class PveClient {
           delay: Math.round(delay),
           error: error.message,
         });
-        await abortableSleep(delay, options.signal);
+        await this.#sleep(delay, options.signal);
         continue;
       }
       if (method !== "GET" && attempt.indefinite !== undefined) {
