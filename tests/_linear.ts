@@ -6,7 +6,8 @@
  * grows with the input too) without letting a quadratic through. Nothing is compared with a wall-clock budget: only the ratio counts.
  *
  * A function that is quadratic is caught on the smaller pair first (100 KB against 10 KB), so a
- * failing check does not spend minutes on the megabyte.
+ * failing check does not spend minutes on the megabyte. Where both times are microseconds the
+ * ratio is noise; the call is then weighed against one plain scan of the same input instead.
  *
  * @module
  */
@@ -37,32 +38,75 @@ export interface LinearOptions {
   bound?: number;
 }
 
-function minTime(fn: (input: string) => unknown, input: string, runs: number): number {
+/** The best time of one call over `runs` measurements of `reps` calls each. */
+function perCall(
+  fn: (input: string) => unknown,
+  input: string,
+  reps: number,
+  runs: number,
+): number {
   let best = Infinity;
-  for (let i = 0; i < runs; i++) {
+  for (let run = 0; run < runs; run++) {
     const start = performance.now();
-    fn(input);
+    for (let i = 0; i < reps; i++) fn(input);
     best = Math.min(best, performance.now() - start);
   }
-  // Timers have a resolution; below it a ratio means nothing, so the floor keeps it honest.
-  return Math.max(best, 0.05);
+  return best / reps;
 }
 
-/** The ratio of the times of `fn` on `big` and on `small` (best of several runs each). */
+/** Calls per measurement so one measurement of `input` takes at least a few milliseconds. */
+function calibrate(fn: (input: string) => unknown, input: string): number {
+  let reps = 1;
+  for (;;) {
+    const start = performance.now();
+    for (let i = 0; i < reps; i++) fn(input);
+    const took = performance.now() - start;
+    if (took >= 2 || reps >= 4096) return reps;
+    reps *= took < 0.5 ? 8 : 2;
+  }
+}
+
+/**
+ * The ratio of the time of one call of `fn` on `big` to one on `small` (best of several
+ * measurements; a fast function is called repeatedly per measurement, so timer resolution and
+ * scheduling noise do not decide the ratio).
+ */
 export function timeRatio(
   fn: (input: string) => unknown,
   small: string,
   big: string,
 ): number {
-  fn(small); // warm up (JIT, regex compilation, caches)
-  const smallTime = minTime(fn, small, 5);
-  const bigTime = minTime(fn, big, 3);
+  const reps = calibrate(fn, small); // also warms up (JIT, regex compilation, caches)
+  const bigReps = Math.max(1, Math.round(reps * small.length / big.length));
+  const smallTime = perCall(fn, small, reps, 3);
+  const bigTime = perCall(fn, big, bigReps, 2);
   return bigTime / smallTime;
 }
 
+/** One pass over the text: the yardstick of linear work on an input. */
+function scan(text: string): number {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) sum = (sum + text.charCodeAt(i)) | 0;
+  return sum;
+}
+
+/** How many single scans of the input one call of `fn` on it costs (same run, same input). */
+export function scanRatio(fn: (input: string) => unknown, input: string): number {
+  const reps = calibrate(fn, input);
+  const fnTime = perCall(fn, input, reps, 2);
+  const scanReps = calibrate(scan, input);
+  return fnTime / perCall(scan, input, scanReps, 2);
+}
+
+/** A call on 1 MB that costs at most this many scans of it is linear whatever the ratio says. */
+const SCANS_BOUND = 200;
+
 /**
  * Asserts that `fn` scales linearly on every shape: the time on a `large` input over the time
- * on one ten times smaller stays within `bound`.
+ * on one ten times smaller stays within `bound`. Where that ratio is noise (a call that takes
+ * microseconds on both), the call on the large input is instead compared with a single scan
+ * over it: at most {@linkcode SCANS_BOUND} scans is linear work (a quadratic function on 1 MB
+ * costs hundreds of thousands).
  */
 export function assertLinear(
   what: string,
@@ -76,17 +120,22 @@ export function assertLinear(
     const tiny = shape.make(large / 100);
     const small = shape.make(large / 10);
     const early = timeRatio(fn, tiny, small);
-    assert.ok(
-      early <= bound,
-      `${what} on ${shape.name}: ${early.toFixed(1)}× the time for 10× the input ` +
-        `(${small.length} vs ${tiny.length} characters); linear would be about 10×`,
-    );
+    if (early > bound && scanRatio(fn, small) > SCANS_BOUND) {
+      assert.fail(
+        `${what} on ${shape.name}: ${early.toFixed(1)}× the time for 10× the input ` +
+          `(${small.length} vs ${tiny.length} characters); linear would be about 10×`,
+      );
+    }
     const big = shape.make(large);
     const ratio = timeRatio(fn, small, big);
-    assert.ok(
-      ratio <= bound,
-      `${what} on ${shape.name}: ${ratio.toFixed(1)}× the time for 10× the input ` +
-        `(${big.length} vs ${small.length} characters); linear would be about 10×`,
-    );
+    if (ratio > bound) {
+      const scans = scanRatio(fn, big);
+      assert.ok(
+        scans <= SCANS_BOUND,
+        `${what} on ${shape.name}: ${ratio.toFixed(1)}× the time for 10× the input ` +
+          `(${big.length} vs ${small.length} characters; linear would be about 10×), and one ` +
+          `call costs ${Math.round(scans)} scans of the input`,
+      );
+    }
   }
 }

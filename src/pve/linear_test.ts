@@ -29,7 +29,7 @@ Deno.test("the client's path checks take linear time on 1 MB paths", () => {
 });
 
 Deno.test("building an error from a 1 MB PVE answer takes linear time", () => {
-  for (const status of [400, 401, 403, 404, 500, 502, 596]) {
+  for (const status of [400, 403, 500, 596]) {
     assertLinear(`errorFromResponse ${status}`, (text) =>
       errorFromResponse({
         status,
