@@ -19,6 +19,10 @@ import { snapshotCreate } from "./snapshots/snapshot_create.ts";
 import { snapshotDelete } from "./snapshots/snapshot_delete.ts";
 import { snapshotList } from "./snapshots/snapshot_list.ts";
 import { snapshotRollback } from "./snapshots/snapshot_rollback.ts";
+import { storageContent } from "./storage/storage_content.ts";
+import { storageDownload } from "./storage/storage_download.ts";
+import { storageList } from "./storage/storage_list.ts";
+import { volumeDelete } from "./storage/volume_delete.ts";
 import { taskGet } from "./tasks/task_get.ts";
 import { taskList } from "./tasks/task_list.ts";
 import { taskWait } from "./tasks/task_wait.ts";
@@ -37,6 +41,10 @@ export const allTools: readonly AnyTool[] = [
   snapshotCreate,
   snapshotRollback,
   snapshotDelete,
+  storageList,
+  storageContent,
+  storageDownload,
+  volumeDelete,
   taskList,
   taskGet,
   taskWait,
