@@ -8,6 +8,12 @@
 
 import { pveApiCall } from "./api/pve_api_call.ts";
 import { pveApiGet } from "./api/pve_api_get.ts";
+import { backupCreate } from "./backup/backup_create.ts";
+import { backupJobs } from "./backup/backup_jobs.ts";
+import { backupList } from "./backup/backup_list.ts";
+import { backupRestore } from "./backup/backup_restore.ts";
+import { backupRestoreOverwrite } from "./backup/backup_restore_overwrite.ts";
+import { backupStatus } from "./backup/backup_status.ts";
 import { clusterStatus } from "./inventory/cluster_status.ts";
 import { guestGet } from "./inventory/guest_get.ts";
 import { guestList } from "./inventory/guest_list.ts";
@@ -45,6 +51,12 @@ export const allTools: readonly AnyTool[] = [
   storageContent,
   storageDownload,
   volumeDelete,
+  backupStatus,
+  backupList,
+  backupJobs,
+  backupCreate,
+  backupRestore,
+  backupRestoreOverwrite,
   taskList,
   taskGet,
   taskWait,
