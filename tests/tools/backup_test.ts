@@ -251,7 +251,7 @@ Deno.test("backup_status answers the 10,000-guest scale seed within the token bu
     assert.equal(out.rows[0]?.state, "missing");
     assert.match(out.hint ?? "", /more: pass cursor, or narrow with node or pool/);
     const reads = await s.requests(since);
-    assert.equal(reads.filter((r) => r.path === "/cluster/resources").length, 3);
+    assert.equal(reads.filter((r) => r.path === "/cluster/resources").length, 1);
     assert.equal(reads.filter((r) => r.path.endsWith("/content")).length, 51);
     const bytes = JSON.stringify(result).length;
     await t.step(

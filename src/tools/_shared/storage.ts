@@ -8,6 +8,7 @@
  */
 
 import { PveError, PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
+import type { ClusterResources } from "../../pve/mod.ts";
 import type { ToolContext } from "../types.ts";
 import { num } from "./format.ts";
 
@@ -214,32 +215,24 @@ export interface StorageInfo {
   nodes: StorageOnNode[];
 }
 
-/**
- * Every storage of the cluster with its nodes, from `/cluster/resources?type=storage` plus
- * `?type=node` (the storage entries of an offline node only say `unknown`; the node entries
- * tell an offline node from an unreachable storage). Both answers are small.
- */
-export async function readStorages(ctx: ToolContext): Promise<StorageInfo[]> {
-  const [storage, nodes] = await Promise.all([
-    ctx.client.get("/cluster/resources", { type: "storage" }, { signal: ctx.signal }),
-    ctx.client.get("/cluster/resources", { type: "node" }, { signal: ctx.signal }),
-  ]) as [Record<string, unknown>[], Record<string, unknown>[]];
-  const online = new Map<string, boolean>();
-  for (const entry of Array.isArray(nodes) ? nodes : []) {
-    if (entry.type === "node" && typeof entry.node === "string") {
-      online.set(entry.node, entry.status === "online");
-    }
-  }
+/** Raw `/cluster/resources` storage entries and the nodes' online state, grouped per storage. */
+function groupStorages(
+  entries: readonly Record<string, unknown>[],
+  online: ReadonlyMap<string, boolean>,
+): StorageInfo[] {
   const byId = new Map<string, StorageInfo>();
-  for (const entry of Array.isArray(storage) ? storage : []) {
-    if (entry.type !== "storage" || typeof entry.storage !== "string") continue;
+  for (const entry of entries) {
+    if (typeof entry.storage !== "string") continue;
     const node = String(entry.node ?? "");
     let info = byId.get(entry.storage);
     if (info === undefined) {
+      const content = Array.isArray(entry.content)
+        ? entry.content.map(String)
+        : String(entry.content ?? "").split(",");
       info = {
         storage: entry.storage,
         type: String(entry.plugintype ?? "unknown"),
-        content: String(entry.content ?? "").split(",").filter((c) => c !== "").sort(),
+        content: content.filter((c) => c !== "").sort(),
         shared: entry.shared === 1 || entry.shared === "1" || entry.shared === true,
         nodes: [],
       };
@@ -259,6 +252,36 @@ export async function readStorages(ctx: ToolContext): Promise<StorageInfo[]> {
   const out = [...byId.values()].sort((a, b) => a.storage.localeCompare(b.storage));
   for (const info of out) info.nodes.sort((a, b) => a.node.localeCompare(b.node));
   return out;
+}
+
+/**
+ * Every storage of the cluster with its nodes, from `/cluster/resources?type=storage` plus
+ * `?type=node` (the storage entries of an offline node only say `unknown`; the node entries
+ * tell an offline node from an unreachable storage). Both answers are small.
+ */
+export async function readStorages(ctx: ToolContext): Promise<StorageInfo[]> {
+  const [storage, nodes] = await Promise.all([
+    ctx.client.get("/cluster/resources", { type: "storage" }, { signal: ctx.signal }),
+    ctx.client.get("/cluster/resources", { type: "node" }, { signal: ctx.signal }),
+  ]) as [Record<string, unknown>[], Record<string, unknown>[]];
+  const online = new Map<string, boolean>();
+  for (const entry of Array.isArray(nodes) ? nodes : []) {
+    if (entry.type === "node" && typeof entry.node === "string") {
+      online.set(entry.node, entry.status === "online");
+    }
+  }
+  const entries = (Array.isArray(storage) ? storage : []).filter((e) => e.type === "storage");
+  return groupStorages(entries, online);
+}
+
+/** The storages of an inventory already read (an unfiltered `/cluster/resources`). */
+export function storagesOf(inventory: ClusterResources): StorageInfo[] {
+  const online = new Map(inventory.nodes.map((n) => [n.node, n.status === "online"]));
+  for (const node of inventory.offlineNodes) online.set(node, false);
+  return groupStorages(
+    inventory.storage.map((s) => ({ ...s } as unknown as Record<string, unknown>)),
+    online,
+  );
 }
 
 /** Finds a storage by id, or says which exist. */

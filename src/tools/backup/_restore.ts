@@ -16,7 +16,6 @@ import {
   checkStorageId,
   findStorage,
   parseVolid,
-  readStorages,
   type StorageInfo,
   storageNode,
   storagePath,
@@ -45,7 +44,8 @@ export async function findArchive(
   ctx: ToolContext,
   volid: string,
   node: string | undefined,
-): Promise<{ archive: Archive; storages: StorageInfo[] }> {
+  storages: StorageInfo[],
+): Promise<Archive> {
   const vol = parseVolid(volid, "volid");
   if (vol.kind !== "backup") {
     throw new PveValidationError(
@@ -55,7 +55,6 @@ export async function findArchive(
       { errors: { volid: "unable to use volume - content type needs to be 'backup'" } },
     );
   }
-  const storages = await readStorages(ctx);
   const storage = findStorage(storages, vol.storage);
   const params: Record<string, string | number> = { content: "backup" };
   if (vol.vmid !== undefined) params.vmid = vol.vmid;
@@ -101,7 +100,7 @@ export async function findArchive(
   const vmid = num(entry.vmid) ?? vol.vmid;
   if (vmid !== undefined) archive.vmid = vmid;
   if (!storage.shared) archive.node = found;
-  return { archive, storages };
+  return archive;
 }
 
 /** Checks the storage the restored disks go to. */

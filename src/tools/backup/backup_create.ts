@@ -15,7 +15,7 @@ import type { Guest } from "../../pve/mod.ts";
 import { defineTool, type Plan, type ToolResult } from "../types.ts";
 import { guestTitle, scopeOf } from "../_shared/guest.ts";
 import { guestNameParam, poolParam, storageParam, vmidParam } from "../_shared/params.ts";
-import { checkStorageId, findStorage, readStorages } from "../_shared/storage.ts";
+import { checkStorageId, findStorage, storagesOf } from "../_shared/storage.ts";
 import { taskStateOf } from "../_shared/task.ts";
 
 const MAX_GUESTS = 100;
@@ -181,7 +181,7 @@ export const backupCreate = defineTool({
         } out, or wait until the node is back.`,
       );
     }
-    const storage = findStorage(await readStorages(ctx), args.storage);
+    const storage = findStorage(storagesOf(inventory), args.storage);
     if (!storage.content.includes("backup")) {
       throw new PveValidationError(
         `Storage "${storage.storage}" does not take backups (content ${

@@ -25,7 +25,7 @@ import { decodeCursor, encodeCursor, queryFingerprint } from "../_shared/cursor.
 import { formatBytes } from "../_shared/format.ts";
 import { guestSelector, guestTitle, resolveGuestArg, scopeOf } from "../_shared/guest.ts";
 import { pagingParams, storageParam } from "../_shared/params.ts";
-import { checkStorageId, findStorage, readStorages } from "../_shared/storage.ts";
+import { checkStorageId, findStorage, storagesOf } from "../_shared/storage.ts";
 import { volumeLine } from "../_shared/volumes.ts";
 
 const DEFAULT_LIMIT = 20;
@@ -97,7 +97,7 @@ export const backupList = defineTool({
       }
       offset = decoded;
     }
-    const storages = await readStorages(ctx);
+    const storages = storagesOf(inventory);
     if (args.storage !== undefined) findStorage(storages, args.storage);
     const scan = await readBackups(ctx, storages, {
       vmid,

@@ -14,7 +14,7 @@ import { PveError, PveValidationError } from "../../pve/errors.ts";
 import { defineTool, type ScopeTarget } from "../types.ts";
 import { guestTitle } from "../_shared/guest.ts";
 import { nodeParam, poolParam, storageParam, vmidParam, volidParam } from "../_shared/params.ts";
-import { checkNodeName } from "../_shared/storage.ts";
+import { checkNodeName, storagesOf } from "../_shared/storage.ts";
 import {
   checkPool,
   checkTargetStorage,
@@ -46,8 +46,9 @@ export const backupRestore = defineTool({
   annotations: { ...annotationsFor("change"), idempotentHint: false },
   async plan(args, ctx) {
     if (args.node !== undefined) checkNodeName(args.node);
-    const { archive, storages } = await findArchive(ctx, args.volid, args.node);
     const inventory = await ctx.client.resources(undefined, { signal: ctx.signal });
+    const storages = storagesOf(inventory);
+    const archive = await findArchive(ctx, args.volid, args.node, storages);
     const original = archive.vmid === undefined
       ? undefined
       : inventory.guests.find((g) => g.vmid === archive.vmid);

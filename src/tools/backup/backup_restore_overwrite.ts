@@ -15,6 +15,7 @@ import { defineTool } from "../types.ts";
 import { truthy } from "../_shared/format.ts";
 import { guestPath, guestTitle, resolveGuestArg } from "../_shared/guest.ts";
 import { storageParam, vmidParam, volidParam } from "../_shared/params.ts";
+import { storagesOf } from "../_shared/storage.ts";
 import {
   checkTargetStorage,
   findArchive,
@@ -43,7 +44,10 @@ export const backupRestoreOverwrite = defineTool({
   annotations: { ...annotationsFor("destroy"), idempotentHint: false },
   async plan(args, ctx) {
     const guest = await resolveGuestArg({ vmid: args.vmid }, ctx);
-    const { archive, storages } = await findArchive(ctx, args.volid, guest.node);
+    const storages = storagesOf(
+      await ctx.client.resources(undefined, { signal: ctx.signal }),
+    );
+    const archive = await findArchive(ctx, args.volid, guest.node, storages);
     const title = guestTitle(guest);
     if (archive.type !== guest.type) {
       throw new PveValidationError(

@@ -24,7 +24,7 @@ import {
 import { decodeCursor, encodeCursor, queryFingerprint } from "../_shared/cursor.ts";
 import { scopeOf } from "../_shared/guest.ts";
 import { nodeParam, pagingParams, poolParam } from "../_shared/params.ts";
-import { checkNodeName, readStorages } from "../_shared/storage.ts";
+import { checkNodeName, storagesOf } from "../_shared/storage.ts";
 
 const DEFAULT_LIMIT = 50;
 const DEFAULT_MAX_AGE_HOURS = 48;
@@ -99,8 +99,7 @@ export const backupStatus = defineTool({
       (args.pool === undefined || g.pool === args.pool) &&
       ctx.inScope(scopeOf(g))
     );
-    const storages = await readStorages(ctx);
-    const scan = await readBackups(ctx, storages);
+    const scan = await readBackups(ctx, storagesOf(inventory));
     const newest = new Map<number, BackupRow>();
     for (const row of scan.rows) {
       if (row.vmid === undefined) continue;

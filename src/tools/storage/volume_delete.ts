@@ -27,8 +27,8 @@ import {
   contentPath,
   findStorage,
   parseVolid,
-  readStorages,
   storageNode,
+  storagesOf,
   type VolumeId,
 } from "../_shared/storage.ts";
 import { describeOutcome, taskFields, taskFieldsOf } from "../_shared/task.ts";
@@ -113,7 +113,8 @@ export const volumeDelete = defineTool({
   async plan(args, ctx) {
     const vol = parseVolid(args.volid);
     if (args.node !== undefined) checkNodeName(args.node);
-    const info = findStorage(await readStorages(ctx), vol.storage);
+    const inventory = await ctx.client.resources(undefined, { signal: ctx.signal });
+    const info = findStorage(storagesOf(inventory), vol.storage);
     const where = storageNode(info, args.node);
     if (!where.available) {
       throw new PveError(
@@ -145,7 +146,6 @@ export const volumeDelete = defineTool({
         { errors: { volid: "protected" } },
       );
     }
-    const inventory = await ctx.client.resources(undefined, { signal: ctx.signal });
     const owner: GuestRef | undefined = vol.vmid === undefined
       ? undefined
       : inventory.guests.find((g) => g.vmid === vol.vmid);
