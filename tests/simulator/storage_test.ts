@@ -506,3 +506,27 @@ Deno.test("an unreachable storage is inactive, reports no usage and refuses list
     await sim.close();
   }
 });
+
+Deno.test("a full storage refuses a new disk in the task, in the storage tool's words", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const res = await api(sim, "POST", "/nodes/pve1/qemu", {
+      token: true,
+      params: { vmid: 710, name: "too-big", scsi0: "local-lvm:900" },
+    });
+    assert.equal(res.status, 200, res.text);
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.match(
+      task.exitstatus,
+      /lvcreate 'pve\/vm-710-disk-0' error: {3}Cannot create new thin volume, free space in thin pool pve\/data reached threshold\.$/,
+    );
+    assert.equal(sim.sim.state.guests.get(710), undefined);
+    const small = await api(sim, "POST", "/nodes/pve1/qemu", {
+      token: true,
+      params: { vmid: 711, name: "fits", scsi0: "local-lvm:8" },
+    });
+    assert.equal((await finished(sim, "pve1", small.body.data)).exitstatus, "OK");
+  } finally {
+    await sim.close();
+  }
+});

@@ -555,3 +555,26 @@ Deno.test("backup_restore_overwrite refuses a backup of the other guest type, a 
     await s.close();
   }
 });
+
+Deno.test("backup_restore reports a restore that fails in its task, and what PVE may leave behind", async () => {
+  const s = await openSession({ tools });
+  try {
+    const lvm = s.sim.sim.state.storages.get("local-lvm");
+    assert.ok(lvm !== undefined);
+    lvm.total = 100 * 1024 ** 3; // db01's 132 GiB of disks no longer fit on pve1
+    const volid = s.sim.sim.state.volumes.get("nas")?.find((v) => v.vmid === 102)?.volid;
+    const result = await s.call("backup_restore", { volid, target_storage: "local-lvm" });
+    assert.equal(result.isError, true);
+    assert.equal(structuredOf(result).result, "failed");
+    assert.match(
+      textOf(result),
+      /^Task UPID:pve1:.*:qmrestore:106:.* failed: .*Cannot create new thin volume/,
+    );
+    assert.match(
+      textOf(result),
+      /PVE may have left an incomplete VM 106 behind: check with guest_get/,
+    );
+  } finally {
+    await s.close();
+  }
+});

@@ -82,7 +82,7 @@ export function buildScale(options: ScaleOptions): SimState {
     });
   }
 
-  addDefaultStorages(state, { localGiB: 200, lvmGiB: 7000 });
+  addDefaultStorages(state, { localGiB: 200, lvmGiB: 16000 });
   addStorage(state, {
     storage: "shared-nfs",
     type: "nfs",

@@ -190,6 +190,8 @@ export interface RestoreState {
   archive: Archive;
   vmid: number;
   node: string;
+  /** Whether the restore replaces an existing guest. */
+  overwrite: boolean;
 }
 
 const states = new WeakMap<Plan, RestoreState>();
@@ -223,9 +225,14 @@ export async function runRestore(
     ...fields,
   };
   const label = guestLabel({ vmid: state.vmid, type: state.archive.type });
-  const text = describeOutcome(
+  let text = describeOutcome(
     outcome,
     `Restored ${state.archive.vol.volid} as ${label} on ${state.node}`,
   );
+  if (outcome.state === "failed" && state.archive.type === "qemu" && !state.overwrite) {
+    // qemu-server keeps the config of a failed restore ("state is NOT cleaned up").
+    text +=
+      `\nPVE may have left an incomplete ${label} behind: check with guest_get and delete it before restoring to that vmid again.`;
+  }
   return outcome.state === "failed" ? { text, structured, isError: true } : { text, structured };
 }

@@ -123,7 +123,7 @@ export const backupRestore = defineTool({
         start: args.start,
         pool: args.pool,
       })],
-    }, { archive, vmid, node });
+    }, { archive, vmid, node, overwrite: false });
   },
   handler: (_args, ctx, plan) => runRestore(plan, ctx),
 });

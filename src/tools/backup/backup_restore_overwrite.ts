@@ -118,7 +118,7 @@ export const backupRestoreOverwrite = defineTool({
         start: args.start,
         force: true,
       })],
-    }, { archive, vmid: guest.vmid, node: guest.node });
+    }, { archive, vmid: guest.vmid, node: guest.node, overwrite: true });
   },
   handler: (_args, ctx, plan) => runRestore(plan, ctx),
 });
