@@ -578,3 +578,45 @@ Deno.test("backup_restore reports a restore that fails in its task, and what PVE
     await s.close();
   }
 });
+
+Deno.test("backup_list still lists a guest's shared backups while its node is offline", async () => {
+  const s = await openSession({ tools });
+  try {
+    await control(s, "nodes/pve3/offline");
+    const result = await s.call("backup_list", { name: "k8s-node2" });
+    assert.equal(result.isError, undefined, textOf(result));
+    const out = structuredOf<ListOut>(result);
+    assert.equal(out.total, 3);
+    assert.deepEqual(out.unreadable, [{ storage: "local", node: "pve3", reason: "node offline" }]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("backup_status, backup_list and backup_jobs refuse a foreign cursor and backup_status a malformed node", async () => {
+  const s = await openSession({ tools });
+  try {
+    const page = structuredOf<{ next_cursor?: string }>(
+      await s.call("backup_status", { max_age_hours: 1, limit: 1 }),
+    );
+    assert.ok(page.next_cursor !== undefined);
+    for (
+      const [tool, args, why] of [
+        [
+          "backup_status",
+          { max_age_hours: 2, cursor: page.next_cursor },
+          /does not belong to this query/,
+        ],
+        ["backup_list", { vmid: 100, cursor: page.next_cursor }, /does not belong to this query/],
+        ["backup_jobs", { cursor: "bm9wZQ" }, /is not one of backup_jobs/],
+        ["backup_status", { node: "-pve1" }, /^Node name "-pve1" is not valid/],
+      ] as const
+    ) {
+      const result = await s.call(tool, args);
+      assert.equal(result.isError, true, tool);
+      assert.match(textOf(result), why, tool);
+    }
+  } finally {
+    await s.close();
+  }
+});

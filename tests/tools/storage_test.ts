@@ -495,3 +495,24 @@ Deno.test("volume_delete asks for confirmation with the plan and deletes nothing
     await s.close();
   }
 });
+
+Deno.test("storage_list and storage_content refuse a malformed node and a foreign cursor", async () => {
+  const s = await openSession({ tools });
+  try {
+    const since = await s.mark();
+    const list = await s.call("storage_list", { node: "pve.1" });
+    assert.match(textOf(list), /^Node name "pve\.1" is not valid/);
+    assert.deepEqual(await s.requests(since), []);
+    const page = structuredOf<ContentOut>(
+      await s.call("storage_content", { storage: "nas", limit: 1 }),
+    );
+    const foreign = await s.call("storage_content", {
+      storage: "pbs",
+      cursor: page.next_cursor,
+    });
+    assert.equal(foreign.isError, true);
+    assert.match(textOf(foreign), /does not belong to this query/);
+  } finally {
+    await s.close();
+  }
+});

@@ -75,7 +75,12 @@ export const backupList = defineTool({
     } else {
       const guest = await resolveGuestArg(args, ctx).catch((error) => {
         // A guest on an offline node still has backups on shared storage.
-        if (known !== undefined && !known.nodeOnline) return known;
+        const found = inventory.guests.find((g) =>
+          args.vmid !== undefined
+            ? g.vmid === args.vmid
+            : g.name.toLowerCase() === (args.name ?? "").toLowerCase()
+        );
+        if (found !== undefined && !found.nodeOnline) return found;
         throw error;
       });
       ctx.assertInScope(scopeOf(guest));

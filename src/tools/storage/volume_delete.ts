@@ -55,6 +55,15 @@ interface DeleteState {
 
 const states = new WeakMap<Plan, DeleteState>();
 
+const KIND_NAMES: Record<VolumeId["kind"], string> = {
+  iso: "ISO image",
+  vztmpl: "container template",
+  backup: "backup",
+  images: "disk image",
+  snippets: "snippet",
+  import: "import file",
+};
+
 const DISK_KEY = /^(ide|sata|scsi|virtio)\d+$|^efidisk0$|^tpmstate0$|^rootfs$|^mp\d+$/;
 
 function volumeOfValue(value: unknown): string {
@@ -158,7 +167,7 @@ export const volumeDelete = defineTool({
       method: "DELETE" as const,
       path: contentPath(where.node, info.storage, vol.volid),
     };
-    const what = vol.kind === "images" ? "disk image" : vol.kind === "iso" ? "ISO image" : vol.kind;
+    const what = KIND_NAMES[vol.kind];
 
     if (vol.kind === "images" && owner !== undefined) {
       const title = guestTitle(owner);
