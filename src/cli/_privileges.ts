@@ -50,8 +50,8 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
     privileges: ["VM.Snapshot.Rollback", "VM.Snapshot"],
     any: true,
   }],
-  storage_list: [{ path: "/storage", privileges: ["Datastore.Audit"] }],
-  storage_content: [STORAGE_READ, { ...AUDIT, optional: true }],
+  storage_list: [STORAGE_READ],
+  storage_content: [STORAGE_READ],
   storage_download: [
     { path: "/storage", privileges: ["Datastore.AllocateTemplate"] },
     { path: "/nodes", privileges: ["Sys.AccessNetwork"] },
