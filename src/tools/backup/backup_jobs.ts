@@ -139,7 +139,7 @@ export const backupJobs = defineTool({
         `${j.id}: ${j.enabled ? "" : "DISABLED, "}${j.schedule}${
           j.next_run ? ` (next ${j.next_run})` : ""
         } -> ${j.storage ?? "default storage"}, ${j.selection}${j.mode ? `, ${j.mode}` : ""}${
-          j.retention ? `, keep ${j.retention}` : ""
+          j.retention ? `, retention ${j.retention}` : ""
         }`
       ),
       missing.length === 0

@@ -5,6 +5,8 @@
  * totals; `show: "all"` lists every guest instead. One inventory read plus one content read
  * per backup storage (shared once, per-node on each node), so a 10,000-guest cluster answers
  * in a few kilobytes. Storages that cannot be read are named: their backups are not counted.
+ * Ages are measured on this server's clock against the backups' creation times (PVE nodes and
+ * this server are expected to keep NTP time).
  *
  * @module
  */
