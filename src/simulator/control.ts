@@ -214,6 +214,16 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
   { method: "POST", path: "/_sim/nodes/{node}/online", doc: "Bring a node back online." },
   {
     method: "POST",
+    path: "/_sim/storage/{storage}/offline",
+    doc: "Make a storage unreachable (NFS export or backup server down): inactive everywhere.",
+  },
+  {
+    method: "POST",
+    path: "/_sim/storage/{storage}/online",
+    doc: "Make a storage reachable again.",
+  },
+  {
+    method: "POST",
     path: "/_sim/guests/{vmid}/lock",
     doc: 'Set a guest config lock: {"lock":"backup"}.',
   },
@@ -346,6 +356,15 @@ export function handleControl(
     if (node === undefined) return bad(`No node "${second}" in the simulated cluster`, 404);
     node.online = third === "online";
     return { status: 200, body: { node: second, online: node.online } };
+  }
+  if (
+    first === "storage" && second !== undefined && (third === "offline" || third === "online") &&
+    parts.length === 3 && method === "POST"
+  ) {
+    const storage = ctx.sim.state.storages.get(second);
+    if (storage === undefined) return bad(`No storage "${second}" in the simulated cluster`, 404);
+    storage.offline = third === "offline";
+    return { status: 200, body: { storage: second, online: !storage.offline } };
   }
   if (first === "guests" && third === "lock" && parts.length === 3) {
     const guest = ctx.sim.state.guests.get(Number(second));

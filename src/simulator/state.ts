@@ -129,6 +129,17 @@ export interface StorageConfig {
   vgname?: string;
   server?: string;
   export?: string;
+  /** PBS: the datastore on the backup server. */
+  datastore?: string;
+  /** PBS: the user (`user@realm`) the storage logs in as. */
+  username?: string;
+  /** PBS: the server certificate's SHA-256 fingerprint. */
+  fingerprint?: string;
+  /**
+   * Simulated outage: the NFS export or backup server does not answer, so the storage is
+   * inactive everywhere (`/_sim/storage/{storage}/offline`).
+   */
+  offline?: boolean;
   /** Capacity in bytes (per node for local storage, once for shared). */
   total: number;
 }
@@ -146,6 +157,8 @@ export interface Volume {
   notes?: string;
   protected?: 0 | 1;
   parent?: string;
+  /** PBS backups: the last verification job's result. */
+  verification?: { state: "ok" | "failed"; upid: string };
   /** Guest config captured in a backup archive (used by restore). */
   backupConfig?: GuestConfig;
 }

@@ -12,6 +12,7 @@ import {
   startSimulator,
 } from "../../src/simulator/mod.ts";
 import type { RequestLogEntry } from "../../src/simulator/control.ts";
+import { toolsetIds } from "../../src/tools/toolsets.ts";
 import type { AnyTool } from "../../src/tools/types.ts";
 import {
   connect,
@@ -71,6 +72,8 @@ export async function openSession(options: OpenOptions): Promise<SimSession> {
       ...options.config,
       policy: {
         allow: ["read", "lifecycle", "change", "destroy", "exec", "raw"],
+        // Every toolset: a tool test tests its tool, not which toolsets are on by default.
+        toolsets: toolsetIds(options.tools),
         confirmation: { fallback: "allow" },
         ...(options.config?.policy as Record<string, unknown> | undefined),
       },
