@@ -14,6 +14,7 @@ import { routes as lxc } from "./lxc.ts";
 import { routes as nodes } from "./nodes.ts";
 import { routes as pools } from "./pools.ts";
 import { routes as qemu } from "./qemu.ts";
+import { routes as replication } from "./replication.ts";
 import { routes as storage } from "./storage.ts";
 import { routes as tasks } from "./tasks.ts";
 
@@ -28,6 +29,7 @@ export const allRoutes: readonly Route[] = [
   ...nodes,
   ...pools,
   ...qemu,
+  ...replication,
   ...storage,
   ...tasks,
 ];
