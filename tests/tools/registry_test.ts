@@ -15,7 +15,7 @@ import {
 } from "../../src/tools/registry.ts";
 
 const DESCRIPTION_BUDGET = 600;
-const ALL_TOOLS_BUDGET = 32 * 1024;
+const ALL_TOOLS_BUDGET = 96 * 1024;
 const READ_ONLY_BUDGET = 16 * 1024;
 
 const everything = { policy: { allow: [...CAPABILITIES] }, clusters: ["lab"] };
