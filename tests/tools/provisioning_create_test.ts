@@ -381,3 +381,26 @@ Deno.test("a new guest outside policy.scope is refused before anything is sent",
     await s.close();
   }
 });
+
+Deno.test("a create whose answer is lost says the outcome is unknown and how to check, not to repeat it", async () => {
+  const s = await openSession({ tools });
+  try {
+    const fault = await fetch(`${s.sim.url}/_sim/faults`, {
+      method: "POST",
+      body: JSON.stringify({ method: "POST", path: "/nodes/pve1/qemu", reset: true, count: 1 }),
+    });
+    assert.equal(fault.status, 200);
+    await fault.body?.cancel();
+    const result = await s.call("vm_create", { ...VM, vmid: 180 });
+    assert.equal(result.isError, true);
+    assert.match(
+      textOf(result),
+      /It is unknown whether Proxmox VE acted on POST \/nodes\/pve1\/qemu .*: check whether VM 180 exists \(guest_get\), and task_list for a task it may have started\./,
+    );
+    assert.doesNotMatch(textOf(result), /try again/i);
+    const audit = await s.auditLines();
+    assert.equal(audit.at(-1)?.outcome, "error");
+  } finally {
+    await s.close();
+  }
+});

@@ -65,10 +65,13 @@ export async function runSteps(
       });
     } catch (error) {
       if (call.method !== "GET" && outcomeUnknown(error)) {
+        const why = error instanceof PveTimeoutError
+          ? "the request timed out"
+          : (error as PveError).status === undefined
+          ? "the connection was lost before it answered"
+          : `a proxy answered ${(error as PveError).status}`;
         throw new PveError(
-          `It is unknown whether Proxmox VE acted on ${call.method} ${call.path} (${
-            (error as Error).message.replace(/\.$/, "")
-          }): check ${options.check}, and task_list for a task it may have started.`,
+          `It is unknown whether Proxmox VE acted on ${call.method} ${call.path} (${why}): check ${options.check}, and task_list for a task it may have started.`,
           { cause: error },
         );
       }
