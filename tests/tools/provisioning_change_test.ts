@@ -265,7 +265,7 @@ Deno.test("guest_config_update refuses disk edits and invalid values with the to
       s,
       "guest_config_update",
       { vmid: 100, set: { memory: "lots" } },
-      /Proxmox VE would refuse this change: memory: /,
+      /Proxmox VE would refuse PUT \/nodes\/\{node\}\/qemu\/\{vmid\}\/config: memory: /,
     );
     await refused(
       s,

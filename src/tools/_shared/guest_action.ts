@@ -13,6 +13,7 @@ import type { Plan, PlannedCall, ToolContext, ToolResult } from "../types.ts";
 import { guestIdentity, guestPath, guestTitle, identityOf, resolveGuestArg } from "./guest.ts";
 import type { GuestSelection } from "./guest.ts";
 import { runFields } from "./provision.ts";
+import { checkPlannedCalls } from "./schema_check.ts";
 import { lastOutcome, runSteps } from "./steps.ts";
 import { describeOutcome, taskFields } from "./task.ts";
 
@@ -74,7 +75,7 @@ export function actionPlan(
     calls: options.call === undefined ? [] : [options.call],
   };
   states.set(plan, { ...run, action: options.action, done: options.done });
-  return plan;
+  return checkPlannedCalls(plan);
 }
 
 /** `POST …/status/<action>` of a guest. */

@@ -40,6 +40,7 @@ import {
   runSucceeded,
 } from "../_shared/provision.ts";
 import { addSecret } from "../_shared/secrets.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 const MIB = 1024 ** 2;
@@ -221,7 +222,7 @@ export const ctCreate = defineTool({
     };
     if (args.password !== undefined) addSecret(plan, 0, "password", args.password);
     states.set(plan, { vmid, hostname: args.hostname, node, unprivileged, notes });
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(args, ctx, plan) {
     const state = plan === undefined ? undefined : states.get(plan);

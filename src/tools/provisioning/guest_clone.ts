@@ -46,6 +46,7 @@ import {
   runSucceeded,
 } from "../_shared/provision.ts";
 import { addSecret } from "../_shared/secrets.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 interface CloneState {
@@ -223,7 +224,7 @@ export const guestClone = defineTool({
       linked: !full,
       start: args.start === true,
     });
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(_args, ctx, plan) {
     const state = plan === undefined ? undefined : states.get(plan);

@@ -14,7 +14,6 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError, PveValidationError } from "../../pve/errors.ts";
-import { checkParams, endpointSchema } from "../../schema/mod.ts";
 import { type ConfigDiffEntry, defineTool, type Plan } from "../types.ts";
 import {
   driveVolid,
@@ -35,6 +34,7 @@ import {
 } from "../_shared/guest.ts";
 import { checkDnsName, checkTags, nodeStorages, requireStorage } from "../_shared/placement.ts";
 import { addSecret, REDACTED } from "../_shared/secrets.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 import type { GuestRef } from "../../pve/mod.ts";
 
@@ -254,23 +254,6 @@ export const guestConfigUpdate = defineTool({
     if (deleting.length > 0) params.delete = deleting.join(",");
     if (digest !== undefined) params.digest = digest;
 
-    const schema = endpointSchema("PUT", `/nodes/{node}/${guest.type}/{vmid}/config`);
-    if (schema !== undefined) {
-      const errors = checkParams(schema.parameters, {
-        ...params,
-        node: guest.node,
-        vmid: String(guest.vmid),
-      }).errors;
-      const failed = Object.keys(errors).sort();
-      if (failed.length > 0) {
-        throw new PveValidationError(
-          `Proxmox VE would refuse this change: ${
-            failed.map((k) => `${k}: ${(errors[k] ?? "").trim().replace(/\n/g, " ")}`).join("; ")
-          }. Fix those values (PVE's own names and formats) and call again.`,
-          { errors },
-        );
-      }
-    }
     const plan: Plan = {
       target: guest,
       summary: `Change ${changes.map((c) => c.key).join(", ")} of ${
@@ -284,7 +267,7 @@ export const guestConfigUpdate = defineTool({
     const password = set.cipassword;
     if (password !== undefined) addSecret(plan, 0, "cipassword", String(password));
     states.set(plan, { guest, changes });
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(_args, ctx, plan) {
     const state = plan === undefined ? undefined : states.get(plan);

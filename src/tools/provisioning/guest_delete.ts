@@ -27,6 +27,7 @@ import {
 } from "../_shared/guest.ts";
 import { nodeStorages } from "../_shared/placement.ts";
 import { finishRun, type GuestIdentity, provisionFields } from "../_shared/provision.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 interface DeleteState {
@@ -197,7 +198,7 @@ export const guestDelete = defineTool({
       replicationJobs: refs.replication,
       ha,
     });
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(_args, ctx, plan) {
     const state = plan === undefined ? undefined : states.get(plan);

@@ -22,6 +22,7 @@ import {
 } from "../_shared/guest.ts";
 import { nodeStorages, requireStorage } from "../_shared/placement.ts";
 import { finishRun, type GuestIdentity, provisionFields } from "../_shared/provision.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 interface ResizeState {
@@ -107,7 +108,7 @@ export const guestDiskResize = defineTool({
       diff: [{ key: args.disk, before: formatBytes(disk.bytes), after: formatBytes(after) }],
     };
     states.set(plan, { identity: identityOf(guest), disk: args.disk, before: disk.bytes, after });
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(_args, ctx, plan) {
     const state = plan === undefined ? undefined : states.get(plan);

@@ -35,6 +35,7 @@ import {
   requireStorage,
 } from "../_shared/placement.ts";
 import { finishRun, type GuestIdentity, provisionFields } from "../_shared/provision.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 type Mode = "live" | "restart" | "offline";
@@ -194,7 +195,7 @@ export const guestMigrate = defineTool({
       calls: [{ method: "POST", path: `${guestPath(guest)}/migrate`, params }],
     };
     states.set(plan, { identity: identityOf(guest), from: guest.node, to, mode, ha });
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(_args, ctx, plan) {
     const state = plan === undefined ? undefined : states.get(plan);

@@ -22,6 +22,7 @@ import {
   resolveGuestArg,
 } from "../_shared/guest.ts";
 import { finishRun, type GuestIdentity, provisionFields } from "../_shared/provision.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 const states = new WeakMap<Plan, GuestIdentity>();
@@ -69,7 +70,7 @@ export const guestTemplate = defineTool({
       calls: [{ method: "POST", path: `${guestPath(guest)}/template` }],
     };
     states.set(plan, identityOf(guest));
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(_args, ctx, plan) {
     const identity = plan === undefined ? undefined : states.get(plan);

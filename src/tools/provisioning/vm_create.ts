@@ -38,6 +38,7 @@ import {
   runSucceeded,
 } from "../_shared/provision.ts";
 import { addSecret } from "../_shared/secrets.ts";
+import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 const MIB = 1024 ** 2;
@@ -184,7 +185,7 @@ export const vmCreate = defineTool({
     };
     if (ci?.password !== undefined) addSecret(plan, 0, "cipassword", ci.password);
     states.set(plan, { vmid, name: args.name, node, notes });
-    return plan;
+    return checkPlannedCalls(plan);
   },
   async handler(args, ctx, plan) {
     const state = plan === undefined ? undefined : states.get(plan);
