@@ -22,7 +22,7 @@ import { allTools } from "../tools/mod.ts";
 import { visibleTools } from "../tools/registry.ts";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFlags, parseCommandArgs } from "./_args.ts";
 import { formatTable, type Output, stdio } from "./_output.ts";
-import { type Permissions, privilegeGaps, TOOL_PRIVILEGES } from "./_privileges.ts";
+import { type Permissions, privilegeGaps, TOOL_PRIVILEGES } from "../policy/privileges.ts";
 import { clientOptions, hostPort, openRuntime, reportFailure } from "./_runtime.ts";
 
 /** Usage text of `doctor`. */

@@ -1,6 +1,7 @@
 /**
  * The Proxmox VE privileges each tool needs, derived from the permissions of the endpoints it
- * calls (the schema's `permissions.check`), for `doctor` and the README's token recipe.
+ * calls (the schema's `permissions.check`), for `doctor`, the `access_check` tool and the
+ * README's token recipe (it lives below the CLI so tools can use it too).
  * Guest tools also read `/cluster/resources` to find a guest's node, which lists only guests
  * the credential holds `VM.Audit` on.
  *
