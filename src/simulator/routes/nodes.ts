@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { dieError } from "../errors.ts";
 import { type Route, route, type Sim } from "../router.ts";
 import type { NodeState } from "../state.ts";
+import { hashOrder } from "../order.ts";
 import { nodeEntry } from "./cluster.ts";
 
 const CPU_FLAGS = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 " +
@@ -216,7 +217,7 @@ const NODE_INDEX = [
 export const routes: Route[] = [
   route("GET", "/nodes", ({ sim, auth }) => {
     const out: unknown[] = [];
-    for (const node of sim.state.nodes.values()) {
+    for (const node of hashOrder(sim.state.nodes.values(), (n) => n.name)) {
       const entry = nodeEntry(sim, auth, node);
       entry.ssl_fingerprint = sslFingerprint(node.name);
       out.push(entry);
