@@ -25,6 +25,7 @@ import { checkPermissions } from "./permissions.ts";
 import {
   type AuthInfo,
   isDownload,
+  isWithChanges,
   isWithTotal,
   type Method,
   type Params,
@@ -347,6 +348,8 @@ async function handle(
     }
     const payload: Record<string, unknown> = isWithTotal(data)
       ? { data: data.data ?? null, total: data.total }
+      : isWithChanges(data)
+      ? { data: data.data ?? null, changes: data.changes }
       : { data: data ?? null };
     sendJson(res, 200, "OK", payload);
   } catch (error) {
