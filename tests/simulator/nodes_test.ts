@@ -122,7 +122,7 @@ Deno.test("GET /nodes/{node}/rrddata returns PVE 9's point counts, deterministic
       week: [336, 1800],
       month: [1440, 1800],
       year: [1440, 21600],
-      decade: [520, 604800],
+      decade: [570, 604800],
     };
     for (const [timeframe, [points, step]] of Object.entries(expected)) {
       const res = await api(sim, "GET", "/nodes/pve1/rrddata", {
