@@ -23,6 +23,7 @@ import { visibleTools } from "../tools/registry.ts";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFlags, parseCommandArgs } from "./_args.ts";
 import { formatTable, type Output, stdio } from "./_output.ts";
 import { type Permissions, privilegeGaps, TOOL_PRIVILEGES } from "../policy/privileges.ts";
+import { grantCommand } from "../policy/role_hints.ts";
 import { clientOptions, hostPort, openRuntime, reportFailure } from "./_runtime.ts";
 
 /** Usage text of `doctor`. */
@@ -254,7 +255,6 @@ async function permissionRows(
   const failing = gaps.filter((gap) => gap.coverage === "none" && !gap.optional);
   const partial = gaps.filter((gap) => gap.coverage === "partial" || gap.optional);
   const unmapped = tools.filter((tool) => TOOL_PRIVILEGES[tool] === undefined);
-  const subject = identity.kind === "token" ? "--tokens" : "--users";
   if (failing.length === 0) {
     rows.push({
       check: "permissions",
@@ -273,8 +273,12 @@ async function permissionRows(
         check: "permissions",
         result: "fail",
         detail: `missing ${need} (for ${needing.join(", ")})`,
-        fix: `pveum acl modify ${path} ${subject} '${identity.principal}' --roles <a role with ` +
-          `${privileges.split(" or ")[0]}>, or disable those tools (policy.allow/exclude)`,
+        fix: `${
+          grantCommand(identity.principal, {
+            path,
+            privilege: privileges.split(" or ")[0] ?? "",
+          })
+        }, or disable those tools (policy.allow/exclude)`,
       });
     }
   }

@@ -24,6 +24,11 @@ const AUDIT: PrivilegeNeed = { path: "/vms", privileges: ["VM.Audit"] };
 const POWER: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.PowerMgmt"] }];
 const SNAPSHOT: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.Snapshot"] }];
 const TASKS: PrivilegeNeed[] = [{ path: "/nodes", privileges: ["Sys.Audit"], optional: true }];
+const STORAGE_AUDIT: PrivilegeNeed = {
+  path: "/storage",
+  privileges: ["Datastore.Audit", "Datastore.AllocateSpace"],
+  any: true,
+};
 
 /**
  * What each tool needs. `pve_api_get` and `pve_api_call` need whatever the called endpoint
@@ -48,6 +53,27 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
   task_list: TASKS,
   task_get: TASKS,
   task_wait: TASKS,
+  cluster_health: [{ path: "/", privileges: ["Sys.Audit"] }, AUDIT, STORAGE_AUDIT, ...TASKS],
+  node_get: [{ path: "/nodes", privileges: ["Sys.Audit"] }],
+  metrics_get: [
+    AUDIT,
+    { path: "/nodes", privileges: ["Sys.Audit"], optional: true },
+    { ...STORAGE_AUDIT, optional: true },
+  ],
+  network_list: [],
+  firewall_get: [
+    { path: "/", privileges: ["Sys.Audit"] },
+    AUDIT,
+    { path: "/nodes", privileges: ["Sys.Audit"], optional: true },
+  ],
+  ha_status: [{ path: "/", privileges: ["Sys.Audit"] }],
+  access_check: [],
+  guest_agent_info: [AUDIT, {
+    path: "/vms",
+    privileges: ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"],
+    any: true,
+  }],
+  guest_exec: [AUDIT, { path: "/vms", privileges: ["VM.GuestAgent.Unrestricted"] }],
   pve_api_get: [],
   pve_api_call: [],
 };
