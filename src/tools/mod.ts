@@ -6,6 +6,8 @@
  * @module
  */
 
+import { guestAgentInfo } from "./agent/guest_agent_info.ts";
+import { guestExec } from "./agent/guest_exec.ts";
 import { pveApiCall } from "./api/pve_api_call.ts";
 import { pveApiGet } from "./api/pve_api_get.ts";
 import { clusterStatus } from "./inventory/cluster_status.ts";
@@ -15,6 +17,13 @@ import { guestReboot } from "./lifecycle/guest_reboot.ts";
 import { guestShutdown } from "./lifecycle/guest_shutdown.ts";
 import { guestStart } from "./lifecycle/guest_start.ts";
 import { guestStop } from "./lifecycle/guest_stop.ts";
+import { accessCheck } from "./network/access_check.ts";
+import { firewallGet } from "./network/firewall_get.ts";
+import { haStatus } from "./network/ha_status.ts";
+import { networkList } from "./network/network_list.ts";
+import { clusterHealth } from "./observe/cluster_health.ts";
+import { metricsGet } from "./observe/metrics_get.ts";
+import { nodeGet } from "./observe/node_get.ts";
 import { snapshotCreate } from "./snapshots/snapshot_create.ts";
 import { snapshotDelete } from "./snapshots/snapshot_delete.ts";
 import { snapshotList } from "./snapshots/snapshot_list.ts";
@@ -42,4 +51,13 @@ export const allTools: readonly AnyTool[] = [
   taskWait,
   pveApiGet,
   pveApiCall,
+  clusterHealth,
+  nodeGet,
+  metricsGet,
+  networkList,
+  firewallGet,
+  haStatus,
+  accessCheck,
+  guestAgentInfo,
+  guestExec,
 ];

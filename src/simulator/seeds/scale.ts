@@ -80,7 +80,7 @@ export function buildScale(options: ScaleOptions): SimState {
     });
   }
 
-  addDefaultStorages(state, { localGiB: 200, lvmGiB: 7000 });
+  addDefaultStorages(state, { localGiB: 200, lvmGiB: 16_000 });
   addStorage(state, {
     storage: "shared-nfs",
     type: "nfs",
