@@ -324,3 +324,32 @@ Deno.test("a lost quorum shows in the HA status with PVE's wording", async () =>
     await sim.close();
   }
 });
+
+Deno.test("guest rrddata carries live values only while the guest runs; other slots have only time and the max* capacities", async () => {
+  const sim = await startTestSimulator({ now: NOW });
+  try {
+    const stopped = (await get(sim, "/nodes/pve3/qemu/103/rrddata", { timeframe: "day" })).body
+      .data as Entry[];
+    assert.equal(stopped.length, 1440);
+    for (const row of stopped) {
+      assert.deepEqual(Object.keys(row).sort(), ["maxcpu", "maxdisk", "maxmem", "time"]);
+    }
+    const running = (await get(sim, "/nodes/pve1/qemu/100/rrddata", { timeframe: "hour" })).body
+      .data as Entry[];
+    for (const key of ["cpu", "mem", "disk", "netin", "netout", "diskread", "diskwrite"]) {
+      assert.equal(typeof running.at(-1)?.[key], "number", key);
+    }
+    // Started ten minutes ago: the older slots of the hour have no live values.
+    const guest = sim.sim.state.guests.get(200);
+    assert.ok(guest !== undefined);
+    guest.startedAt = sim.sim.clock.now() - 600;
+    const young = (await get(sim, "/nodes/pve1/lxc/200/rrddata", { timeframe: "hour" })).body
+      .data as Entry[];
+    const live = young.filter((row) => "cpu" in row).length;
+    assert.ok(live >= 10 && live <= 11, `${live} live slots`);
+    assert.equal(young[0]?.cpu, undefined);
+    assert.equal(typeof young[0]?.maxmem, "number");
+  } finally {
+    await sim.close();
+  }
+});
