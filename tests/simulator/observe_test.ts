@@ -353,3 +353,28 @@ Deno.test("guest rrddata carries live values only while the guest runs; other sl
     await sim.close();
   }
 });
+
+Deno.test("a running VM's status/current has blockstat per drive, adding up to diskread and diskwrite", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const status = (await get(sim, "/nodes/pve1/qemu/102/status/current")).body.data as {
+      diskread: number;
+      diskwrite: number;
+      blockstat: Record<string, Record<string, unknown>>;
+    };
+    assert.deepEqual(Object.keys(status.blockstat).sort(), ["scsi0", "scsi1"]);
+    const sum = (key: string) =>
+      Object.values(status.blockstat).reduce((total, s) => total + Number(s[key]), 0);
+    assert.equal(sum("rd_bytes"), status.diskread);
+    assert.equal(sum("wr_bytes"), status.diskwrite);
+    assert.equal(status.blockstat.scsi0?.account_failed, true, "QMP booleans stay booleans");
+    const web = (await get(sim, "/nodes/pve1/qemu/100/status/current")).body.data as {
+      blockstat: Record<string, Record<string, unknown>>;
+    };
+    assert.equal(web.blockstat.ide2?.rd_bytes, 0, "the CD-ROM drive is listed too");
+    const stopped = (await get(sim, "/nodes/pve3/qemu/103/status/current")).body.data as Entry;
+    assert.equal(stopped.blockstat, undefined);
+  } finally {
+    await sim.close();
+  }
+});
