@@ -285,8 +285,9 @@ async function permissionRows(
   const warned = new Map<string, string[]>();
   for (const gap of partial) {
     const key = gap.optional
-      ? `without ${gap.privileges.join(" or ")} on ${gap.path} only the credential's own tasks ` +
-        "are visible"
+      ? `without ${gap.privileges.join(" or ")} on ${gap.path} ${
+        gap.limits ?? "the tool sees less"
+      }`
       : `${gap.privileges.join(" or ")} only on some objects below ${gap.path}`;
     warned.set(key, [...new Set([...(warned.get(key) ?? []), gap.tool])]);
   }

@@ -18,12 +18,19 @@ export interface PrivilegeNeed {
   any?: boolean;
   /** Missing it only narrows what the tool sees (e.g. other users' tasks); not a failure. */
   optional?: boolean;
+  /** For an optional need: what goes missing without it, e.g. `only its own tasks are visible`. */
+  limits?: string;
 }
 
 const AUDIT: PrivilegeNeed = { path: "/vms", privileges: ["VM.Audit"] };
 const POWER: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.PowerMgmt"] }];
 const SNAPSHOT: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.Snapshot"] }];
-const TASKS: PrivilegeNeed[] = [{ path: "/nodes", privileges: ["Sys.Audit"], optional: true }];
+const TASKS: PrivilegeNeed[] = [{
+  path: "/nodes",
+  privileges: ["Sys.Audit"],
+  optional: true,
+  limits: "only the credential's own tasks are visible",
+}];
 const STORAGE_AUDIT: PrivilegeNeed = {
   path: "/storage",
   privileges: ["Datastore.Audit", "Datastore.AllocateSpace"],
@@ -57,14 +64,24 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
   node_get: [{ path: "/nodes", privileges: ["Sys.Audit"] }],
   metrics_get: [
     AUDIT,
-    { path: "/nodes", privileges: ["Sys.Audit"], optional: true },
-    { ...STORAGE_AUDIT, optional: true },
+    {
+      path: "/nodes",
+      privileges: ["Sys.Audit"],
+      optional: true,
+      limits: "node metrics are refused",
+    },
+    { ...STORAGE_AUDIT, optional: true, limits: "storage metrics are refused" },
   ],
   network_list: [],
   firewall_get: [
     { path: "/", privileges: ["Sys.Audit"] },
     AUDIT,
-    { path: "/nodes", privileges: ["Sys.Audit"], optional: true },
+    {
+      path: "/nodes",
+      privileges: ["Sys.Audit"],
+      optional: true,
+      limits: "node firewalls are refused",
+    },
   ],
   ha_status: [{ path: "/", privileges: ["Sys.Audit"] }],
   access_check: [],
@@ -109,6 +126,8 @@ export interface PrivilegeGap {
   privileges: readonly string[];
   coverage: "partial" | "none";
   optional: boolean;
+  /** What goes missing without it, for an optional need. */
+  limits?: string;
 }
 
 /** The requirements of `tools` that `permissions` do not fully meet. */
@@ -130,13 +149,15 @@ export function privilegeGaps(
         ? "partial"
         : "full";
       if (level === "full") continue;
-      gaps.push({
+      const gap: PrivilegeGap = {
         tool,
         path: need.path,
         privileges: need.privileges,
         coverage: level,
         optional: need.optional === true,
-      });
+      };
+      if (need.limits !== undefined) gap.limits = need.limits;
+      gaps.push(gap);
     }
   }
   return gaps;

@@ -378,3 +378,17 @@ Deno.test("a running VM's status/current has blockstat per drive, adding up to d
     await sim.close();
   }
 });
+
+Deno.test("a node's VM list comes in the same unsorted order on every call, as PVE's vmlist hash gives it", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const list = async () =>
+      ((await get(sim, "/nodes/pve1/qemu")).body.data as Entry[]).map((e) => Number(e.vmid));
+    const first = await list();
+    assert.deepEqual([...first].sort((a, b) => a - b), [100, 102, 9000]);
+    assert.notDeepEqual(first, [100, 102, 9000]);
+    assert.deepEqual(await list(), first);
+  } finally {
+    await sim.close();
+  }
+});

@@ -18,8 +18,12 @@ import {
 const DESCRIPTION_BUDGET = 600;
 /** Every tool of every toolset, every class allowed. */
 const ALL_TOOLS_BUDGET = 96 * 1024;
-/** The default configuration (read only, the default toolsets): about 4k tokens. */
-const DEFAULT_BUDGET = 16 * 1024;
+/**
+ * The default configuration (read only, the default toolsets): about 4.5k tokens. Raised from
+ * 16 KiB when the observe toolset's three tools (cluster_health, node_get, metrics_get: about
+ * 5 KB together) joined the default set; to be rebalanced as the storage and backup reads land.
+ */
+const DEFAULT_BUDGET = 18 * 1024;
 /** One tool's input schema. */
 const INPUT_SCHEMA_BUDGET = 3 * 1024;
 

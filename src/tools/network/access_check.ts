@@ -114,7 +114,7 @@ export const accessCheck = defineTool({
             `${gap.tool}: ${gap.privileges.join(" or ")} ${
               gap.coverage === "partial"
                 ? `only on some objects below ${gap.path}`
-                : `missing on ${gap.path} (it sees less)`
+                : `missing on ${gap.path}: ${gap.limits ?? "it sees less"}`
             }`
           ),
       ),

@@ -44,26 +44,23 @@ type Severity = (typeof SEVERITIES)[number];
 const findingSchema = z.object({
   severity: z.enum(SEVERITIES),
   check: z.string(),
-  subject: z.string(),
   detail: z.string(),
   next_step: z.string(),
   count: z.number().optional(),
   examples: z.array(z.string()).optional(),
 });
 
+/** A finding; `subject` (what it is about) only shapes the detail sentence. */
 type Finding = z.infer<typeof findingSchema>;
 
 const outputSchema = z.object({
   healthy: z.boolean(),
   counts: z.object({ critical: z.number(), warning: z.number(), info: z.number() }),
   findings: z.array(findingSchema),
-  findings_total: z.number(),
   checked: z.object({
     nodes: z.number(),
     guests: z.number(),
     storages: z.number(),
-    since_hours: z.number(),
-    threshold_percent: z.number(),
     backups: z.boolean(),
   }),
   skipped: z.array(z.string()),
@@ -99,19 +96,13 @@ export const clusterHealth = defineTool({
   name: "cluster_health",
   title: "Cluster health",
   description:
-    "What needs attention, in one call: offline nodes, quorum, full or inactive storage, HA errors, failed tasks, stale locks, nodes low on memory or root disk, subscription problems, guests without a recent backup. Each finding has a severity and the next step.",
+    "What needs attention, in one call: offline nodes, quorum, full or inactive storage, HA errors, failed tasks, stale locks, nodes short of memory or disk, subscriptions, guests without a recent backup; each with severity and next step.",
   toolset: "observe",
   capability: "read",
   inputSchema: z.object({
-    since_hours: z.number().int().min(1).max(168).optional().describe(
-      "Failed tasks of the last N hours (default 24)",
-    ),
-    threshold_percent: z.number().int().min(50).max(99).optional().describe(
-      "Usage that counts as nearly full (default 85)",
-    ),
-    backup_days: z.number().int().min(1).max(90).optional().describe(
-      "A backup older than this is not recent (default 7)",
-    ),
+    since_hours: z.number().int().min(1).max(168).optional().describe("Failed tasks: 24"),
+    threshold_percent: z.number().int().min(50).max(99).optional().describe("Full at: 85"),
+    backup_days: z.number().int().min(1).max(90).optional().describe("Recent backup: 7"),
   }),
   outputSchema,
   annotations: { ...annotationsFor("read"), idempotentHint: true },
@@ -122,8 +113,10 @@ export const clusterHealth = defineTool({
     const sig = { signal: ctx.signal };
     const findings: Finding[] = [];
     const skipped: string[] = [];
-    const add = (severity: Severity, finding: Omit<Finding, "severity">) =>
-      findings.push({ severity, ...finding });
+    const add = (severity: Severity, finding: Omit<Finding, "severity"> & { subject: string }) => {
+      const { subject: _subject, ...rest } = finding;
+      findings.push({ severity, ...rest });
+    };
 
     const [statusData, resourceData, clusterTasks, scope] = await Promise.all([
       ctx.client.get("/cluster/status", undefined, sig),
@@ -536,13 +529,10 @@ export const clusterHealth = defineTool({
       healthy: counts.critical === 0 && counts.warning === 0,
       counts,
       findings: findings.slice(0, MAX_FINDINGS),
-      findings_total: findings.length,
       checked: {
         nodes: members.length || nodeEntries.length,
         guests: guests.length,
         storages: storagesChecked,
-        since_hours: sinceHours,
-        threshold_percent: Math.round(threshold * 100),
         backups: backupsFound,
       },
       skipped,

@@ -40,13 +40,10 @@ const topSchema = z.object({
 
 const outputSchema = z.object({
   target: z.string(),
-  timeframe: z.string().optional(),
-  cf: z.string().optional(),
   points_total: z.number().optional(),
   points_with_data: z.number().optional(),
   step_seconds: z.number().optional(),
   from: z.string().optional(),
-  to: z.string().optional(),
   stats: z.record(z.string(), statsSchema).optional(),
   capacity: z.record(z.string(), z.number()).optional(),
   samples: z.array(z.record(z.string(), z.union([z.number(), z.string()]))).optional(),
@@ -252,19 +249,19 @@ export const metricsGet = defineTool({
   name: "metrics_get",
   title: "Metrics",
   description:
-    "Usage history of a guest (vmid/name), node, or storage (+node) over a timeframe (default hour, AVERAGE): per-series avg/max/last; `points` adds a downsampled series. Or `top`: the busiest running guests by cpu, mem, disk_io or net now.",
+    "Usage history of a guest, node or storage over a timeframe (default hour): avg/max/last per series; points adds a downsampled series. Or top: the busiest running guests now.",
   toolset: "observe",
   capability: "read",
   inputSchema: z.object({
     ...guestSelector,
-    node: nodeParam("Node (alone: node metrics)").optional(),
+    node: nodeParam().optional(),
     storage: storageParam().optional(),
     timeframe: z.enum(["hour", "day", "week", "month", "year"]).optional(),
     cf: z.enum(["AVERAGE", "MAX"]).optional(),
     series: z.array(z.string().min(1).max(32)).min(1).max(24).optional(),
     points: z.number().int().min(1).max(200).optional(),
     top: z.enum(TOP_BY).optional(),
-    limit: z.number().int().min(1).max(50).optional().describe("top: default 10"),
+    limit: z.number().int().min(1).max(50).optional(),
   }),
   outputSchema,
   annotations: { ...annotationsFor("read"), idempotentHint: true },
@@ -307,7 +304,8 @@ export const metricsGet = defineTool({
       points: args.points ?? 0,
       cf,
     });
-    const out: Output = { target: target.label, timeframe, cf, ...summary };
+    const { to: _to, ...rest } = summary;
+    const out: Output = { target: target.label, ...rest };
     if (Object.keys(summary.capacity).length === 0) delete out.capacity;
 
     const lines = [

@@ -13,31 +13,35 @@ import { formatBytes, formatDuration, formatPercent, num, round4 } from "../_sha
 import { requireOnlineNode } from "../_shared/nodes.ts";
 import { nodeParam } from "../_shared/params.ts";
 
+// Besides these, the figures PVE reports, units in the names: uptime_seconds, cpu_model,
+// sockets, cores, cpus, cpu_fraction, iowait_fraction, mem_total_bytes, mem_used_bytes,
+// swap_total_bytes, swap_used_bytes, rootfs_total_bytes, rootfs_used_bytes, kernel, pve_version.
 const outputSchema = z.object({
   node: z.string(),
-  uptime_seconds: z.number().optional(),
-  cpu_model: z.string().optional(),
-  sockets: z.number().optional(),
-  cores: z.number().optional(),
-  cpus: z.number().optional(),
-  cpu_fraction: z.number().optional(),
-  iowait_fraction: z.number().optional(),
   loadavg: z.array(z.number()),
-  mem_total_bytes: z.number().optional(),
-  mem_used_bytes: z.number().optional(),
-  swap_total_bytes: z.number().optional(),
-  swap_used_bytes: z.number().optional(),
-  rootfs_total_bytes: z.number().optional(),
-  rootfs_used_bytes: z.number().optional(),
-  kernel: z.string().optional(),
-  pve_version: z.string().optional(),
   subscription: z.string(),
   failed_services: z.array(z.string()),
   storages: z.array(z.string()),
   bridges: z.array(z.string()),
-});
+}).catchall(z.unknown());
 
-type Output = z.infer<typeof outputSchema>;
+type Output = z.infer<typeof outputSchema> & {
+  uptime_seconds?: number;
+  cpu_model?: string;
+  sockets?: number;
+  cores?: number;
+  cpus?: number;
+  cpu_fraction?: number;
+  iowait_fraction?: number;
+  mem_total_bytes?: number;
+  mem_used_bytes?: number;
+  swap_total_bytes?: number;
+  swap_used_bytes?: number;
+  rootfs_total_bytes?: number;
+  rootfs_used_bytes?: number;
+  kernel?: string;
+  pve_version?: string;
+};
 type Row = Record<string, unknown>;
 
 function rows(value: unknown): Row[] {
@@ -89,7 +93,7 @@ export const nodeGet = defineTool({
   name: "node_get",
   title: "Get node details",
   description:
-    "One node: CPU model, sockets/cores, load, memory and swap, root disk, uptime, kernel and PVE versions, subscription, failed system services, and its storages and bridges one line each.",
+    "One node: CPU, load, memory, swap, root disk, uptime, kernel and PVE version, subscription, failed services, and its storages and bridges one line each.",
   toolset: "observe",
   capability: "read",
   inputSchema: z.object({ node: nodeParam() }),
@@ -157,7 +161,7 @@ export const nodeGet = defineTool({
     if (typeof kernel.release === "string") out.kernel = kernel.release;
     else if (typeof status.kversion === "string") out.kernel = status.kversion;
     if (typeof status.pveversion === "string") {
-      out.pve_version = status.pveversion.replace(/^pve-manager\//, "").split("/")[0];
+      out.pve_version = status.pveversion.replace(/^pve-manager\//, "").split("/")[0] ?? "";
     }
 
     const share = (used?: number, total?: number) =>
