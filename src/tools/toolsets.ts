@@ -5,7 +5,7 @@
  * (a test walks the tools).
  *
  * The defaults are chosen so that the default configuration's `tools/list` stays within its
- * budget (16 KB) while a first conversation has what it needs; every other toolset is one config
+ * budget (18 KB) while a first conversation has what it needs; every other toolset is one config
  * line away (`policy.toolsets`).
  *
  * @module

@@ -290,6 +290,15 @@ Deno.test("metrics_get covers nodes and storage, finding the node of a shared st
     const local = await s.call("metrics_get", { storage: "local-lvm" });
     assert.equal(local.isError, true);
     assert.match(textOf(local), /local to each node: give node, one of "pve1", "pve2", "pve3"/);
+    const unknown = await s.call("metrics_get", { storage: "nope", node: "pve1" });
+    assert.equal(
+      textOf(unknown),
+      'Storage "nope" does not exist: use one of "local", "local-lvm", "nas".',
+    );
+    const onNode = structuredOf<Metrics>(
+      await s.call("metrics_get", { storage: "local-lvm", node: "pve2" }),
+    );
+    assert.equal(onNode.target, "storage local-lvm on pve2");
   } finally {
     await s.close();
   }

@@ -81,10 +81,7 @@ function bad(message: string, key: string): PveValidationError {
 
 /** Picks a node for a storage: the given one, or the one node (or any online node, if shared). */
 async function storageTarget(storage: string, node: string | undefined, ctx: ToolContext) {
-  if (node !== undefined) {
-    await requireOnlineNode(node, ctx);
-    return node;
-  }
+  if (node !== undefined) await requireOnlineNode(node, ctx);
   const { storage: entries } = await ctx.client.resources("storage", { signal: ctx.signal });
   const on = entries.filter((e) => e.storage === storage);
   if (on.length === 0) {
@@ -94,6 +91,11 @@ async function storageTarget(storage: string, node: string | undefined, ctx: Too
       "storage",
     );
   }
+  const names = on.map((e) => `"${e.node}"`).sort().join(", ");
+  if (node !== undefined) {
+    if (on.some((e) => e.node === node)) return node;
+    throw bad(`Storage "${storage}" is not on node "${node}": it is on ${names}.`, "node");
+  }
   const online = on.filter((e) => e.status === "available")
     .sort((a, b) => a.node.localeCompare(b.node));
   const shared = on.some((e) => e.shared);
@@ -102,12 +104,7 @@ async function storageTarget(storage: string, node: string | undefined, ctx: Too
   if (pick === undefined) {
     throw new PveError(`Storage "${storage}" is not available on any online node right now.`);
   }
-  throw bad(
-    `Storage "${storage}" is local to each node: give node, one of ${
-      on.map((e) => `"${e.node}"`).sort().join(", ")
-    }.`,
-    "node",
-  );
+  throw bad(`Storage "${storage}" is local to each node: give node, one of ${names}.`, "node");
 }
 
 async function targetOf(
