@@ -135,10 +135,15 @@ export const accessCheck = defineTool({
       unmapped,
     };
 
+    // Paths holding the same privileges share one entry: `/, /vms: VM.Audit,…`.
+    const byList = new Map<string, string[]>();
+    for (const [path, list] of Object.entries(privileges)) {
+      byList.set(list.join(","), [...(byList.get(list.join(",")) ?? []), path]);
+    }
+    const held = [...byList].map(([list, paths]) => `${paths.join(", ")}: ${list}`).join("; ");
     const lines = [
-      `${token ? "Token" : "User"} ${identity.principal}: ${
-        Object.entries(privileges).map(([path, list]) => `${path} ${list.join(",")}`).join("; ") ||
-        "no privileges on the paths the tools use"
+      `${token ? "Token" : "User"} ${identity.principal} holds ${
+        held || "no privilege the tools use"
       }${partialPaths > 0 ? ` (+ ${partialPaths} narrower ACL path(s))` : ""}.`,
       out.missing.length === 0
         ? `All ${tools.length} ${offered ? "offered" : "known"} tools have what they need.`
