@@ -38,6 +38,7 @@ import { confirm } from "./confirm.ts";
 import { type CallContext, createToolContext, type WaitRules } from "./context.ts";
 import { SERVER_NAME } from "../version.ts";
 import { progressReporter } from "./progress.ts";
+import { type InputSchemaView, unknownArgumentsMessage, validationMessage } from "./validation.ts";
 import { dryRunResult, errorResult, fromToolResult, pveErrorResult } from "./results.ts";
 
 /** The settings the call path reads (derived from the configuration). */
@@ -78,9 +79,20 @@ export async function runToolCall(
 ): Promise<CallToolResult | InputRequiredResult> {
   const { tool } = entry;
   const defaultCluster = deps.settings.clusters[0] ?? "default";
-  const parsed = entry.input.safeParse(rawArgs ?? {});
-  if (!parsed.success) {
-    const text = validationMessage(tool.name, parsed.error);
+  const given = typeof rawArgs === "object" && rawArgs !== null
+    ? rawArgs as Record<string, unknown>
+    : {};
+  const inputSchema = entry.inputJsonSchema as InputSchemaView;
+  const parsed = entry.input.safeParse(rawArgs ?? {}, { reportInput: true });
+  const unknown = unknownArgumentsMessage(
+    tool.name,
+    given,
+    Object.keys(inputSchema.properties ?? {}),
+  );
+  if (!parsed.success || unknown !== undefined) {
+    const text = parsed.success
+      ? unknown as string
+      : validationMessage(tool.name, parsed.error, inputSchema);
     if (isWriteTool(tool)) {
       const args = typeof rawArgs === "object" && rawArgs !== null
         ? rawArgs as Record<string, unknown>
@@ -345,12 +357,6 @@ function scopeTarget(target: GuestRef): ScopeTarget {
 /** The audit line's target: who, not the whole inventory row. */
 function auditTarget(target: GuestRef): Record<string, unknown> {
   return { vmid: target.vmid, node: target.node, type: target.type, name: target.name };
-}
-
-/** "Invalid arguments for x: vmid: expected number. Fix …" — one sentence with the fix. */
-export function validationMessage(tool: string, error: z.ZodError): string {
-  return `Invalid arguments for ${tool}: ${issuesText(error)}. ` +
-    "Fix the named arguments to match the tool's input schema and call again.";
 }
 
 function issuesText(error: z.ZodError): string {

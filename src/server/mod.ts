@@ -31,7 +31,8 @@ import { type CallSettings, runHiddenToolCall, runToolCall } from "./call.ts";
 import { checkToolConfig, settingsFromConfig } from "./settings.ts";
 import { quote } from "./wire/jsonrpc.ts";
 
-export { type CallSettings, validationMessage } from "./call.ts";
+export { type CallSettings } from "./call.ts";
+export { validationMessage } from "./validation.ts";
 export { checkToolConfig, settingsFromConfig } from "./settings.ts";
 export { CONFIRM_KEY, NOT_CONFIRMED } from "./confirm.ts";
 export {

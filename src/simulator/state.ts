@@ -376,6 +376,29 @@ export interface SimState {
   firewall: FirewallState;
   /** Next simulated process id for tasks and guests. */
   nextPid: number;
+  /** Variants of odd but real servers, switched on through `POST /_sim/quirks`. */
+  quirks: Quirks;
+  /** Warnings the next successful tasks of a type end with (`POST /_sim/tasks/warnings`). */
+  taskWarnings: TaskWarnings[];
+}
+
+/** Warning lines injected into the next `count` successful tasks of `type` (`*`: any). */
+export interface TaskWarnings {
+  type: string;
+  lines: string[];
+  /** How many more tasks get them (`null`: until cleared). */
+  remaining: number | null;
+}
+
+/**
+ * Ways some real servers answer that PVE itself does not, served on request so clients can be
+ * tested against them (an independent implementation of the PVE API showed each).
+ */
+export interface Quirks {
+  /** Task list rows carry only `upid`, `node`, `id` and `pid`/`pstart` (no type, start, status, user). */
+  sparseTaskRows: boolean;
+  /** Booleans PVE sends as `0`/`1` (`template`, `shared`, `protection`, …) arrive as JSON `true`/`false`. */
+  jsonBooleans: boolean;
 }
 
 /** Creates an empty state (seeds fill it). */
@@ -397,6 +420,8 @@ export function emptyState(): SimState {
     haRules: new Map(),
     firewall: { cluster: emptyFirewall(), groups: new Map(), nodes: new Map() },
     nextPid: 10_000,
+    quirks: { sparseTaskRows: false, jsonBooleans: false },
+    taskWarnings: [],
   };
 }
 

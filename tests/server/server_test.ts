@@ -62,7 +62,11 @@ Deno.test("invalid arguments are an isError result that names the argument and t
   try {
     const result = await session.call("probe_change", { vmid: "abc" });
     assert.equal(result.isError, true);
-    assert.match(textOf(result), /^Invalid arguments for probe_change: vmid: .*call again\.$/s);
+    assert.equal(
+      textOf(result),
+      'Invalid arguments for probe_change: `vmid` must be an integer, not the text "abc". ' +
+        "Fix them and call again.",
+    );
     const [line] = await session.auditLines();
     assert.equal(line?.outcome, "error");
     assert.equal(line?.tool, "probe_change");
