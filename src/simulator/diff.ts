@@ -28,12 +28,13 @@ function editScript(a: readonly string[], b: readonly string[]): Op[] {
       ops.push([" ", a[i]!]);
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push(["+", b[j]!]);
-      j++;
-    } else {
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Deletions before insertions, as diff prints a changed line.
       ops.push(["-", a[i]!]);
       i++;
+    } else {
+      ops.push(["+", b[j]!]);
+      j++;
     }
   }
   return ops;
