@@ -57,6 +57,8 @@ export interface CallDeps {
   settings: CallSettings;
   clients: ReadonlyMap<string, PveClient>;
   audit: AuditLog;
+  /** The names of the tools this session offers (for `access_check`). */
+  offeredTools?: readonly string[];
 }
 
 const log = getLog("server.call");
@@ -129,6 +131,7 @@ export async function runToolCall(
     progress: progressReporter(ctx),
     scope: deps.settings.scope,
     wait: deps.settings.wait,
+    ...(deps.offeredTools === undefined ? {} : { offeredTools: deps.offeredTools }),
   });
 
   try {
