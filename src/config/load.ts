@@ -174,6 +174,18 @@ function rawClusters(clusters: unknown): { prefix: string; cluster: Json }[] {
 
 const PATH_KEYS = ["caFile", "tokenFile", "tokenSecretFile", "passwordFile"] as const;
 
+/** The credential keys that `resolveSecrets` reads and fills. */
+type CredentialFields = Pick<
+  ClusterConfig,
+  "token" | "tokenFile" | "tokenSecret" | "tokenSecretFile" | "password" | "passwordFile"
+>;
+
+/** The lowercase hex SHA-256 of a text (how bearer tokens are stored). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 /** Make relative paths in the file relative to the file's folder. */
 function resolveFilePaths(raw: Json, dir: string): void {
   for (const { cluster } of rawClusters(raw.clusters)) {
@@ -185,15 +197,46 @@ function resolveFilePaths(raw: Json, dir: string): void {
   if (isObject(raw.audit) && typeof raw.audit.path === "string" && raw.audit.path !== "") {
     raw.audit.path = joinPath(dir, raw.audit.path);
   }
+  if (isObject(raw.http)) {
+    for (const key of ["tlsCertFile", "tlsKeyFile", "redisUrlFile"]) {
+      const value = raw.http[key];
+      if (typeof value === "string" && value !== "") raw.http[key] = joinPath(dir, value);
+    }
+  }
+  for (const profile of rawProfiles(raw)) {
+    if (Array.isArray(profile.tokenFiles)) {
+      profile.tokenFiles = profile.tokenFiles.map((value) =>
+        typeof value === "string" && value !== "" ? joinPath(dir, value) : value
+      );
+    }
+    for (const credentials of rawProfileClusters(profile)) {
+      for (const key of PATH_KEYS) {
+        const value = credentials[key];
+        if (typeof value === "string" && value !== "") credentials[key] = joinPath(dir, value);
+      }
+    }
+  }
+}
+
+/** The profile objects of the raw (unparsed) config. */
+function rawProfiles(raw: Json): Json[] {
+  return isObject(raw.profiles) ? Object.values(raw.profiles).filter(isObject) : [];
+}
+
+/** The credential objects of a raw profile's `clusters`. */
+function rawProfileClusters(profile: Json): Json[] {
+  return isObject(profile.clusters) ? Object.values(profile.clusters).filter(isObject) : [];
 }
 
 /** Whether the file holds a secret inline (token, tokenSecret, password). */
 function holdsSecrets(raw: Json): boolean {
-  return rawClusters(raw.clusters).some(({ cluster }) =>
-    Object.entries(cluster).some(([key, value]) =>
+  const inline = (object: Json) =>
+    Object.entries(object).some(([key, value]) =>
       isSecretKey(key) && typeof value === "string" && value !== ""
-    )
-  );
+    );
+  return rawClusters(raw.clusters).some(({ cluster }) => inline(cluster)) ||
+    rawProfiles(raw).some((profile) => rawProfileClusters(profile).some(inline)) ||
+    (isObject(raw.http) && typeof raw.http.redisUrl === "string" && raw.http.redisUrl !== "");
 }
 
 function setPath(target: Json, path: readonly string[], value: unknown): void {
@@ -286,8 +329,33 @@ async function resolveSecrets(
   readFile: (path: string) => Promise<string>,
 ): Promise<string[]> {
   const files: string[] = [];
-  for (const [name, cluster] of Object.entries(config.clusters)) {
-    const key = (field: string) => `clusters.${name}.${field}`;
+  const credentialSets: Array<[string, CredentialFields]> = Object.entries(config.clusters).map((
+    [name, cluster],
+  ) => [`clusters.${name}`, cluster]);
+  for (const [profileName, profile] of Object.entries(config.profiles)) {
+    for (const [name, credentials] of Object.entries(profile.clusters ?? {})) {
+      credentialSets.push([`profiles.${profileName}.clusters.${name}`, credentials]);
+    }
+    for (const [index, path] of profile.tokenFiles.entries()) {
+      const token = await readSecretFile(
+        path,
+        `profiles.${profileName}.tokenFiles.${index}`,
+        readFile,
+      );
+      profile.tokenSha256.push(await sha256Hex(token));
+      files.push(path);
+    }
+  }
+  if (config.http.redisUrlFile !== undefined) {
+    config.http.redisUrl = await readSecretFile(
+      config.http.redisUrlFile,
+      "http.redisUrlFile",
+      readFile,
+    );
+    files.push(config.http.redisUrlFile);
+  }
+  for (const [prefix, cluster] of credentialSets) {
+    const key = (field: string) => `${prefix}.${field}`;
     if (cluster.tokenFile !== undefined) {
       const token = await readSecretFile(cluster.tokenFile, key("tokenFile"), readFile);
       const problem = tokenProblem(token);
