@@ -14,11 +14,15 @@ import { type Output, stdio } from "./_output.ts";
 import { openRuntime, reportFailure } from "./_runtime.ts";
 
 /** Usage text of `serve`. */
-export const SERVE_USAGE = `Usage: proxmox-mcp serve [configuration flags]
+export const SERVE_USAGE = `Usage: proxmox-mcp serve [--http [HOST:]PORT] [configuration flags]
 
 Serve MCP over stdio (the default command). stdout carries only the protocol; logs go to
 stderr. With --demo, serve a simulated cluster named "demo" on 127.0.0.1 (no Proxmox needed;
 the audit log is off unless --audit-path is given).
+
+With --http [HOST:]PORT (or http.listen / PROXMOX_MCP_HTTP), serve MCP over Streamable HTTP at
+/mcp instead (both protocol eras; callers are the config's "profiles"; host 127.0.0.1 when
+omitted; a non-loopback address needs at least one profile). SIGTERM finishes calls in flight.
 
 Least privilege: deno run --allow-net=<pve-host>:8006 --allow-env=<PROXMOX_* names>
   --allow-read=<config file and CA file> [--allow-write=<audit file>] main.ts serve
@@ -50,12 +54,16 @@ function untilStopped(): Promise<string> {
 /** Runs `serve`; resolves with the exit code once the client disconnects. */
 export async function runServeCli(args: string[], out: Output = stdio): Promise<number> {
   try {
-    const { values } = parseCommandArgs(args, { options: CONFIG_OPTIONS });
+    const { values } = parseCommandArgs(args, {
+      options: { ...CONFIG_OPTIONS, http: { type: "string" } },
+    });
     if (values.help) {
       out.line(SERVE_USAGE.trimEnd());
       return 0;
     }
-    const runtime = await openRuntime(configFlags(values), {
+    const flags = configFlags(values);
+    if (values.http !== undefined) flags.http = values.http;
+    const runtime = await openRuntime(flags, {
       demo: values.demo === true,
       audit: true,
     });
@@ -64,6 +72,10 @@ export async function runServeCli(args: string[], out: Output = stdio): Promise<
       await configureLogging({ level: isLogLevel(level) ? level : "info" as LogLevelName });
       for (const warning of runtime.warnings) log.warning(warning);
       const { config, clients, audit } = runtime;
+      if (config.http.listen !== undefined) {
+        // Loaded here so that serving stdio never loads the HTTP stack.
+        return await (await import("./_serve_http.ts")).serveHttpCli(runtime);
+      }
       // Build one server up front so configuration mistakes fail before the first client.
       await createServer({ config, clients, audit }).close();
       const handle = serveStdio(() => createServer({ config, clients, audit }));
