@@ -126,7 +126,8 @@ function refusal(bucket: "calls" | "writes", retryAfterMs: number, rule: BucketR
   return {
     bucket,
     retryAfterMs,
-    message: `Rate limit reached: this caller may make ${rule.perMinute} ${what} a minute ` +
+    message:
+      `Rate limit reached: this caller may make at most ${rule.perMinute} ${what} a minute ` +
       `(bursts of ${rule.burst}); nothing was run — try again in ${seconds} s.`,
   };
 }

@@ -261,3 +261,45 @@ export const INITIALIZE = {
     clientInfo: { name: "raw", version: "1" },
   },
 };
+
+/**
+ * A POST over a bare TCP connection, for headers `fetch` will not send as given (`Host`);
+ * reads until the server closes or the first chunk of an SSE stream.
+ */
+export async function rawPost(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const target = new URL(url);
+  const text = JSON.stringify(body);
+  const lines = [
+    `POST ${target.pathname} HTTP/1.1`,
+    ...Object.entries({
+      host: target.host,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "content-length": String(new TextEncoder().encode(text).length),
+      connection: "close",
+      ...headers,
+    }).map(([name, value]) => `${name}: ${value}`),
+    "",
+    text,
+  ];
+  const conn = await Deno.connect({ hostname: target.hostname, port: Number(target.port) });
+  try {
+    await conn.write(new TextEncoder().encode(lines.join("\r\n")));
+    const buffer = new Uint8Array(65536);
+    let received = "";
+    for (;;) {
+      const read = await conn.read(buffer);
+      if (read === null) break;
+      received += new TextDecoder().decode(buffer.subarray(0, read));
+      if (/\r\n\r\n[\s\S]*(?:data: |\}\s*$)/.test(received)) break;
+    }
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1]);
+    return { status, body: received.slice(received.indexOf("\r\n\r\n") + 4) };
+  } finally {
+    conn.close();
+  }
+}
