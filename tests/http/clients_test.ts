@@ -194,3 +194,23 @@ for (const era of ["legacy", "modern"] as const) {
     });
   });
 }
+
+Deno.test("shutdown lets a call in flight finish and refuses new calls meanwhile", async () => {
+  await withSimulatorServer({ speed: 2 }, async (server) => {
+    await session(server, { era: "legacy", token: TOKENS.ops }, async (ops) => {
+      const { promise: waiting, resolve } = Promise.withResolvers<void>();
+      const call = ops.call("guest_start", { vmid: 103 }, {
+        onprogress: (progress) => {
+          if (progress.message?.startsWith("Waiting for task")) resolve();
+        },
+      });
+      await waiting;
+      const stopping = server.handle.shutdown(20_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await assert.rejects(ops.call("cluster_status", {}), /shutting down/);
+      const result = await call;
+      assert.equal(result.isError, undefined, textOf(result));
+      assert.deepEqual(await stopping, { unfinished: 0 });
+    });
+  });
+});
