@@ -33,7 +33,7 @@ export function redisAvailable(): boolean {
   if (findRedisServer() !== undefined) return true;
   const reason = "redis-server is not installed (apt-get install -y redis-server)";
   if (Deno.env.get("CI") === "true") throw new Error(`Cannot run the Redis test: ${reason}`);
-  console.warn(`SKIPPED multi-replica Redis test: ${reason}`);
+  Deno.stderr.writeSync(new TextEncoder().encode(`SKIPPED multi-replica Redis test: ${reason}\n`));
   return false;
 }
 
