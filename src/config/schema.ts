@@ -697,9 +697,15 @@ const profileName = z
 export const profilesSchema = z
   .record(profileName, profileSchema, {
     error: (issue) =>
-      `expected an object of profiles by name, got ${
-        showValue(issue.input)
-      } — write it like {"ops": {"tokenSha256": ["<hex>"]}}`,
+      issue.code === "invalid_type"
+        ? `expected an object of profiles by name, got ${
+          showValue(issue.input)
+        } — write it like {"ops": {"tokenSha256": ["<hex>"]}}`
+        : issue.code === "invalid_key"
+        ? `invalid profile name ${
+          showValue(issue.input)
+        } — use letters, digits, ".", "_" and "-", starting with a letter or digit`
+        : undefined,
   })
   .meta({ description: "Callers of the HTTP server by name, each with its own policy" });
 

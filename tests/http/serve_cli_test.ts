@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../src/config/mod.ts";
+import { startSimulator } from "../../src/simulator/mod.ts";
+import { AUDITOR_TOKEN_SECRET } from "../../src/simulator/seeds/mod.ts";
 import { runCli } from "../cli/_cli.ts";
+import { textOf } from "../server/_harness.ts";
 import { connectHttp } from "./_http.ts";
 import { startServeProcess } from "./_process.ts";
 
@@ -78,4 +81,57 @@ Deno.test("serve --http with a certificate and key serves HTTPS", async () => {
     await server.stop();
     await Deno.remove(config);
   }
+});
+
+Deno.test("a profile with its own Proxmox credential acts as that token: Proxmox's permissions back the profile's policy", async () => {
+  const sim = await startSimulator({ seed: "demo", speed: "instant", log: () => {} });
+  const dir = await Deno.makeTempDir({ prefix: "proxmox-mcp-profile-" });
+  await Deno.writeTextFile(`${dir}/auditor-secret`, AUDITOR_TOKEN_SECRET);
+  await Deno.chmod(`${dir}/auditor-secret`, 0o600);
+  const opsToken = "ops-own-credential-test-token";
+  const auditorToken = "auditor-own-credential-test-token";
+  const config = await configFile({
+    clusters: {
+      lab: {
+        url: sim.url,
+        tokenId: sim.credentials.tokenId,
+        tokenSecret: sim.credentials.tokenSecret,
+      },
+    },
+    audit: { path: `${dir}/audit.jsonl` },
+    profiles: {
+      ops: { tokenSha256: [await sha256Hex(opsToken)], policy: { allow: ["read", "lifecycle"] } },
+      auditor: {
+        tokenSha256: [await sha256Hex(auditorToken)],
+        policy: { allow: ["read", "lifecycle"] },
+        clusters: { lab: { tokenId: "auditor@pve!ro", tokenSecretFile: "auditor-secret" } },
+      },
+    },
+  });
+  await Deno.rename(config, `${dir}/config.json`);
+  const server = await startServeProcess([
+    "--http",
+    "127.0.0.1:0",
+    "--config",
+    `${dir}/config.json`,
+  ]);
+  try {
+    const auditor = await connectHttp(server.url, { token: auditorToken });
+    const refused = await auditor.call("guest_start", { vmid: 103 });
+    await auditor.close();
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /permission|not allowed|403/i);
+    const ops = await connectHttp(server.url, { token: opsToken });
+    const started = await ops.call("guest_start", { vmid: 103 });
+    await ops.close();
+    assert.equal(started.isError, undefined, textOf(started));
+  } finally {
+    await server.stop();
+    await sim.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.ok(
+    !server.stderr().includes(AUDITOR_TOKEN_SECRET),
+    "the profile's secret never reaches the log",
+  );
 });
