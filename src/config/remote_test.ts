@@ -5,30 +5,27 @@ import { loadConfig, sha256Hex } from "./load.ts";
 import { configSchema } from "./schema.ts";
 
 function messageOf(input: unknown): string {
-  const parsed = configSchema.safeParse(input);
-  assert.equal(parsed.success, false);
-  return parsed.error?.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join(
-    "\n",
-  ) ?? "";
+  const result = configSchema.safeParse(input, { reportInput: true });
+  return result.success ? "ok" : configErrorFromIssues(result.error.issues).message;
 }
 
 Deno.test("remote-mode keys refuse what cannot work, naming the fix", () => {
   assert.match(
     messageOf({ http: { listen: "localhost:99999" } }),
-    /http\.listen: expected a port from 0 to 65535/,
+    /Invalid config "http\.listen": expected a port from 0 to 65535 — pick a free port/,
   );
   assert.match(messageOf({ http: { listen: "a b" } }), /expected "\[HOST:\]PORT"/);
   assert.match(
     messageOf({ http: { tlsCertFile: "/c.pem" } }),
-    /http\.tlsKeyFile: missing: TLS needs both/,
+    /Invalid config "http\.tlsKeyFile": missing: TLS needs both/,
   );
   assert.match(
     messageOf({ http: { oauth: { issuer: "https://auth.example.com" } } }),
-    /http\.oauth\.audience: missing/,
+    /Invalid config "http\.oauth\.audience": missing: OAuth needs the audience/,
   );
   assert.match(
     messageOf({ profiles: { ops: {} } }),
-    /profiles\.ops: no way to authenticate as this profile/,
+    /Invalid config "profiles\.ops": no way to authenticate as this profile — add "tokenSha256"/,
   );
   assert.match(
     messageOf({ profiles: { ops: { tokenSha256: ["ABC"] } } }),
@@ -40,7 +37,7 @@ Deno.test("remote-mode keys refuse what cannot work, naming the fix", () => {
   );
   assert.match(
     messageOf({ profiles: { ops: { tokenFiles: ["/t"], clusters: { lab: {} } } } }),
-    /profiles\.ops\.clusters\.lab: no credentials configured/,
+    /Invalid config "profiles\.ops\.clusters\.lab": no credentials configured/,
   );
 });
 
