@@ -12,6 +12,7 @@ ARG TARGETARCH
 WORKDIR /src
 COPY deno.json deno.lock main.ts ./
 COPY src ./src
+COPY scripts ./scripts
 # The same compile tasks the README documents (deno task compile:<target>).
 RUN case "${TARGETARCH:-amd64}" in \
       arm64) target=linux-arm64 ;; \

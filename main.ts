@@ -5,16 +5,20 @@
  */
 
 import { type Output, stdio } from "./src/cli/_output.ts";
+import { runServeCli } from "./src/cli/serve.ts";
 import { SERVER_NAME, VERSION } from "./src/version.ts";
 
 /** A subcommand: its arguments in, its exit code out. */
 type Command = (args: string[]) => Promise<number>;
 
-// Subcommands load on first use: `serve` never pays for the simulator or the client SDK.
-// Literal specifiers keep them visible to `deno compile`.
+// `serve`, the command every MCP client starts, is the only one loaded up front, and it loads
+// little (see src/cli/serve.ts). The others load on first use. Their specifiers are literal, so
+// `deno compile` embeds them and loading them needs no read permission; run with
+// `--unstable-lazy-dynamic-imports` so that Deno does not walk their module graphs before
+// `serve` can answer (the tasks and the README's client configurations do).
 const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary: string }>> = {
   serve: {
-    load: async () => (await import("./src/cli/serve.ts")).runServeCli,
+    load: () => Promise.resolve(runServeCli),
     summary: "serve MCP over stdio or --http (default; --demo: simulated cluster)",
   },
   demo: {
@@ -32,6 +36,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
   doctor: {
     load: async () => (await import("./src/cli/doctor.ts")).runDoctorCli,
     summary: "check reach, TLS, auth and permissions of each cluster",
+  },
+  init: {
+    load: async () => (await import("./src/cli/init.ts")).runInitCli,
+    summary: "connect a cluster: ask, check live, write the config, print client setup",
   },
   simulator: {
     load: async () => (await import("./src/cli/simulator.ts")).runSimulatorCli,

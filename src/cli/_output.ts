@@ -32,6 +32,11 @@ export const stdio: Output = {
   },
 };
 
+/** Writes a question to stdout without a newline, so the answer is typed after it. */
+export function writePrompt(text: string): void {
+  writeAll(Deno.stdout, text);
+}
+
 /** Writes `value` as indented JSON on one or more stdout lines. */
 export function printJson(value: unknown, out: Output = stdio): void {
   out.line(JSON.stringify(value, null, 2));

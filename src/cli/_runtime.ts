@@ -1,13 +1,12 @@
 /**
  * What the commands share at run time: Proxmox VE clients built from the configuration, the
- * in-process simulated `demo` cluster, the audit log, an MCP client connected to a server in
- * the same process, and turning errors into one stderr line and an exit code.
+ * in-process simulated `demo` cluster, the audit log, and turning errors into one stderr line and
+ * an exit code. Nothing here loads the MCP SDK (`serve` prepares its runtime before the SDK is
+ * needed); an MCP client in the same process is `_in_process.ts`.
  *
  * @module
  */
 
-import type { Client } from "@modelcontextprotocol/client";
-import { InMemoryTransport, type McpServer } from "@modelcontextprotocol/server";
 import {
   assertHasCluster,
   clusterAuth,
@@ -20,10 +19,8 @@ import {
   loadConfig,
 } from "../config/mod.ts";
 import { AuditError, AuditLog } from "../policy/audit.ts";
-import { PveClient, type PveClientOptions } from "../pve/mod.ts";
-import { serveStdio } from "../server/mod.ts";
+import type { PveClient, PveClientOptions } from "../pve/mod.ts";
 import type { SimulatorHandle, Speed } from "../simulator/mod.ts";
-import { VERSION } from "../version.ts";
 import { UsageError } from "./_args.ts";
 import type { Output } from "./_output.ts";
 
@@ -126,6 +123,8 @@ export async function clientOptions(
 
 /** One client per configured cluster, keyed by name. */
 export async function clientsFromConfig(config: Config): Promise<Map<string, PveClient>> {
+  // Loaded here, not at the top: `serve` checks its configuration before it needs a client.
+  const { PveClient } = await import("../pve/mod.ts");
   const clients = new Map<string, PveClient>();
   try {
     for (const [name, cluster] of Object.entries(config.clusters)) {
@@ -203,6 +202,87 @@ export interface RuntimeOptions {
   audit?: boolean;
 }
 
+/** A configuration loaded and checked, before clients, simulator or audit log are opened. */
+export interface PreparedRuntime {
+  /** The validated configuration; with `demo`, its clusters are replaced when opened. */
+  config: Config;
+  /** Things the operator should fix (print them to stderr). */
+  warnings: string[];
+  /** Where the configuration came from. */
+  sources: ConfigSources;
+  /** Starts the demo cluster (with `demo`), builds the clients and opens the audit log. */
+  open(): Promise<Runtime>;
+}
+
+/**
+ * Loads the configuration (file < environment < flags) and checks what can be checked without
+ * a connection: a cluster is configured and reachable under the granted `--allow-net` (unless
+ * `demo`), and the audit log is writable (with `audit`).
+ *
+ * @throws {ConfigError | MissingPermissionError | AuditError}
+ */
+export async function prepareRuntime(
+  flags: ConfigFlags,
+  options: RuntimeOptions = {},
+): Promise<PreparedRuntime> {
+  const loaded = await loadConfig({ args: flags });
+  const config = loaded.config;
+  let warnings = loaded.warnings;
+  const demoAudit = config.audit.enabled && auditGiven(loaded.sources);
+  if (options.demo) {
+    warnings = warnings.filter((warning) =>
+      !warning.startsWith("Cluster ") && !/TLS/.test(warning)
+    );
+    if (options.audit && demoAudit) await openAudit(config);
+  } else {
+    if (options.needCluster !== false) {
+      assertHasCluster(config);
+      assertNetPermissions(config);
+    }
+    if (options.audit) await openAudit(config);
+  }
+  return {
+    config,
+    warnings,
+    sources: loaded.sources,
+    async open(): Promise<Runtime> {
+      let demo: SimulatorHandle | undefined;
+      let opened = config;
+      if (options.demo) {
+        demo = await startDemoCluster(options.speed === undefined ? {} : { speed: options.speed });
+        opened = {
+          ...config,
+          clusters: { [DEMO_CLUSTER]: simulatorCluster(demo) },
+          audit: { ...config.audit, enabled: demoAudit },
+        };
+      }
+      let clients = new Map<string, PveClient>();
+      try {
+        if (options.needCluster !== false || options.demo) {
+          clients = await clientsFromConfig(opened);
+        }
+        const audit = options.audit ? await openAudit(opened) : AuditLog.disabled();
+        return {
+          config: opened,
+          warnings,
+          sources: loaded.sources,
+          clients,
+          audit,
+          ...(demo === undefined ? {} : { demo }),
+          async close() {
+            for (const client of clients.values()) client.close();
+            await demo?.close();
+          },
+        };
+      } catch (error) {
+        for (const client of clients.values()) client.close();
+        await demo?.close();
+        throw error;
+      }
+    },
+  };
+}
+
 /**
  * Loads the configuration (file < environment < flags), and builds the clients and the audit
  * log. With `demo`, the clusters are replaced by the simulated `demo` cluster and the audit log
@@ -214,94 +294,7 @@ export async function openRuntime(
   flags: ConfigFlags,
   options: RuntimeOptions = {},
 ): Promise<Runtime> {
-  const loaded = await loadConfig({ args: flags });
-  let config = loaded.config;
-  let warnings = loaded.warnings;
-  let demo: SimulatorHandle | undefined;
-  if (options.demo) {
-    demo = await startDemoCluster(options.speed === undefined ? {} : { speed: options.speed });
-    config = {
-      ...config,
-      clusters: { [DEMO_CLUSTER]: simulatorCluster(demo) },
-      audit: { ...config.audit, enabled: config.audit.enabled && auditGiven(loaded.sources) },
-    };
-    warnings = warnings.filter((warning) =>
-      !warning.startsWith("Cluster ") && !/TLS/.test(warning)
-    );
-  } else if (options.needCluster !== false) {
-    assertHasCluster(config);
-    assertNetPermissions(config);
-  }
-  let clients = new Map<string, PveClient>();
-  try {
-    if (options.needCluster !== false || options.demo) clients = await clientsFromConfig(config);
-    const audit = options.audit ? await openAudit(config) : AuditLog.disabled();
-    return {
-      config,
-      warnings,
-      sources: loaded.sources,
-      clients,
-      audit,
-      ...(demo === undefined ? {} : { demo }),
-      async close() {
-        for (const client of clients.values()) client.close();
-        await demo?.close();
-      },
-    };
-  } catch (error) {
-    for (const client of clients.values()) client.close();
-    await demo?.close();
-    throw error;
-  }
-}
-
-/** A confirmation question from the server and how the client answers it. */
-export type ElicitHandler = (message: string) => boolean;
-
-/** An MCP client connected to a server in this process. */
-export interface InProcessSession {
-  client: Client;
-  close(): Promise<void>;
-}
-
-/**
- * Connects a real MCP v2 client to a server built by `factory`, over an in-memory transport
- * through the same stdio entry `serve` uses. With `onElicit`, the client declares form
- * elicitation and answers confirmation questions with the handler's choice.
- */
-export async function connectInProcess(
-  factory: () => McpServer,
-  options: { onElicit?: ElicitHandler } = {},
-): Promise<InProcessSession> {
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const handle = serveStdio(factory, { transport: serverSide });
-  const onElicit = options.onElicit;
-  // Loaded here so that `serve` never loads the client SDK.
-  const { Client } = await import("@modelcontextprotocol/client");
-  const client = new Client({ name: "proxmox-mcp-cli", version: VERSION }, {
-    capabilities: onElicit === undefined ? {} : { elicitation: { form: {} } },
-  });
-  if (onElicit !== undefined) {
-    client.setRequestHandler("elicitation/create", (request) => {
-      const message = String((request.params as { message?: unknown }).message ?? "");
-      return onElicit(message)
-        ? { action: "accept", content: { confirm: true } }
-        : { action: "decline" };
-    });
-  }
-  try {
-    await client.connect(clientSide);
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
-  return {
-    client,
-    async close() {
-      await client.close();
-      await handle.close();
-    },
-  };
+  return await (await prepareRuntime(flags, options)).open();
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   type Config,
   ConfigError,
 } from "../config/mod.ts";
-import { getLog } from "../log.ts";
+import { configureLogging, getLog, isLogLevel, type LogLevelName } from "../log.ts";
 import { localProfile, type Profile, profilesFromConfig } from "../policy/profile.ts";
 import { PveClient } from "../pve/mod.ts";
 import {
@@ -26,7 +26,17 @@ import {
   type SharedState,
 } from "../server/http/mod.ts";
 import type { AnyTool } from "../tools/types.ts";
-import { clientOptions, MissingPermissionError, type Runtime } from "./_runtime.ts";
+import { CONFIG_OPTIONS, parseCommandArgs } from "./_args.ts";
+import { configFlags } from "./_config_flags.ts";
+import { type Output, stdio } from "./_output.ts";
+import {
+  clientOptions,
+  MissingPermissionError,
+  openRuntime,
+  reportFailure,
+  type Runtime,
+} from "./_runtime.ts";
+import { SERVE_USAGE } from "./serve.ts";
 
 const log = getLog("cli.serve");
 
@@ -246,4 +256,30 @@ export async function serveHttpCli(
     byProfile.delete(name);
   }
   return 0;
+}
+
+/** `serve --http`: parses the command line, loads the runtime and serves until stopped. */
+export async function runServeHttpCli(args: string[], out: Output = stdio): Promise<number> {
+  try {
+    const { values } = parseCommandArgs(args, {
+      options: { ...CONFIG_OPTIONS, http: { type: "string" } },
+    });
+    if (values.help) {
+      out.line(SERVE_USAGE.trimEnd());
+      return 0;
+    }
+    const flags = configFlags(values);
+    if (values.http !== undefined) flags.http = values.http;
+    const runtime = await openRuntime(flags, { demo: values.demo === true, audit: true });
+    try {
+      const level = runtime.config.logging.level;
+      await configureLogging({ level: isLogLevel(level) ? level : "info" as LogLevelName });
+      for (const warning of runtime.warnings) log.warning(warning);
+      return await serveHttpCli(runtime);
+    } finally {
+      await runtime.close();
+    }
+  } catch (error) {
+    return reportFailure("serve", error, out);
+  }
 }

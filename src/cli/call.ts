@@ -12,7 +12,8 @@ import { createServer } from "../server/mod.ts";
 import { allTools } from "../tools/mod.ts";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFlags, parseCommandArgs, UsageError } from "./_args.ts";
 import { type Output, printJson, stdio } from "./_output.ts";
-import { connectInProcess, openRuntime, reportFailure } from "./_runtime.ts";
+import { connectInProcess } from "./_in_process.ts";
+import { openRuntime, reportFailure } from "./_runtime.ts";
 
 /** Usage text of `call`. */
 export const CALL_USAGE = `Usage: proxmox-mcp call <tool> [key=value ...] [--args JSON] [options]

@@ -20,11 +20,10 @@ import { createServer } from "../server/mod.ts";
 import type { SimulatorHandle, Speed } from "../simulator/mod.ts";
 import { parseCommandArgs, UsageError } from "./_args.ts";
 import { type Output, stdio } from "./_output.ts";
+import { connectInProcess, type InProcessSession } from "./_in_process.ts";
 import {
   clientsFromConfig,
-  connectInProcess,
   DEMO_CLUSTER,
-  type InProcessSession,
   reportFailure,
   simulatorCluster,
   startDemoCluster,
@@ -87,7 +86,14 @@ export function serveDemoCommand(): { command: string; args: string[] } {
   const main = mainUrl.protocol === "file:" ? decodeURIComponent(mainUrl.pathname) : mainUrl.href;
   return {
     command: "deno",
-    args: ["run", "--allow-net=127.0.0.1", main, "serve", "--demo"],
+    args: [
+      "run",
+      "--unstable-lazy-dynamic-imports",
+      "--allow-net=127.0.0.1",
+      main,
+      "serve",
+      "--demo",
+    ],
   };
 }
 

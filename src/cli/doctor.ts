@@ -303,8 +303,11 @@ async function permissionRows(
   return rows;
 }
 
-/** All checks of one cluster. */
-async function checkCluster(
+/**
+ * All checks of one cluster: reach, TLS, HTTP, auth, version, and the credential's permissions
+ * against the tools `config.policy` enables (also run live by `init`).
+ */
+export async function checkCluster(
   name: string,
   config: Config,
   options: { demo: boolean },
@@ -395,7 +398,8 @@ export async function runDoctorCli(args: string[], out: Output = stdio): Promise
   }
 }
 
-function printRows(out: Output, title: string, rows: readonly CheckRow[]): void {
+/** Prints `rows` under `title` as an indented table (check, result, detail, fix). */
+export function printRows(out: Output, title: string, rows: readonly CheckRow[]): void {
   out.line(title);
   const table = formatTable(
     ["check", "result", "detail", "fix"],

@@ -3,15 +3,33 @@
  * protocol messages; logs go to stderr. `--demo` serves the in-process simulated `demo` cluster
  * instead of the configured ones, the safe way to try an assistant.
  *
+ * An MCP client starts a stdio server for every session, so the first answers must not wait
+ * for what they do not need. This module loads only the wire (`server/wire/`), the raw
+ * configuration reader and the generated tool manifest: it answers `initialize` and
+ * `tools/list` from them, then checks the configuration with the schema (`_serve_runtime.ts`)
+ * and loads the full server when the first request arrives that needs it. The modules after
+ * the first answer are imported dynamically, by literal specifiers (so `deno compile` embeds
+ * them and loading them needs no read permission); run with `--unstable-lazy-dynamic-imports`
+ * so that Deno does not walk their graph before the first answer.
+ *
  * @module
  */
 
-import process from "node:process";
-import { configureLogging, getLog, isLogLevel, type LogLevelName } from "../log.ts";
-import { createServer, serveStdio } from "../server/mod.ts";
-import { CONFIG_HELP, CONFIG_OPTIONS, configFlags, parseCommandArgs } from "./_args.ts";
+import { toolListFacts } from "../config/facts.ts";
+import { mergeSources } from "../config/merge.ts";
+import type { ToolManifest } from "../server/manifest.ts";
+import manifest from "../server/tools_manifest.json" with { type: "json" };
+import { EarlyResponder } from "../server/wire/early.ts";
+import { StartupGate } from "../server/wire/gate.ts";
+import { type Report, StdioTransport } from "../server/wire/transport.ts";
+import { toolsetIds } from "../tools/toolsets.ts";
+import {
+  CONFIG_HELP,
+  configFlags,
+  type ConfigValues,
+  recognizeConfigArgs,
+} from "./_config_flags.ts";
 import { type Output, stdio } from "./_output.ts";
-import { openRuntime, reportFailure } from "./_runtime.ts";
 
 /** Usage text of `serve`. */
 export const SERVE_USAGE = `Usage: proxmox-mcp serve [--http [HOST:]PORT] [configuration flags]
@@ -30,10 +48,38 @@ Least privilege: deno run --allow-net=<pve-host>:8006 --allow-env=<PROXMOX_* nam
 ${CONFIG_HELP}
 `;
 
-const log = getLog("cli.serve");
+type PreparedServe = Awaited<ReturnType<typeof import("./_serve_runtime.ts")["prepareServe"]>>;
 
-/** Resolves when stdin ends or the process is asked to stop (SIGINT/SIGTERM). */
-function untilStopped(): Promise<string> {
+/** How long to wait for a client's first request before checking the configuration anyway. */
+const PREPARE_AFTER_MS = 100;
+
+/**
+ * The start-up answers for this command line and raw configuration, when they can be given:
+ * the configuration reads plainly, names one cluster and only known tools and toolsets.
+ */
+async function earlyResponder(values: ConfigValues): Promise<EarlyResponder | undefined> {
+  try {
+    const merged = await mergeSources({ args: configFlags(values) });
+    const facts = toolListFacts(merged.raw);
+    if (facts === undefined) return undefined;
+    if (values.demo) facts.clusters = ["demo"];
+    const tools = new Set(manifest.tools.map((tool) => String(tool.listed.name)));
+    const toolsets = new Set(toolsetIds());
+    if (
+      facts.clusters.length !== 1 || !facts.exclude.every((name) => tools.has(name)) ||
+      !(facts.toolsets ?? []).every((id) => toolsets.has(id))
+    ) {
+      return undefined;
+    }
+    return new EarlyResponder(manifest as ToolManifest, facts);
+  } catch {
+    // The full path reports the problem with the schema's words.
+    return undefined;
+  }
+}
+
+/** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+function onSignal(): { stopped: Promise<string>; dispose(): void } {
   const { promise, resolve } = Promise.withResolvers<string>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const handlers = signals.map((signal) => {
@@ -41,57 +87,127 @@ function untilStopped(): Promise<string> {
     Deno.addSignalListener(signal, handler);
     return [signal, handler] as const;
   });
-  const onEnd = () => resolve("end of stdin");
-  process.stdin.once("end", onEnd);
-  process.stdin.once("close", onEnd);
-  return promise.finally(() => {
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-    process.stdin.off("end", onEnd);
-    process.stdin.off("close", onEnd);
-  });
+  return {
+    stopped: promise,
+    dispose() {
+      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    },
+  };
+}
+
+/**
+ * Whether this `serve` is the remote mode: `--http` given, or `http.listen` set by
+ * `PROXMOX_MCP_HTTP` or the config file (read raw, as for the start-up answers).
+ */
+async function servesHttp(args: readonly string[]): Promise<boolean> {
+  if (args.some((arg) => arg === "--http" || arg.startsWith("--http="))) return true;
+  const values = recognizeConfigArgs(args);
+  if (values === undefined) return false;
+  try {
+    const { raw } = await mergeSources({ args: configFlags(values) });
+    const http = raw.http;
+    return typeof http === "object" && http !== null && "listen" in http &&
+      (http as Record<string, unknown>).listen !== undefined;
+  } catch {
+    // The stdio path reports the configuration's problem with the schema's words.
+    return false;
+  }
 }
 
 /** Runs `serve`; resolves with the exit code once the client disconnects. */
 export async function runServeCli(args: string[], out: Output = stdio): Promise<number> {
-  try {
-    const { values } = parseCommandArgs(args, {
-      options: { ...CONFIG_OPTIONS, http: { type: "string" } },
-    });
+  if (await servesHttp(args)) {
+    // Loaded here so that serving stdio never loads the HTTP stack.
+    return await (await import("./_serve_http.ts")).runServeHttpCli(args, out);
+  }
+  let values = recognizeConfigArgs(args);
+  if (values === undefined) {
+    const { CONFIG_OPTIONS, parseCommandArgs, UsageError } = await import("./_args.ts");
+    try {
+      values = parseCommandArgs(args, { options: CONFIG_OPTIONS }).values;
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      out.error(`proxmox-mcp serve: ${error.message} (see proxmox-mcp serve --help)`);
+      return 2;
+    }
     if (values.help) {
       out.line(SERVE_USAGE.trimEnd());
       return 0;
     }
-    const flags = configFlags(values);
-    if (values.http !== undefined) flags.http = values.http;
-    const runtime = await openRuntime(flags, {
-      demo: values.demo === true,
-      audit: true,
-    });
-    try {
-      const level = runtime.config.logging.level;
-      await configureLogging({ level: isLogLevel(level) ? level : "info" as LogLevelName });
-      for (const warning of runtime.warnings) log.warning(warning);
-      const { config, clients, audit } = runtime;
-      if (config.http.listen !== undefined) {
-        // Loaded here so that serving stdio never loads the HTTP stack.
-        return await (await import("./_serve_http.ts")).serveHttpCli(runtime);
-      }
-      // Build one server up front so configuration mistakes fail before the first client.
-      await createServer({ config, clients, audit }).close();
-      const handle = serveStdio(() => createServer({ config, clients, audit }));
-      log.info("Serving MCP on stdio for {clusters} (allowed classes: {allow}; audit: {audit})", {
-        clusters: Object.keys(config.clusters).join(", "),
-        allow: config.policy.allow.join(", "),
-        audit: audit.path ?? "off",
-      });
-      const why = await untilStopped();
-      log.info("Stopping ({why})", { why });
-      await handle.close();
-      return 0;
-    } finally {
-      await runtime.close();
-    }
-  } catch (error) {
-    return reportFailure("serve", error, out);
   }
+  const flags = configFlags(values);
+  const demo = values.demo === true;
+  const early = await earlyResponder(values);
+
+  // Until logging is configured, problems on the wire go to stderr as plain lines.
+  let logged: { report: Report; info(message: string): void } | undefined;
+  const report: Report = (level, message) =>
+    logged === undefined
+      ? out.error(`${level.toUpperCase()} ${message}`)
+      : logged.report(level, message);
+  const wire = new StdioTransport({ report });
+  const { promise: failed, resolve: fail } = Promise.withResolvers<unknown>();
+  const { promise: closed, resolve: close } = Promise.withResolvers<string>();
+  wire.onclose = () => close("end of stdin");
+
+  let preparing: Promise<PreparedServe> | undefined;
+  const prepare = (): Promise<PreparedServe> => {
+    preparing ??= (async () => {
+      const { prepareServe } = await import("./_serve_runtime.ts");
+      const prepared = await prepareServe(flags, { demo });
+      const { getLog } = await import(
+        new URL("../log.ts", import.meta.url).href
+      ) as typeof import("../log.ts");
+      const log = getLog("server.wire");
+      logged = { report: (level, message) => log[level](message), info: (text) => log.info(text) };
+      wire.drainMs = prepared.drainMs;
+      if (early !== undefined && !sameFacts(early.facts, prepared.facts)) {
+        log.error(
+          "The start-up tool list was read from the raw configuration differently than the " +
+            "schema reads it (a bug in proxmox-mcp; please report it): {early} vs {full}",
+          { early: early.facts, full: prepared.facts },
+        );
+      }
+      return prepared;
+    })();
+    preparing.catch(fail);
+    return preparing;
+  };
+
+  const gate = new StartupGate({
+    wire,
+    early,
+    load: async () => await (await prepare()).load(),
+    report,
+    onFirstAnswer: () => setTimeout(prepare, 0),
+  });
+  const timer = setTimeout(prepare, early === undefined ? 0 : PREPARE_AFTER_MS);
+  const signal = onSignal();
+  try {
+    await gate.start();
+    const outcome = await Promise.race([
+      closed.then((why) => ({ why })),
+      signal.stopped.then((why) => ({ why })),
+      failed.then((error) => ({ error })),
+    ]);
+    // Even when stdin ends at once, the configuration is checked and its mistakes reported.
+    const error = "error" in outcome
+      ? outcome.error
+      : await prepare().then(() => undefined, (failure: unknown) => failure);
+    if (error !== undefined) {
+      const { reportFailure } = await import("./_runtime.ts");
+      return reportFailure("serve", error, out);
+    }
+    logged?.info(`Stopping (${"why" in outcome ? outcome.why : ""})`);
+    return 0;
+  } finally {
+    clearTimeout(timer);
+    signal.dispose();
+    await wire.close();
+    if (preparing !== undefined) await preparing.then((p) => p.close(), () => {});
+  }
+}
+
+function sameFacts(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

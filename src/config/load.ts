@@ -12,36 +12,30 @@
  */
 
 import { isSecretKey, registerSecret } from "../log.ts";
-import {
-  type ConfigFlags,
-  denoEnv,
-  type EnvGetter,
-  envLayer,
-  flagsLayer,
-  type Layer,
-  tolerantEnv,
-} from "./env.ts";
+import type { Layer } from "./env.ts";
 import { ConfigError, quoteList } from "./errors.ts";
 import { configErrorFromIssues } from "./issues.ts";
 import {
+  type ConfigSources,
+  isObject,
+  type Json,
+  type MergeOptions,
+  mergeSources,
+  rawClusters,
+  rawProfileClusters,
+  rawProfiles,
+  readError,
+} from "./merge.ts";
+import {
   CLUSTER_AUTH_KEYS,
   type ClusterConfig,
-  clustersBranch,
   type Config,
   configSchema,
   DEFAULT_CLUSTER_NAME,
   tokenProblem,
 } from "./schema.ts";
 
-/** Where the configuration came from. */
-export interface ConfigSources {
-  /** The config file read, if any. */
-  file?: string;
-  /** The environment variables that were set and used. */
-  env: string[];
-  /** The flags that were given. */
-  flags: string[];
-}
+export type { ConfigSources } from "./merge.ts";
 
 /** The result of {@link loadConfig}. */
 export interface LoadedConfig {
@@ -60,175 +54,14 @@ export interface FileMode {
 }
 
 /** Options for {@link loadConfig}; every source can be injected for tests. */
-export interface LoadConfigOptions {
-  /** Flags given on the command line (omit the ones not given). */
-  args?: ConfigFlags;
-  /** The environment: a record or a getter (default `Deno.env.get`, permission-tolerant). */
-  env?: Readonly<Record<string, string | undefined>> | EnvGetter;
-  /** Reads a text file (default `Deno.readTextFile`). */
-  readFile?: (path: string) => Promise<string>;
+export interface LoadConfigOptions extends MergeOptions {
   /** Reads file metadata (default `Deno.stat`). */
   stat?: (path: string) => Promise<FileMode>;
   /** The operating system (default `Deno.build.os`); the mode check is skipped on Windows. */
   os?: string;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isAbsolute(path: string): boolean {
-  return path.startsWith("/") || path.startsWith("\\") || /^[A-Za-z]:[\\/]/.test(path);
-}
-
-function dirname(path: string): string {
-  const index = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  if (index < 0) return ".";
-  return index === 0 ? path.slice(0, 1) : path.slice(0, index);
-}
-
-function joinPath(dir: string, path: string): string {
-  if (dir === "." || isAbsolute(path)) return path;
-  return dir.endsWith("/") || dir.endsWith("\\") ? `${dir}${path}` : `${dir}/${path}`;
-}
-
-function readError(path: string, what: string, error: unknown): { detail: string; fix: string } {
-  if (error instanceof Deno.errors.NotFound) {
-    return { detail: `${what} "${path}" does not exist`, fix: "check the path" };
-  }
-  if (error instanceof Deno.errors.NotCapable) {
-    return {
-      detail: `no permission to read ${what} "${path}"`,
-      fix: `run with --allow-read=${path}`,
-    };
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return {
-      detail: `${what} "${path}" is not readable by this user`,
-      fix: "make it readable for this user (and no one else)",
-    };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { detail: `cannot read ${what} "${path}": ${message}`, fix: "check the path" };
-}
-
-async function readConfigFile(
-  path: string,
-  readFile: (path: string) => Promise<string>,
-): Promise<Json> {
-  let text: string;
-  try {
-    text = await readFile(path);
-  } catch (error) {
-    const { detail, fix } = readError(path, "config file", error);
-    throw new ConfigError(
-      `Cannot read config: ${detail} — ${fix} (given by --config or PROXMOX_MCP_CONFIG)`,
-      {
-        key: "",
-        fix: `${fix} (given by --config or PROXMOX_MCP_CONFIG)`,
-        cause: error,
-      },
-    );
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const fix = "fix the JSON syntax (no comments, no trailing commas; see config.example.json)";
-    throw new ConfigError(`Config file "${path}" is not valid JSON: ${reason} — ${fix}`, {
-      key: "",
-      fix,
-      cause: error,
-    });
-  }
-  if (!isObject(data)) {
-    const fix = 'start from config.example.json: { "clusters": { ... }, "policy": { ... } }';
-    throw new ConfigError(`Config file "${path}" must hold a JSON object — ${fix}`, {
-      key: "",
-      fix,
-    });
-  }
-  return data;
-}
-
-/** The cluster objects of raw (unparsed) `clusters`, with their key prefixes. */
-function rawClusters(clusters: unknown): { prefix: string; cluster: Json }[] {
-  if (clusters === undefined) return [];
-  const branch = clustersBranch(clusters);
-  if (branch === 0 && isObject(clusters)) return [{ prefix: "clusters", cluster: clusters }];
-  if (branch === 1 && Array.isArray(clusters)) {
-    return clusters.flatMap((cluster, index) =>
-      isObject(cluster) ? [{ prefix: `clusters.${index}`, cluster }] : []
-    );
-  }
-  if (isObject(clusters)) {
-    return Object.entries(clusters).flatMap(([name, cluster]) =>
-      isObject(cluster) ? [{ prefix: `clusters.${name}`, cluster }] : []
-    );
-  }
-  return [];
-}
-
-const PATH_KEYS = ["caFile", "tokenFile", "tokenSecretFile", "passwordFile"] as const;
-
-/** The credential keys that `resolveSecrets` reads and fills. */
-type CredentialFields = Pick<
-  ClusterConfig,
-  "token" | "tokenFile" | "tokenSecret" | "tokenSecretFile" | "password" | "passwordFile"
->;
-
-/** The lowercase hex SHA-256 of a text (how bearer tokens are stored). */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** Make relative paths in the file relative to the file's folder. */
-function resolveFilePaths(raw: Json, dir: string): void {
-  for (const { cluster } of rawClusters(raw.clusters)) {
-    for (const key of PATH_KEYS) {
-      const value = cluster[key];
-      if (typeof value === "string" && value !== "") cluster[key] = joinPath(dir, value);
-    }
-  }
-  if (isObject(raw.audit) && typeof raw.audit.path === "string" && raw.audit.path !== "") {
-    raw.audit.path = joinPath(dir, raw.audit.path);
-  }
-  if (isObject(raw.http)) {
-    for (const key of ["tlsCertFile", "tlsKeyFile", "redisUrlFile"]) {
-      const value = raw.http[key];
-      if (typeof value === "string" && value !== "") raw.http[key] = joinPath(dir, value);
-    }
-  }
-  for (const profile of rawProfiles(raw)) {
-    if (Array.isArray(profile.tokenFiles)) {
-      profile.tokenFiles = profile.tokenFiles.map((value) =>
-        typeof value === "string" && value !== "" ? joinPath(dir, value) : value
-      );
-    }
-    for (const credentials of rawProfileClusters(profile)) {
-      for (const key of PATH_KEYS) {
-        const value = credentials[key];
-        if (typeof value === "string" && value !== "") credentials[key] = joinPath(dir, value);
-      }
-    }
-  }
-}
-
-/** The profile objects of the raw (unparsed) config. */
-function rawProfiles(raw: Json): Json[] {
-  return isObject(raw.profiles) ? Object.values(raw.profiles).filter(isObject) : [];
-}
-
-/** The credential objects of a raw profile's `clusters`. */
-function rawProfileClusters(profile: Json): Json[] {
-  return isObject(profile.clusters) ? Object.values(profile.clusters).filter(isObject) : [];
-}
-
-/** Whether the file holds a secret inline (token, tokenSecret, password). */
+/** Whether the file holds a secret inline (token, tokenSecret, password, a Redis URL). */
 function holdsSecrets(raw: Json): boolean {
   const inline = (object: Json) =>
     Object.entries(object).some(([key, value]) =>
@@ -239,67 +72,16 @@ function holdsSecrets(raw: Json): boolean {
     (isObject(raw.http) && typeof raw.http.redisUrl === "string" && raw.http.redisUrl !== "");
 }
 
-function setPath(target: Json, path: readonly string[], value: unknown): void {
-  let current = target;
-  for (const part of path.slice(0, -1)) {
-    const next = current[part];
-    if (isObject(next)) {
-      current = next;
-    } else {
-      const created: Json = {};
-      current[part] = created;
-      current = created;
-    }
-  }
-  const last = path.at(-1);
-  if (last !== undefined) current[last] = value;
-}
+/** The keys of credentials that `resolveSecrets` reads and fills. */
+type CredentialFields = Pick<
+  ClusterConfig,
+  "token" | "tokenFile" | "tokenSecret" | "tokenSecretFile" | "password" | "passwordFile"
+>;
 
-/** Find (or create) the one cluster env/flags settings apply to. */
-function clusterSlot(raw: Json, layer: Layer): { prefix: string; cluster: Json; created: boolean } {
-  const existing = rawClusters(raw.clusters);
-  if (existing.length === 1 && existing[0] !== undefined) return { ...existing[0], created: false };
-  if (existing.length === 0) {
-    const cluster: Json = {};
-    raw.clusters = { [DEFAULT_CLUSTER_NAME]: cluster };
-    return { prefix: `clusters.${DEFAULT_CLUSTER_NAME}`, cluster, created: true };
-  }
-  const given = layer.patches.filter((patch) => patch.path[0] === "cluster").map((patch) =>
-    patch.source
-  );
-  const names = existing.map(({ prefix }) => prefix.slice("clusters.".length));
-  const fix = `move these settings into the file's clusters, or unset ${quoteList(given)}`;
-  throw new ConfigError(
-    `Invalid config "clusters": ${quoteList(given)} set cluster settings, but the config file ` +
-      `defines ${existing.length} clusters (${quoteList(names)}) — ${fix}`,
-    { key: "clusters", fix },
-  );
-}
-
-/** Apply one source's patches to the raw config, recording where each value came from. */
-function applyLayer(raw: Json, layer: Layer, origins: Map<string, string>): boolean {
-  let created = false;
-  const clusterPatches = layer.patches.filter((patch) => patch.path[0] === "cluster");
-  if (clusterPatches.length > 0) {
-    const slot = clusterSlot(raw, layer);
-    created = slot.created;
-    // Credentials are replaced as a unit: a token from the environment replaces a password
-    // from the file instead of conflicting with it.
-    if (clusterPatches.some((patch) => CLUSTER_AUTH_KEYS.includes(patch.path[1] ?? ""))) {
-      for (const key of CLUSTER_AUTH_KEYS) delete slot.cluster[key];
-    }
-    for (const patch of clusterPatches) {
-      const rest = patch.path.slice(1);
-      setPath(slot.cluster, rest, patch.value);
-      origins.set(`${slot.prefix}.${rest.join(".")}`, patch.source);
-    }
-  }
-  for (const patch of layer.patches) {
-    if (patch.path[0] === "cluster") continue;
-    setPath(raw, patch.path, patch.value);
-    origins.set(patch.path.join("."), patch.source);
-  }
-  return created;
+/** The lowercase hex SHA-256 of a text (how caller bearer tokens are stored). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 async function readSecretFile(
@@ -337,12 +119,8 @@ async function resolveSecrets(
       credentialSets.push([`profiles.${profileName}.clusters.${name}`, credentials]);
     }
     for (const [index, path] of profile.tokenFiles.entries()) {
-      const token = await readSecretFile(
-        path,
-        `profiles.${profileName}.tokenFiles.${index}`,
-        readFile,
-      );
-      profile.tokenSha256.push(await sha256Hex(token));
+      const key = `profiles.${profileName}.tokenFiles.${index}`;
+      profile.tokenSha256.push(await sha256Hex(await readSecretFile(path, key, readFile)));
       files.push(path);
     }
   }
@@ -435,34 +213,14 @@ function assertEnvClusterComplete(raw: Json, layers: readonly Layer[]): void {
  * @throws {ConfigError} naming the key, where the value came from, and the fix.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
-  const env = options.env;
-  const get = tolerantEnv(
-    typeof env === "function" ? env : env === undefined ? denoEnv : (name) => env[name],
-  );
   const readFile = options.readFile ?? ((path: string) => Deno.readTextFile(path));
   const stat = options.stat ?? ((path: string) => Deno.stat(path));
   const os = options.os ?? Deno.build.os;
-  const flags = options.args ?? {};
-
-  const envPatches = envLayer(get);
-  const flagPatches = flagsLayer(flags);
-  const sources: ConfigSources = { env: [...envPatches.used], flags: [...flagPatches.used] };
-
-  let raw: Json = {};
-  const file = flags.config ?? get("PROXMOX_MCP_CONFIG");
-  if (flags.config !== undefined) sources.flags.unshift("--config");
-  else if (file !== undefined) sources.env.unshift("PROXMOX_MCP_CONFIG");
-  if (file !== undefined) {
-    sources.file = file;
-    raw = await readConfigFile(file, readFile);
-    resolveFilePaths(raw, dirname(file));
-  }
-  const fileHoldsSecrets = file !== undefined && holdsSecrets(raw);
-
-  const origins = new Map<string, string>();
-  const createdByEnv = applyLayer(raw, envPatches, origins);
-  const createdByFlags = applyLayer(raw, flagPatches, origins);
-  if (createdByEnv || createdByFlags) assertEnvClusterComplete(raw, [envPatches, flagPatches]);
+  const merged = await mergeSources({ ...options, readFile });
+  const { raw, sources, origins } = merged;
+  const file = sources.file;
+  const fileHoldsSecrets = merged.fileRaw !== undefined && holdsSecrets(merged.fileRaw);
+  if (merged.createdCluster) assertEnvClusterComplete(raw, merged.layers);
 
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw configErrorFromIssues(parsed.error.issues, { origins });

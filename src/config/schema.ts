@@ -13,6 +13,9 @@ import { LOG_LEVELS } from "../log.ts";
 import { CAPABILITIES } from "../policy/capability.ts";
 import { parseVmidRanges } from "../policy/scope.ts";
 import { quoteList } from "./errors.ts";
+import { DEFAULT_CLUSTER_NAME } from "./shape.ts";
+
+export { CLUSTER_AUTH_KEYS, clustersBranch, DEFAULT_CLUSTER_NAME } from "./shape.ts";
 
 /** The default Proxmox VE API port, used when the URL has none. */
 export const DEFAULT_PORT = 8006;
@@ -25,8 +28,6 @@ export const DEFAULT_LONG_REQUEST_MS = 120_000;
  * process. Relative `audit.path` values in a config file are resolved against the file's folder.
  */
 export const DEFAULT_AUDIT_PATH = "proxmox-mcp-audit.jsonl";
-/** The cluster name used when the config gives a single unnamed cluster (or only env/flags). */
-export const DEFAULT_CLUSTER_NAME = "default";
 
 const URL_EXAMPLE = 'set it like "https://pve.example.com:8006"';
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -338,28 +339,6 @@ function withoutName<T extends { name?: string | undefined }>(cluster: T): Omit<
   const { name: _name, ...rest } = cluster;
   return rest;
 }
-
-/** Which union branch an input belongs to: 0 single object, 1 array, 2 record by name. */
-export function clustersBranch(input: unknown): 0 | 1 | 2 {
-  if (Array.isArray(input)) return 1;
-  if (typeof input !== "object" || input === null) return 2;
-  // A record holds only objects; a single cluster has "url" or some plain value.
-  if ("url" in input) return 0;
-  const values = Object.values(input);
-  return values.some((value) => typeof value !== "object" || value === null) ? 0 : 2;
-}
-
-/** The credential keys of a cluster (a higher source replaces them as a unit). */
-export const CLUSTER_AUTH_KEYS: readonly string[] = [
-  "token",
-  "tokenFile",
-  "tokenId",
-  "tokenSecret",
-  "tokenSecretFile",
-  "user",
-  "password",
-  "passwordFile",
-];
 
 const clustersSchema = z
   .union([

@@ -26,9 +26,10 @@ import type { PveClient } from "../pve/mod.ts";
 import { allTools } from "../tools/mod.ts";
 import { buildRegistry, listedTool, type ToolEntry } from "../tools/registry.ts";
 import type { AnyTool } from "../tools/types.ts";
-import { SERVER_NAME, VERSION } from "../version.ts";
+import { INSTRUCTIONS, SERVER_INFO, serverCapabilities } from "./identity.ts";
 import { type CallSettings, runHiddenToolCall, runToolCall } from "./call.ts";
 import { checkToolConfig, settingsFromConfig } from "./settings.ts";
+import { quote } from "./wire/jsonrpc.ts";
 
 export { type CallSettings, validationMessage } from "./call.ts";
 export { checkToolConfig, settingsFromConfig } from "./settings.ts";
@@ -49,10 +50,6 @@ export interface CreateServerOptions {
   tools?: readonly AnyTool[];
   audit: AuditLog;
 }
-
-const INSTRUCTIONS = "Operate Proxmox VE clusters. Guests are addressed by vmid or name; " +
-  "the node is found for you. Write tools take dry_run (returns the exact API calls, makes " +
-  "none). Long tasks report progress; a timeout returns the UPID for task_wait.";
 
 interface BuiltRegistry {
   registry: Map<string, ToolEntry>;
@@ -100,11 +97,9 @@ export function createServer(options: CreateServerOptions): McpServer {
   }
   const { registry, known, listed } = registryFor(tools, options.config, settings);
 
-  const mcp = new McpServer({ name: SERVER_NAME, version: VERSION }, {
-    instructions: INSTRUCTIONS,
-  });
+  const mcp = new McpServer({ ...SERVER_INFO }, { instructions: INSTRUCTIONS });
   const server = mcp.server;
-  server.registerCapabilities({ tools: { listChanged: false }, logging: {} });
+  server.registerCapabilities(serverCapabilities());
   const deps = { server, settings, clients: options.clients, audit: options.audit };
 
   server.setRequestHandler("tools/list", () => ({ tools: listed }));
@@ -118,7 +113,7 @@ export function createServer(options: CreateServerOptions): McpServer {
       }
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
-        `Unknown tool "${name}": call tools/list for the tools this server offers`,
+        `Unknown tool ${quote(name)}: call tools/list for the tools this server offers`,
       );
     }
     const result = await runToolCall(deps, entry, request.params.arguments, ctx);

@@ -11,10 +11,10 @@ Deno.test("--version prints the name and version from deno.json", async () => {
 Deno.test("--help lists every command, and each command has its own --help", async () => {
   const top = await runCli([], ["--help"]);
   assert.equal(top.code, 0);
-  for (const command of ["serve", "demo", "call", "tools", "doctor", "simulator"]) {
+  for (const command of ["serve", "demo", "call", "tools", "doctor", "init", "simulator"]) {
     assert.match(top.stdout, new RegExp(`^  ${command} `, "m"));
   }
-  for (const command of ["serve", "demo", "call", "tools", "doctor"]) {
+  for (const command of ["serve", "demo", "call", "tools", "doctor", "init"]) {
     const run = await runCli([], [command, "--help"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`^Usage: proxmox-mcp ${command}`));

@@ -18,6 +18,7 @@ interface Row {
 interface ListOut {
   guests: Row[];
   total_matching: number;
+  totals: Record<string, { qemu?: number; lxc?: number }>;
   returned: number;
   next_cursor?: string;
   hint?: string;
@@ -66,6 +67,38 @@ Deno.test("guest_list filters by type, status, tag, pool, node, name glob and te
     const none = await s.call("guest_list", { name: "nothing*" });
     assert.equal(structuredOf<ListOut>(none).total_matching, 0);
     assert.match(textOf(none), /No guests match/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_list totals count the whole match by status and type, not only the page", async () => {
+  const s = await openSession({ tools });
+  try {
+    const all = structuredOf<ListOut>(await s.call("guest_list", {}));
+    const expected: Record<string, { qemu?: number; lxc?: number }> = {};
+    for (const g of all.guests) {
+      const byType = expected[g.status ?? ""] ??= {};
+      const type = g.type as "qemu" | "lxc";
+      byType[type] = (byType[type] ?? 0) + 1;
+    }
+    assert.deepEqual(all.totals, expected);
+    assert.ok((all.totals.running?.qemu ?? 0) > 0 && (all.totals.stopped?.lxc ?? 0) > 0);
+
+    const result = await s.call("guest_list", { limit: 2 });
+    const page = structuredOf<ListOut>(result);
+    assert.equal(page.returned, 2);
+    assert.deepEqual(page.totals, expected);
+    const running = (expected.running?.qemu ?? 0) + (expected.running?.lxc ?? 0);
+    assert.match(
+      textOf(result),
+      new RegExp(
+        `totals: running ${running} \\(qemu ${expected.running?.qemu}, lxc ${expected.running?.lxc}\\)`,
+      ),
+    );
+
+    const lxc = structuredOf<ListOut>(await s.call("guest_list", { type: "lxc", limit: 1 }));
+    assert.deepEqual(lxc.totals, { running: { lxc: 3 }, stopped: { lxc: 2 } });
   } finally {
     await s.close();
   }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { configSchema } from "../../src/config/mod.ts";
 import { annotationsFor, CAPABILITIES, needsConfirmation } from "../../src/policy/capability.ts";
 import { allTools } from "../../src/tools/mod.ts";
-import { TOOLSETS } from "../../src/tools/toolsets.ts";
+import type { PolicyRules } from "../../src/policy/policy.ts";
+import { defaultToolsetIds, TOOLSETS } from "../../src/tools/toolsets.ts";
 import {
   buildRegistry,
   buildToolEntry,
@@ -15,13 +16,21 @@ import {
 } from "../../src/tools/registry.ts";
 
 const DESCRIPTION_BUDGET = 600;
-const ALL_TOOLS_BUDGET = 32 * 1024;
-const READ_ONLY_BUDGET = 16 * 1024;
+/** Every tool of every toolset, every class allowed. */
+const ALL_TOOLS_BUDGET = 96 * 1024;
+/** The default configuration (read only, the default toolsets): about 4k tokens. */
+const DEFAULT_BUDGET = 16 * 1024;
+/** One tool's input schema. */
+const INPUT_SCHEMA_BUDGET = 3 * 1024;
 
 const everything = { policy: { allow: [...CAPABILITIES] }, clusters: ["lab"] };
 const readOnly = { policy: { allow: ["read" as const] }, clusters: ["lab"] };
+const defaults = {
+  policy: { allow: ["read" as const], toolsets: defaultToolsetIds() },
+  clusters: ["lab"],
+};
 
-function listJson(options: typeof everything | typeof readOnly): string {
+function listJson(options: { policy: PolicyRules; clusters: string[] }): string {
   const tools = [...buildRegistry(allTools, options).values()].map(listedTool);
   return JSON.stringify({ tools });
 }
@@ -129,14 +138,42 @@ Deno.test("the inventory of a parsed config lists every tool and says why a hidd
 });
 
 const allSize = new TextEncoder().encode(listJson(everything)).length;
-const readSize = new TextEncoder().encode(listJson(readOnly)).length;
+const defaultSize = new TextEncoder().encode(listJson(defaults)).length;
+const defaultCount = buildRegistry(allTools, defaults).size;
 
 Deno.test(`tools/list of all ${allTools.length} tools is ${allSize} bytes (budget ${ALL_TOOLS_BUDGET})`, () => {
   assert.ok(allSize <= ALL_TOOLS_BUDGET, `${allSize} bytes`);
 });
 
-Deno.test(`tools/list of the read-only default set is ${readSize} bytes (budget ${READ_ONLY_BUDGET})`, () => {
-  assert.ok(readSize <= READ_ONLY_BUDGET, `${readSize} bytes`);
+Deno.test(`tools/list of the default configuration (${defaultCount} tools) is ${defaultSize} bytes (budget ${DEFAULT_BUDGET})`, () => {
+  assert.ok(defaultSize <= DEFAULT_BUDGET, `${defaultSize} bytes`);
+});
+
+const largestInput = allTools.map((tool) => ({
+  name: tool.name,
+  bytes: JSON.stringify(buildToolEntry(tool, { clusters: ["lab"] }).inputJsonSchema).length,
+})).sort((a, b) => b.bytes - a.bytes)[0];
+
+Deno.test(`no input schema is over ${INPUT_SCHEMA_BUDGET} bytes (largest: ${largestInput?.name}, ${largestInput?.bytes})`, () => {
+  for (const tool of allTools) {
+    const bytes = JSON.stringify(buildToolEntry(tool, { clusters: ["a", "b"] }).inputJsonSchema)
+      .length;
+    assert.ok(bytes <= INPUT_SCHEMA_BUDGET, `${tool.name}: ${bytes} bytes`);
+  }
+});
+
+Deno.test("input schemas are portable: an object with properties, no top-level anyOf/oneOf/allOf, snake_case names", () => {
+  for (const tool of allTools) {
+    const schema = buildToolEntry(tool, { clusters: ["a", "b"] }).inputJsonSchema;
+    assert.equal(schema.type, "object", tool.name);
+    assert.equal(typeof schema.properties, "object", `${tool.name}: properties is always present`);
+    for (const key of ["anyOf", "oneOf", "allOf", "not", "if"]) {
+      assert.equal(schema[key], undefined, `${tool.name}: top-level ${key}`);
+    }
+    for (const name of Object.keys(schema.properties as Record<string, unknown>)) {
+      assert.match(name, /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/, `${tool.name}.${name}`);
+    }
+  }
 });
 
 Deno.test("every tool belongs to a declared toolset, and every toolset is described", () => {

@@ -10,7 +10,7 @@ import { dieError } from "../errors.ts";
 import type { Route, RouteContext, Sim } from "../router.ts";
 import { route } from "../router.ts";
 import type { AgentExec, AgentState, Guest } from "../state.ts";
-import { agentEnabled, findGuest, pbool, pnum, pstr, QEMU } from "./guest_common.ts";
+import { agentEnabled, findGuest, pbool, pnum, pstr, QEMU } from "./guest/mod.ts";
 
 /** `assert_agent_available`: configured, VM running, agent answering. */
 function agentOf(ctx: RouteContext): { guest: Guest; agent: AgentState } {

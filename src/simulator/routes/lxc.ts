@@ -54,7 +54,7 @@ import {
   requireStorage,
   requireStorageInTask,
   vmidInUseMessage,
-} from "./guest_common.ts";
+} from "./guest/mod.ts";
 
 const MIB = 1024 ** 2;
 

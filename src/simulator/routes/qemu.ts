@@ -63,7 +63,7 @@ import {
   vmidInUseMessage,
   waitForTask,
   withLock,
-} from "./guest_common.ts";
+} from "./guest/mod.ts";
 
 const MIB = 1024 ** 2;
 

@@ -67,9 +67,18 @@ const rowSchema = z.object({
 
 type Row = z.infer<typeof rowSchema>;
 
+/** Per status, guests by type; zero counts are left out. */
+const totalsSchema = z.record(
+  z.string(),
+  z.object({ qemu: z.number().optional(), lxc: z.number().optional() }),
+);
+
+type Totals = z.infer<typeof totalsSchema>;
+
 const outputSchema = z.object({
   guests: z.array(rowSchema),
   total_matching: z.number(),
+  totals: totalsSchema,
   returned: z.number(),
   next_cursor: z.string().optional(),
   hint: z.string().optional(),
@@ -173,6 +182,25 @@ function textRow(row: Row): string {
   return parts.join(" ");
 }
 
+/** Counts of the whole match by status, then type (running/stopped × qemu/lxc). */
+function totalsOf(guests: readonly Guest[]): Totals {
+  const totals: Totals = {};
+  for (const g of guests) {
+    const byType = totals[g.status] ??= {};
+    byType[g.type] = (byType[g.type] ?? 0) + 1;
+  }
+  return totals;
+}
+
+/** `running 6 (qemu 3, lxc 3), stopped 6 (qemu 4, lxc 2)`. */
+function totalsText(totals: Totals): string {
+  return Object.entries(totals).sort(([a], [b]) => a.localeCompare(b)).map(([status, byType]) => {
+    const types = (["qemu", "lxc"] as const).filter((type) => byType[type] !== undefined);
+    const sum = types.reduce((n, type) => n + (byType[type] ?? 0), 0);
+    return `${status} ${sum} (${types.map((type) => `${type} ${byType[type]}`).join(", ")})`;
+  }).join(", ");
+}
+
 /** Why an empty answer is empty, when a node or pool filter names none that exists. */
 function unknownFilterValue(
   args: { node?: string | undefined; pool?: string | undefined },
@@ -195,7 +223,7 @@ export const guestList = defineTool({
   name: "guest_list",
   title: "List guests",
   description:
-    "List VMs and containers (one inventory read). Filter by node, type, status, tag, pool, name glob, template; sort; page with limit and next_cursor. Compact rows by default; pick more with fields.",
+    "List VMs and containers (one inventory read). Filter by node, type, status, tag, pool, name glob, template; sort; page with limit and next_cursor. Compact rows by default; pick more with fields. totals counts the whole match by status and type.",
   toolset: "inventory",
   capability: "read",
   inputSchema,
@@ -253,6 +281,7 @@ export const guestList = defineTool({
     const structured: z.infer<typeof outputSchema> = {
       guests: rows,
       total_matching: matching.length,
+      totals: totalsOf(matching),
       returned: rows.length,
     };
     const end = offset + page.length;
@@ -276,7 +305,10 @@ export const guestList = defineTool({
       );
     } else {
       lines.push(
-        `Guests ${offset + 1}-${end} of ${matching.length} matching (sorted by ${sort} ${order}):`,
+        `Guests ${
+          offset + 1
+        }-${end} of ${matching.length} matching (sorted by ${sort} ${order}); ` +
+          `totals: ${totalsText(structured.totals)}.`,
       );
       for (const row of rows) lines.push(textRow(row));
     }

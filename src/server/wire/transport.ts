@@ -1,0 +1,220 @@
+/**
+ * MCP's stdio transport, ours rather than the SDK's so that the wire holds under hostile input
+ * and scripted use:
+ *
+ * - framing is linear and bounded (`lines.ts`): a line over `maxMessageBytes` is skipped, not
+ *   buffered, and answered;
+ * - every line is checked (`jsonrpc.ts`) before the server sees it: a malformed request that
+ *   can be answered gets its JSON-RPC error, a malformed notification is reported for the log;
+ * - when stdin ends, requests already received are finished (bounded by `drainMs`) before the
+ *   transport closes, and any it had to abandon are reported by id and method — so
+ *   `printf '<initialize>\n<tools/call>\n' | serve` gets every reply.
+ *
+ * It implements the SDK's `Transport` interface (types only: loading this module loads no SDK
+ * code), so it can carry the SDK's stdio entry and the start-up answers alike.
+ *
+ * @module
+ */
+
+import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import { classify, type Message, type RequestId, tooLongReply } from "./jsonrpc.ts";
+import { readLines } from "./lines.ts";
+
+/** Where the transport reports what it could not answer (the log, once it is loaded). */
+export type Report = (level: "warning" | "error", message: string) => void;
+
+/** Options of {@linkcode StdioTransport}. */
+export interface StdioTransportOptions {
+  /** Input bytes (default: the process's stdin). */
+  input?: ReadableStream<Uint8Array>;
+  /** Output bytes (default: the process's stdout). */
+  output?: WritableStream<Uint8Array>;
+  /** The longest line accepted, in bytes (default 4 MiB). */
+  maxMessageBytes?: number;
+  /** How long requests in flight may take to finish once stdin has ended (default 60 s). */
+  drainMs?: number;
+  /** Receives problems no reply can carry (default: stderr). */
+  report?: Report;
+}
+
+/** The default longest accepted line: 4 MiB (the largest tool argument is far smaller). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+const encoder = new TextEncoder();
+
+function stderrReport(level: "warning" | "error", message: string): void {
+  Deno.stderr.writeSync(encoder.encode(`${level.toUpperCase()} stdio: ${message}\n`));
+}
+
+/** MCP over newline-delimited JSON-RPC on a pair of byte streams. */
+export class StdioTransport implements Transport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: ((message: JSONRPCMessage) => void) | undefined;
+
+  /** Requests received and not yet answered, by id (with their method, for reports). */
+  readonly pending = new Map<RequestId, string>();
+
+  readonly #input: ReadableStream<Uint8Array>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #maxMessageBytes: number;
+  readonly #report: Report;
+  #drainMs: number;
+  #started = false;
+  #closed = false;
+  #inputEnded = false;
+  #writes: Promise<void> = Promise.resolve();
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #reading: Promise<void> | undefined;
+  readonly #abort = new AbortController();
+
+  /** A transport over the given streams (default: stdin/stdout). */
+  constructor(options: StdioTransportOptions = {}) {
+    this.#input = options.input ?? Deno.stdin.readable;
+    this.#writer = (options.output ?? Deno.stdout.writable).getWriter();
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#drainMs = options.drainMs ?? 60_000;
+    this.#report = options.report ?? stderrReport;
+  }
+
+  /** How long requests in flight may take once stdin has ended. */
+  set drainMs(ms: number) {
+    this.#drainMs = ms;
+  }
+
+  /** Whether stdin has ended. */
+  get inputEnded(): boolean {
+    return this.#inputEnded;
+  }
+
+  /** Starts reading; messages go to `onmessage`. */
+  start(): Promise<void> {
+    if (this.#started) throw new Error("StdioTransport already started");
+    this.#started = true;
+    this.#reading = this.#read();
+    return Promise.resolve();
+  }
+
+  async #read(): Promise<void> {
+    const input = this.#input.pipeThrough(new TransformStream(), { signal: this.#abort.signal });
+    try {
+      for await (const line of readLines(input, this.#maxMessageBytes)) {
+        if (this.#closed) break;
+        if (line.kind === "too_long") {
+          await this.#write(tooLongReply(line.bytes, this.#maxMessageBytes, line.head));
+          continue;
+        }
+        if (line.text.trim() === "") continue;
+        this.#receive(line.text);
+      }
+    } catch (error) {
+      if (!this.#closed) this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.#inputEnded = true;
+    this.#maybeFinish();
+  }
+
+  #receive(text: string): void {
+    const inbound = classify(text);
+    switch (inbound.kind) {
+      case "invalid":
+        if (inbound.reply !== undefined) {
+          this.#write(inbound.reply).catch(() => {});
+        } else {
+          this.#report("warning", `Ignored a message that cannot be answered: ${inbound.problem}`);
+        }
+        return;
+      case "request":
+        this.pending.set(inbound.id, inbound.method);
+        break;
+      case "notification":
+        if (inbound.method === "notifications/cancelled") {
+          const params = inbound.message.params as Message | undefined;
+          const id = params?.requestId;
+          // The protocol sends no reply to a cancelled request: nothing to wait for.
+          if (typeof id === "string" || typeof id === "number") this.#settle(id);
+        }
+        break;
+      case "response":
+        break;
+    }
+    this.onmessage?.(inbound.message as unknown as JSONRPCMessage);
+  }
+
+  /** Sends one message (a line of JSON). */
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("StdioTransport is closed"));
+    const sent = this.#write(message);
+    const reply = message as Message;
+    if (("result" in reply || "error" in reply) && "id" in reply) {
+      const id = reply.id;
+      if (typeof id === "string" || typeof id === "number") {
+        sent.finally(() => this.#settle(id)).catch(() => {});
+      }
+    }
+    return sent;
+  }
+
+  /** Writes an already serialized line (the start-up answers), settling its request. */
+  sendRaw(id: RequestId, json: string): Promise<void> {
+    const sent = this.#enqueue(encoder.encode(`${json}\n`));
+    sent.finally(() => this.#settle(id)).catch(() => {});
+    return sent;
+  }
+
+  #write(message: unknown): Promise<void> {
+    return this.#enqueue(encoder.encode(`${JSON.stringify(message)}\n`));
+  }
+
+  #enqueue(bytes: Uint8Array): Promise<void> {
+    const next = this.#writes.then(() => this.#writer.write(bytes));
+    this.#writes = next.catch(() => {});
+    return next;
+  }
+
+  #settle(id: RequestId): void {
+    if (!this.pending.delete(id)) return;
+    this.#maybeFinish();
+  }
+
+  /** Once stdin has ended: close when nothing is in flight, or when the drain time is up. */
+  #maybeFinish(): void {
+    if (!this.#inputEnded || this.#closed) return;
+    if (this.pending.size === 0) {
+      this.#writes.then(() => this.close());
+      return;
+    }
+    if (this.#drainTimer !== undefined) return;
+    this.#drainTimer = setTimeout(() => {
+      const abandoned = [...this.pending].map(([id, method]) =>
+        `${method} (id ${JSON.stringify(id)})`
+      );
+      this.#report(
+        "error",
+        `stdin ended and ${abandoned.length} request(s) did not finish within ${this.#drainMs} ms; ` +
+          `abandoned without a reply: ${abandoned.join(", ")}`,
+      );
+      this.close();
+    }, this.#drainMs);
+  }
+
+  /** Stops reading, flushes what was written, and fires `onclose` once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
+    this.#abort.abort();
+    await this.#writes;
+    try {
+      this.#writer.releaseLock();
+    } catch {
+      // Already released.
+    }
+    this.onclose?.();
+  }
+
+  /** Resolves when the reading loop has stopped. */
+  get finished(): Promise<void> {
+    return this.#reading ?? Promise.resolve();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * `PUT …/resize`: growing a disk, with QEMU's checks in the task and LXC's before it.
+ *
+ * @module
+ */
+
+import { dieError } from "../../errors.ts";
+import type { RouteContext } from "../../router.ts";
+import type { Guest } from "../../state.ts";
+import { configDigest } from "./config.ts";
+import { driveSize, isCdrom, isDiskKey, parseDrive, printDrive } from "./disks.ts";
+import type { Kind } from "./kind.ts";
+import { assertUnlockedSync, assertUnlockedTask } from "./locks.ts";
+import { findGuest, guestInTask } from "./lookup.ts";
+import { checkSkiplock, pstr } from "./params.ts";
+import { formatSize, parseSize } from "./sizes.ts";
+import { findVolume, storageOf } from "./volumes.ts";
+
+const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+
+/** `PUT …/resize`. */
+export function resizeDisk(ctx: RouteContext, kind: Kind): string {
+  const guest = findGuest(ctx, kind);
+  const skiplock = kind.type === "qemu" ? checkSkiplock(ctx) : false;
+  const { sim } = ctx;
+  const node = guest.node;
+  const vmid = guest.vmid;
+  const disk = String(ctx.params.disk);
+  const sizeText = String(ctx.params.size);
+  const digest = pstr(ctx.params, "digest");
+  /** The checks of both resize handlers; `fail` makes a sync (LXC) or task (QEMU) error. */
+  const plan = (g: Guest, fail: (message: string) => Error) => {
+    if (kind.type === "qemu") {
+      if (digest !== undefined && digest !== configDigest(g)) {
+        throw fail("checksum mismatch (file change by other user?)");
+      }
+      assertUnlockedTask(kind, g, skiplock);
+    } else {
+      assertUnlockedSync(kind, g);
+      if (digest !== undefined && digest !== configDigest(g)) {
+        throw fail("detected modified configuration - file changed by other user? Try again.");
+      }
+    }
+    const value = g.config[disk];
+    if (value === undefined || !isDiskKey(kind, disk)) throw fail(`disk '${disk}' does not exist`);
+    if (kind.type === "qemu" && isCdrom(String(value))) throw fail("you can't resize a cdrom");
+    const { volid, opts } = parseDrive(String(value));
+    const current = findVolume(sim.state, volid, node)?.volume.size ?? driveSize(String(value));
+    const grow = sizeText.startsWith("+");
+    const amount = parseSize(grow ? sizeText.slice(1) : sizeText) ?? 0;
+    let newSize = grow ? current + amount : amount;
+    newSize = Math.ceil(newSize / 1024) * 1024;
+    if (kind.type === "qemu") {
+      if (newSize < current) throw fail("shrinking disks is not supported");
+    } else {
+      if (newSize < current) throw fail("unable to shrink disk size");
+      if (newSize === current) throw fail("disk is already at specified size");
+    }
+    return { volid, opts, current, newSize };
+  };
+  // pve-container checks all of this before forking (sync 500s); qemu-server in the worker.
+  const early = kind.type === "lxc" ? plan(guest, dieError) : undefined;
+  return sim.startTask(
+    ctx.auth,
+    { node, type: "resize", id: String(vmid) },
+    async (task) => {
+      const g = guestInTask(sim.state, kind, node, vmid);
+      const { volid, opts, current, newSize } = early ?? plan(g, (m) => new Error(m));
+      const storage = storageOf(sim.state, volid);
+      if (storage?.type === "lvmthin" || storage?.type === "lvm") {
+        const vg = storage.vgname ?? "pve";
+        const vol = volid.slice(volid.indexOf(":") + 1).split("/").pop();
+        const extents = (b: number) => Math.round(b / (4 * MIB));
+        task.log(
+          `  Size of logical volume ${vg}/${vol} changed from ${(current / GIB).toFixed(2)} GiB (${
+            extents(current)
+          } extents) to ${(newSize / GIB).toFixed(2)} GiB (${extents(newSize)} extents).`,
+        );
+        task.log(`  Logical volume ${vg}/${vol} successfully resized.`);
+      } else {
+        task.log(`Image resized.`);
+      }
+      await task.sleep(1);
+      const found = findVolume(sim.state, volid, node);
+      if (found !== undefined) found.volume.size = newSize;
+      g.config[disk] = printDrive(volid, [
+        ...opts.filter(([k]) => k !== "size"),
+        ["size", formatSize(newSize)],
+      ]);
+    },
+  );
+}
