@@ -13,9 +13,9 @@ type Command = (args: string[]) => Promise<number>;
 
 // `serve`, the command every MCP client starts, is the only one loaded up front, and it loads
 // little (see src/cli/serve.ts). The others load on first use. Their specifiers are literal, so
-// `deno compile` embeds them and loading them needs no read permission; run with
-// `--unstable-lazy-dynamic-imports` so that Deno does not walk their module graphs before
-// `serve` can answer (the tasks and the README's client configurations do).
+// `deno compile` embeds them and loading them needs no read permission. With
+// `--unstable-lazy-dynamic-imports` (the tasks use it) Deno does not walk their module graphs
+// before `serve` answers, at the price of read access to these files.
 const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary: string }>> = {
   serve: {
     load: () => Promise.resolve(runServeCli),

@@ -88,7 +88,6 @@ export function serveDemoCommand(): { command: string; args: string[] } {
     command: "deno",
     args: [
       "run",
-      "--unstable-lazy-dynamic-imports",
       "--allow-net=127.0.0.1",
       main,
       "serve",

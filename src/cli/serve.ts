@@ -9,8 +9,8 @@
  * `tools/list` from them, then checks the configuration with the schema (`_serve_runtime.ts`)
  * and loads the full server when the first request arrives that needs it. The modules after
  * the first answer are imported dynamically, by literal specifiers (so `deno compile` embeds
- * them and loading them needs no read permission); run with `--unstable-lazy-dynamic-imports`
- * so that Deno does not walk their graph before the first answer.
+ * them and loading them needs no read permission). With `--unstable-lazy-dynamic-imports` Deno
+ * does not walk their graph before the first answer, at the price of read access to them.
  *
  * @module
  */
@@ -155,9 +155,7 @@ export async function runServeCli(args: string[], out: Output = stdio): Promise<
     preparing ??= (async () => {
       const { prepareServe } = await import("./_serve_runtime.ts");
       const prepared = await prepareServe(flags, { demo });
-      const { getLog } = await import(
-        new URL("../log.ts", import.meta.url).href
-      ) as typeof import("../log.ts");
+      const { getLog } = await import("../log.ts");
       const log = getLog("server.wire");
       logged = { report: (level, message) => log[level](message), info: (text) => log.info(text) };
       wire.drainMs = prepared.drainMs;
