@@ -32,11 +32,15 @@ import {
 import { type Output, stdio } from "./_output.ts";
 
 /** Usage text of `serve`. */
-export const SERVE_USAGE = `Usage: proxmox-mcp serve [configuration flags]
+export const SERVE_USAGE = `Usage: proxmox-mcp serve [--http [HOST:]PORT] [configuration flags]
 
 Serve MCP over stdio (the default command). stdout carries only the protocol; logs go to
 stderr. With --demo, serve a simulated cluster named "demo" on 127.0.0.1 (no Proxmox needed;
 the audit log is off unless --audit-path is given).
+
+With --http [HOST:]PORT (or http.listen / PROXMOX_MCP_HTTP), serve MCP over Streamable HTTP at
+/mcp instead (both protocol eras; callers are the config's "profiles"; host 127.0.0.1 when
+omitted; a non-loopback address needs at least one profile). SIGTERM finishes calls in flight.
 
 Least privilege: deno run --allow-net=<pve-host>:8006 --allow-env=<PROXMOX_* names>
   --allow-read=<config file and CA file> [--allow-write=<audit file>] main.ts serve
@@ -91,8 +95,31 @@ function onSignal(): { stopped: Promise<string>; dispose(): void } {
   };
 }
 
+/**
+ * Whether this `serve` is the remote mode: `--http` given, or `http.listen` set by
+ * `PROXMOX_MCP_HTTP` or the config file (read raw, as for the start-up answers).
+ */
+async function servesHttp(args: readonly string[]): Promise<boolean> {
+  if (args.some((arg) => arg === "--http" || arg.startsWith("--http="))) return true;
+  const values = recognizeConfigArgs(args);
+  if (values === undefined) return false;
+  try {
+    const { raw } = await mergeSources({ args: configFlags(values) });
+    const http = raw.http;
+    return typeof http === "object" && http !== null && "listen" in http &&
+      (http as Record<string, unknown>).listen !== undefined;
+  } catch {
+    // The stdio path reports the configuration's problem with the schema's words.
+    return false;
+  }
+}
+
 /** Runs `serve`; resolves with the exit code once the client disconnects. */
 export async function runServeCli(args: string[], out: Output = stdio): Promise<number> {
+  if (await servesHttp(args)) {
+    // Loaded here so that serving stdio never loads the HTTP stack.
+    return await (await import("./_serve_http.ts")).runServeHttpCli(args, out);
+  }
   let values = recognizeConfigArgs(args);
   if (values === undefined) {
     const { CONFIG_OPTIONS, parseCommandArgs, UsageError } = await import("./_args.ts");
