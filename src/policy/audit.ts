@@ -4,12 +4,13 @@
  * texts are scrubbed (`redactText`), so the file never holds a token secret, password or ticket.
  *
  * Line shape (keys in this order):
- * `{"time","cluster","tool","target","arguments","dry_run","outcome","upid"?,"error"?}`.
+ * `{"time","profile"?,"cluster","tool","target","arguments","dry_run","outcome","upid"?,"error"?}`;
+ * `profile` names the caller in remote mode (never its token).
  *
  * @module
  */
 
-import { redactSecrets, redactText } from "../log.ts";
+import { redactSecrets, redactText } from "../redact.ts";
 
 /** How a write attempt ended. */
 export const AUDIT_OUTCOMES = [
@@ -27,6 +28,8 @@ export type AuditOutcome = typeof AUDIT_OUTCOMES[number];
 
 /** What the caller reports about one write attempt. */
 export interface AuditEntry {
+  /** The caller's profile (remote mode), set by {@linkcode AuditLog.forProfile}. */
+  profile?: string | undefined;
   /** The cluster name the call went (or would go) to. */
   cluster: string;
   /** The tool name. */
@@ -68,6 +71,15 @@ export class AuditError extends Error {
 export interface AuditLogOptions {
   /** The clock (tests inject a fixed one). */
   now?: () => Date;
+  /**
+   * Appends text to the file (default: `Deno.writeTextFile` with `append`). Tests inject a slow
+   * writer that appends in pieces, to prove concurrent records still land as whole lines.
+   */
+  append?: (path: string, text: string) => Promise<void>;
+}
+
+function appendFile(path: string, text: string): Promise<void> {
+  return Deno.writeTextFile(path, text, { append: true, create: true, mode: 0o600 });
 }
 
 function dirname(path: string): string {
@@ -113,11 +125,30 @@ export class AuditLog {
   /** The file path, or `undefined` when disabled. */
   readonly path: string | undefined;
   readonly #now: () => Date;
-  #queue: Promise<void> = Promise.resolve();
+  readonly #write: (path: string, text: string) => Promise<void>;
+  /** Shared by the views {@linkcode forProfile} makes, so their lines never interleave. */
+  readonly #writer: { queue: Promise<void> };
+  readonly #profile: string | undefined;
 
-  private constructor(path: string | undefined, options: AuditLogOptions) {
+  private constructor(
+    path: string | undefined,
+    options: AuditLogOptions,
+    writer: { queue: Promise<void> } = { queue: Promise.resolve() },
+    profile?: string,
+  ) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
+    this.#write = options.append ?? appendFile;
+    this.#writer = writer;
+    this.#profile = profile;
+  }
+
+  /**
+   * The same log, writing `profile` (a caller's profile name) into every line it records; lines
+   * of all views go through one queue to one file.
+   */
+  forProfile(profile: string): AuditLog {
+    return new AuditLog(this.path, { now: this.#now, append: this.#write }, this.#writer, profile);
   }
 
   /** An audit log appending to `path` (created with mode 0600 on first write). */
@@ -157,8 +188,10 @@ export class AuditLog {
   }
 
   #toRecord(entry: AuditEntry): AuditRecord {
+    const profile = entry.profile ?? this.#profile;
     const record: AuditRecord = {
       time: this.#now().toISOString(),
+      ...(profile === undefined ? {} : { profile }),
       cluster: entry.cluster,
       tool: entry.tool,
       target: typeof entry.target === "string"
@@ -177,14 +210,14 @@ export class AuditLog {
   #append(text: string): Promise<void> {
     const path = this.path;
     if (path === undefined) return Promise.resolve();
-    const run = this.#queue.then(async () => {
+    const run = this.#writer.queue.then(async () => {
       try {
-        await Deno.writeTextFile(path, text, { append: true, create: true, mode: 0o600 });
+        await this.#write(path, text);
       } catch (error) {
         throw explain(path, error);
       }
     });
-    this.#queue = run.catch(() => {});
+    this.#writer.queue = run.catch(() => {});
     return run;
   }
 }

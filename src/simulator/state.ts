@@ -44,6 +44,39 @@ export interface NodeState {
   level: string;
   /** Network interfaces, as `GET /nodes/{node}/network` returns them. */
   network: Record<string, ConfigValue | string[]>[];
+  /**
+   * The interfaces as `/etc/network/interfaces.new` has them: edits not applied yet (PVE lists
+   * these and puts the diff in the answer's `changes`). Undefined when nothing is pending.
+   */
+  networkPending?: Record<string, ConfigValue | string[]>[];
+  /** Services whose state differs from "running, enabled" (a failed unit, a stopped one). */
+  services?: Record<string, ServiceState>;
+  /** The subscription (`/etc/subscription`); undefined when no key is set. */
+  subscription?: Subscription;
+}
+
+/** A systemd unit's state as `GET /nodes/{node}/services` reports it. */
+export interface ServiceState {
+  /** systemd SubState: `running`, `dead`, `failed`, `exited`… */
+  state: string;
+  /** systemd ActiveState: `active`, `inactive`, `failed`… */
+  "active-state": string;
+  /** systemd UnitFileState: `enabled`, `disabled`, `masked`… */
+  "unit-state": string;
+}
+
+/** A node's subscription key and its last check. */
+export interface Subscription {
+  status: "new" | "active" | "invalid" | "expired" | "suspended";
+  key: string;
+  /** `c` (community), `b` (basic), `s` (standard), `p` (premium). */
+  level: string;
+  productname: string;
+  regdate: string;
+  nextduedate: string;
+  /** Epoch seconds of the last check against the shop. */
+  checktime: number;
+  message?: string;
 }
 
 /** A guest snapshot (a `[name]` section of the config). */
@@ -112,6 +145,13 @@ export interface Guest {
   stats: GuestStats;
   agent?: AgentState;
   execs: Map<number, AgentExec>;
+  /**
+   * QEMU's `[special:cloudinit]` section: cloud-init values changed on a running VM since its
+   * cloud-init drive was last generated (the old value per key, `added` lists new keys).
+   */
+  cloudinit?: Record<string, string>;
+  /** `/etc/pve/firewall/<vmid>.fw`, when the guest has one. */
+  firewall?: FirewallConfig;
 }
 
 /** Storage config (an entry of `storage.cfg`). */
@@ -129,6 +169,17 @@ export interface StorageConfig {
   vgname?: string;
   server?: string;
   export?: string;
+  /** PBS: the datastore on the backup server. */
+  datastore?: string;
+  /** PBS: the user (`user@realm`) the storage logs in as. */
+  username?: string;
+  /** PBS: the server certificate's SHA-256 fingerprint. */
+  fingerprint?: string;
+  /**
+   * Simulated outage: the NFS export or backup server does not answer, so the storage is
+   * inactive everywhere (`/_sim/storage/{storage}/offline`).
+   */
+  offline?: boolean;
   /** Capacity in bytes (per node for local storage, once for shared). */
   total: number;
 }
@@ -146,6 +197,8 @@ export interface Volume {
   notes?: string;
   protected?: 0 | 1;
   parent?: string;
+  /** PBS backups: the last verification job's result. */
+  verification?: { state: "ok" | "failed"; upid: string };
   /** Guest config captured in a backup archive (used by restore). */
   backupConfig?: GuestConfig;
 }
@@ -220,6 +273,97 @@ export interface HaResource {
   max_restart: number;
   max_relocate: number;
   comment?: string;
+  /**
+   * The CRM's service state when it is not what the request state implies (`error`, `fence`,
+   * `recovery`, `migrate`…); planted through the control API. A resource on an offline node is
+   * `fence` without it.
+   */
+  crmState?: string;
+}
+
+/** A PVE 9 HA rule (`ha/rules.cfg`). */
+export interface HaRule {
+  rule: string;
+  type: "node-affinity" | "resource-affinity";
+  /** Service ids, e.g. `vm:100`. */
+  resources: string[];
+  /** Node-affinity: node names, optionally `name:priority`. */
+  nodes?: string[];
+  /** Node-affinity: only these nodes (1), or preferred (0). */
+  strict?: 0 | 1;
+  /** Resource-affinity: keep together (`positive`) or apart (`negative`). */
+  affinity?: "positive" | "negative";
+  disable?: 0 | 1;
+  comment?: string;
+}
+
+/** One firewall rule (a line of a `.fw` file's `[RULES]` or a group). */
+export interface FirewallRule {
+  /** `in`, `out`, `forward`, or `group` (then `action` names the security group). */
+  type: "in" | "out" | "forward" | "group";
+  action: string;
+  /** 0 for a disabled rule (`|IN …`), 1 otherwise. */
+  enable: 0 | 1;
+  macro?: string;
+  source?: string;
+  dest?: string;
+  proto?: string;
+  dport?: string;
+  sport?: string;
+  iface?: string;
+  log?: string;
+  "icmp-type"?: string;
+  comment?: string;
+}
+
+/** An IP set and its entries. */
+export interface FirewallIpset {
+  name: string;
+  comment?: string;
+  entries: { cidr: string; nomatch?: 0 | 1; comment?: string }[];
+}
+
+/** An alias: a name for an address or network. */
+export interface FirewallAlias {
+  name: string;
+  cidr: string;
+  comment?: string;
+}
+
+/** The content of one `.fw` file: options, rules, aliases and IP sets. */
+export interface FirewallConfig {
+  /** `[OPTIONS]` as set (defaults are not stored). */
+  options: Record<string, string | number>;
+  rules: FirewallRule[];
+  aliases: FirewallAlias[];
+  ipsets: FirewallIpset[];
+}
+
+/** The cluster's firewall: `cluster.fw` with its security groups, and each `host.fw`. */
+export interface FirewallState {
+  cluster: FirewallConfig;
+  groups: Map<string, { comment?: string; rules: FirewallRule[] }>;
+  /** `host.fw` per node (options and rules). */
+  nodes: Map<string, FirewallConfig>;
+}
+
+/** An empty `.fw` file. */
+export function emptyFirewall(): FirewallConfig {
+  return { options: {}, rules: [], aliases: [], ipsets: [] };
+}
+
+/** A storage replication job (`replication.cfg`). */
+export interface ReplicationJob {
+  /** `<guest>-<jobnum>`. */
+  id: string;
+  type: "local";
+  guest: number;
+  jobnum: number;
+  target: string;
+  schedule?: string;
+  comment?: string;
+  disable?: 0 | 1;
+  source?: string;
 }
 
 /** One line of a task log. */
@@ -259,8 +403,36 @@ export interface SimState {
   tasks: Task[];
   backupJobs: Map<string, BackupJob>;
   ha: Map<string, HaResource>;
+  /** Storage replication jobs by id. */
+  replication: Map<string, ReplicationJob>;
+  /** PVE 9 HA rules by id. */
+  haRules: Map<string, HaRule>;
+  firewall: FirewallState;
   /** Next simulated process id for tasks and guests. */
   nextPid: number;
+  /** Variants of odd but real servers, switched on through `POST /_sim/quirks`. */
+  quirks: Quirks;
+  /** Warnings the next successful tasks of a type end with (`POST /_sim/tasks/warnings`). */
+  taskWarnings: TaskWarnings[];
+}
+
+/** Warning lines injected into the next `count` successful tasks of `type` (`*`: any). */
+export interface TaskWarnings {
+  type: string;
+  lines: string[];
+  /** How many more tasks get them (`null`: until cleared). */
+  remaining: number | null;
+}
+
+/**
+ * Ways some real servers answer that PVE itself does not, served on request so clients can be
+ * tested against them (an independent implementation of the PVE API showed each).
+ */
+export interface Quirks {
+  /** Task list rows carry only `upid`, `node`, `id` and `pid`/`pstart` (no type, start, status, user). */
+  sparseTaskRows: boolean;
+  /** Booleans PVE sends as `0`/`1` (`template`, `shared`, `protection`, …) arrive as JSON `true`/`false`. */
+  jsonBooleans: boolean;
 }
 
 /** Creates an empty state (seeds fill it). */
@@ -279,7 +451,12 @@ export function emptyState(): SimState {
     tasks: [],
     backupJobs: new Map(),
     ha: new Map(),
+    replication: new Map(),
+    haRules: new Map(),
+    firewall: { cluster: emptyFirewall(), groups: new Map(), nodes: new Map() },
     nextPid: 10_000,
+    quirks: { sparseTaskRows: false, jsonBooleans: false },
+    taskWarnings: [],
   };
 }
 

@@ -44,7 +44,7 @@ export const TOOLSETS: readonly Toolset[] = [
   {
     id: "backup",
     description: "Back up, list, restore, backup jobs and what is not backed up",
-    default: true,
+    default: false,
   },
   {
     id: "observe",
@@ -69,7 +69,7 @@ export const TOOLSETS: readonly Toolset[] = [
   {
     id: "api",
     description: "The escape hatch: any Proxmox VE API path, checked against the API schema",
-    default: true,
+    default: false,
   },
 ];
 

@@ -39,7 +39,9 @@ Deno.test("GET /cluster/status lists the cluster and each member node", async ()
       version: 3,
       quorate: 1,
     });
-    assert.deepEqual(nodes[0], {
+    // PVE walks a hash: nodes come unsorted (pve2 first here), the same way every time.
+    assert.deepEqual(nodes.map((n) => n.name), ["pve2", "pve1", "pve3"]);
+    assert.deepEqual(nodes.find((n) => n.name === "pve1"), {
       type: "node",
       id: "node/pve1",
       name: "pve1",
@@ -49,7 +51,7 @@ Deno.test("GET /cluster/status lists the cluster and each member node", async ()
       online: 1,
       level: "",
     });
-    assert.deepEqual(nodes.map((n) => n.local), [1, 0, 0]);
+    assert.deepEqual(nodes.map((n) => n.local), [0, 1, 0]);
   } finally {
     await sim.close();
   }
@@ -120,7 +122,8 @@ Deno.test("GET /cluster/resources returns guests, nodes, storages and pools with
     assert.equal(node?.["host-arch"], "x86_64");
     assert.equal(node?.status, "online");
     const storages = data.filter((e) => e.type === "storage");
-    assert.equal(storages.length, 9);
+    // local, local-lvm, nas and pbs on each of the three nodes.
+    assert.equal(storages.length, 12);
     assert.deepEqual(
       Object.keys(storages.find((e) => e.id === "storage/pve1/local-lvm") ?? {}).sort(),
       [
@@ -137,6 +140,10 @@ Deno.test("GET /cluster/resources returns guests, nodes, storages and pools with
       ],
     );
     assert.equal(storages.find((e) => e.id === "storage/pve2/nas")?.shared, 1);
+    const pbs = storages.find((e) => e.id === "storage/pve3/pbs");
+    assert.equal(pbs?.plugintype, "pbs");
+    assert.equal(pbs?.content, "backup");
+    assert.equal(pbs?.shared, 1);
     const pool = data.find((e) => e.id === "/pool/prod");
     assert.equal(pool?.type, "pool");
     assert.equal(pool?.pool, "prod");
@@ -158,7 +165,12 @@ Deno.test("GET /cluster/resources filters by type and rejects unknown types", as
       token: true,
       params: { type: "node" },
     })).body.data as Entry[];
-    assert.deepEqual(nodes.map((e) => e.id), ["node/pve1", "node/pve2", "node/pve3"]);
+    assert.deepEqual(nodes.map((e) => e.id), ["node/pve2", "node/pve1", "node/pve3"]);
+    const again = (await api(sim, "GET", "/cluster/resources", { token: true })).body
+      .data as Entry[];
+    const guestIds = again.filter((e) => e.type === "qemu" || e.type === "lxc").map((e) => e.vmid);
+    assert.deepEqual(guestIds, vms.map((e) => e.vmid), "the same order on every call");
+    assert.notDeepEqual(guestIds, [...guestIds].sort((a, b) => Number(a) - Number(b)));
     const storage = (await api(sim, "GET", "/cluster/resources", {
       token: true,
       params: { type: "storage" },

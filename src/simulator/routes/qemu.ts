@@ -6,14 +6,24 @@
  * @module
  */
 
-import { dieError } from "../errors.ts";
+import { dieError, paramError, TaskFailure } from "../errors.ts";
+import { blockstat } from "./guest/blockstat.ts";
 import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
 import {
+  backupConfigOf,
+  checkRestoreArchive,
+  failRestoreEarly,
+  logVmRestoreStart,
+  type RestoreArchive,
+  restoreTaskFailure,
+} from "./restore.ts";
+import {
   addHaResource,
   addToPool,
   agentEnabled,
+  allocateCloudinitDrive,
   allocateVolume,
   applyConfigUpdate,
   applyPending,
@@ -28,8 +38,9 @@ import {
   discardCreatedGuest,
   driveSize,
   findGuest,
-  findVolume,
   formatSize,
+  getCloudinit,
+  getCloudinitDump,
   guestDisks,
   guestInTask,
   guestName,
@@ -39,6 +50,7 @@ import {
   isCdrom,
   isDiskKey,
   isHaManaged,
+  isNewCloudinitDrive,
   listGuests,
   liveStats,
   logStamp,
@@ -46,6 +58,7 @@ import {
   markRunning,
   markStopped,
   materializeDisk,
+  missingBridges,
   newGuest,
   overruleShutdown,
   parseDrive,
@@ -54,7 +67,9 @@ import {
   printDrive,
   pseudoUuid,
   pstr,
+  putCloudinit,
   QEMU,
+  regenerateCloudinit,
   regenerateMacs,
   removeVolume,
   renderBytes,
@@ -123,6 +138,7 @@ function vmStatus(sim: Sim, guest: Guest, full: boolean): Record<string, unknown
       };
     });
     d.nics = nics;
+    d.blockstat = blockstat(guest, s.diskread, s.diskwrite);
     d.balloon = s.maxmem;
     d.ballooninfo = {
       actual: s.maxmem,
@@ -224,6 +240,23 @@ async function postConfig(ctx: RouteContext): Promise<unknown> {
 // ---------------------------------------------------------------------------------------
 // Create and restore
 
+/**
+ * `check_storage_access` for one drive parameter: a new disk (`<storage>:<GiB>`) needs
+ * `Datastore.AllocateSpace` and a storage whose content includes `images` (400 under
+ * `storage` otherwise); a cloud-init drive (`<storage>:cloudinit`) is not checked here.
+ */
+function checkNewDiskStorage(ctx: RouteContext, value: string): void {
+  if (isCdrom(value) || isNewCloudinitDrive(value)) return;
+  const volid = parseDrive(value).volid;
+  const m = /^([^:]+):\d+(\.\d+)?$/.exec(volid);
+  if (m?.[1] === undefined) return;
+  ctx.sim.require(ctx.auth, `/storage/${m[1]}`, "Datastore.AllocateSpace");
+  const storage = requireStorage(ctx.sim.state, m[1]);
+  if (!storage.content.includes("images")) {
+    throw paramError({ storage: `storage '${m[1]}' does not support vm images` });
+  }
+}
+
 const CREATE_META = new Set([
   "node",
   "vmid",
@@ -251,27 +284,23 @@ function createVm(ctx: RouteContext): string {
   const existing = state.guests.get(id);
   if (existing !== undefined) {
     if (archive === undefined || !force || existing.node !== n || existing.type !== "qemu") {
-      throw dieError(vmidInUseMessage(QEMU, existing));
+      const message = vmidInUseMessage(QEMU, existing);
+      throw dieError(archive === undefined ? message : message.replace("create", "restore"));
     }
+    // Running and protected are checked inside the qmrestore worker (restore.ts).
     assertUnlockedSync(QEMU, existing);
-    if (existing.status === "running") throw dieError(`unable to restore VM ${id} - VM is running`);
   }
   checkPool(state, pool);
   if (storageParam !== undefined) requireStorage(state, storageParam);
   let backupConfig: GuestConfig | undefined;
+  let source: RestoreArchive | undefined;
   if (archive !== undefined) {
-    const found = findVolume(state, archive, n);
-    if (found === undefined) throw dieError(`volume '${archive}' does not exist`);
-    backupConfig = found.volume.backupConfig ?? {};
+    source = checkRestoreArchive(sim, "qemu", { archive, node: n });
+    backupConfig = backupConfigOf(source);
   } else {
     for (const [key, value] of Object.entries(params)) {
       if (!isDiskKey(QEMU, key)) continue;
-      const volid = parseDrive(String(value)).volid;
-      const m = /^([^:]+):\d+(\.\d+)?$/.exec(volid);
-      if (m?.[1] !== undefined) {
-        requireStorage(state, m[1]);
-        sim.require(ctx.auth, `/storage/${m[1]}`, "Datastore.AllocateSpace");
-      }
+      checkNewDiskStorage(ctx, String(value));
     }
   }
   const old = existing;
@@ -280,22 +309,33 @@ function createVm(ctx: RouteContext): string {
   state.guests.set(id, guest);
   const type = archive !== undefined ? "qmrestore" : "qmcreate";
   return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
+    if (source !== undefined && archive !== undefined) {
+      const failure = restoreTaskFailure(sim, "qemu", { archive: source, vmid: id, node: n, old });
+      if (failure !== undefined) {
+        failRestoreEarly(state, task, { kind: "qemu", guest, old, archive });
+        throw new TaskFailure(failure);
+      }
+    }
     try {
-      if (backupConfig !== undefined && archive !== undefined) {
-        await restoreBody(sim, task, { guest, archive, backupConfig, old, params: ctx.params });
+      if (backupConfig !== undefined && source !== undefined) {
+        await restoreBody(sim, task, { guest, source, backupConfig, old, params: ctx.params });
       } else {
         await createBody(sim, task, guest, ctx);
       }
     } catch (e) {
       discardCreatedGuest(state, QEMU, guest);
-      throw e;
+      if (archive !== undefined) throw e;
+      // `create_vm` dies with "$emsg $err" when allocating or writing the config fails.
+      throw new Error(`unable to create VM ${id} - ${e instanceof Error ? e.message : String(e)}`);
     }
     addToPool(state, pool, id);
     if (pbool(params, "ha-managed")) addHaResource(state, QEMU, id);
     if (guest.config.lock === "create") delete guest.config.lock;
     if (pbool(params, "start")) {
+      task.log("Execute autostart");
       await task.sleep(1);
       applyPending(sim, QEMU, guest);
+      regenerateCloudinit(guest, task);
       markRunning(sim, guest);
     }
   });
@@ -318,6 +358,13 @@ async function createBody(
     }
     if (/^net\d+$/.test(key)) {
       value = completeNic(QEMU, sim.state, `${guest.vmid}/${key}`, String(value));
+    } else if (isDiskKey(QEMU, key) && isNewCloudinitDrive(String(value))) {
+      value = allocateCloudinitDrive(sim, task, {
+        guest,
+        key,
+        value: String(value),
+        others: config,
+      });
     } else if (isDiskKey(QEMU, key)) {
       await task.sleep(0.5);
       value = materializeDisk(sim, task, {
@@ -341,25 +388,22 @@ async function restoreBody(
   task: TaskRunner,
   options: {
     guest: Guest;
-    archive: string;
+    source: RestoreArchive;
     backupConfig: GuestConfig;
     old: Guest | undefined;
     params: RouteContext["params"];
   },
 ): Promise<void> {
-  const { guest, archive, backupConfig, old, params } = options;
+  const { guest, source, backupConfig, old, params } = options;
   const state = sim.state;
   const storageParam = pstr(params, "storage");
-  const file = archive.slice(archive.indexOf(":") + 1).replace(/^backup\//, "");
   if (old !== undefined) {
     for (const [, volid] of guestDisks(QEMU, old.config)) {
       removeVolume(state, volid, guest.node);
       task.log(`  Logical volume "${volid.split(":").pop()}" successfully removed.`);
     }
   }
-  task.log(
-    `restore vma archive: zstd -q -d -c /var/lib/vz/dump/${file} | vma extract -v -r /var/tmp/vzdumptmp${guest.vmid}.fifo - /var/tmp/vzdumptmp${guest.vmid}`,
-  );
+  logVmRestoreStart(task, source, guest.vmid);
   task.log(`CFG: size: ${String(Object.keys(backupConfig).length * 32)} name: qemu-server.conf`);
   const config: GuestConfig = { lock: "create" };
   guest.config = config;
@@ -450,6 +494,10 @@ function startVm(ctx: RouteContext): string {
     }
     await task.sleep(1);
     applyPending(sim, QEMU, g);
+    const bridges = missingBridges(sim.state, g, n);
+    // `tap_plug` while QEMU starts: a NIC on a bridge the node lacks fails the start.
+    if (bridges.length > 0) throw new Error(`bridge '${bridges[0]}' does not exist`);
+    regenerateCloudinit(g, task);
     markRunning(sim, g);
     await task.sleep(0.5);
   });
@@ -535,6 +583,7 @@ function rebootVm(ctx: RouteContext): string {
     await task.sleep(needed);
     markStopped(g);
     applyPending(sim, QEMU, g);
+    regenerateCloudinit(g, task);
     await task.sleep(1);
     markRunning(sim, g);
   });
@@ -646,5 +695,8 @@ export const routes: Route[] = [
   route("POST", `${base}/status/resume`, resumeVm),
   route("PUT", `${base}/config`, putConfig),
   route("POST", `${base}/config`, postConfig),
+  route("GET", `${base}/cloudinit`, getCloudinit),
+  route("PUT", `${base}/cloudinit`, putCloudinit),
+  route("GET", `${base}/cloudinit/dump`, getCloudinitDump),
   ...guestRoutes(QEMU),
 ];
