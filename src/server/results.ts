@@ -52,6 +52,7 @@ export function scrub(value: unknown): unknown {
 export const LOG_TAIL_HEADING = "\nTask log (last lines):\n";
 
 /** Line breaks, other control characters and the Unicode line separators, as escapes. */
+// deno-lint-ignore no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f\u2028\u2029]/g;
 
 function escapeControl(char: string): string {
