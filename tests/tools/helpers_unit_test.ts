@@ -3,6 +3,7 @@ import { checkApiRequest } from "../../src/tools/api/_schema.ts";
 import { truncateData } from "../../src/tools/api/_shared.ts";
 import { decodeCursor, encodeCursor, queryFingerprint } from "../../src/tools/_shared/cursor.ts";
 import { formatBytes, formatDuration, isoTime, splitTags } from "../../src/tools/_shared/format.ts";
+import { checkTags } from "../../src/tools/_shared/placement.ts";
 import { checkSnapshotName } from "../../src/tools/_shared/snapshots.ts";
 
 Deno.test("the API schema check resolves literal segments before parameters and encodes the path", () => {
@@ -88,4 +89,17 @@ Deno.test("large API data is cut by items, keys or characters, with a note", () 
   assert.equal(text.data, "yyyyyyyyyy");
   const small = truncateData({ a: 1 });
   assert.equal(small.truncated, false);
+});
+
+Deno.test("a tag PVE would refuse is named with one it accepts", () => {
+  // Found by the fuzz suite: the refusal stated the rule and stopped, with no next step.
+  assert.throws(() => checkTags(["prod", "web\u001b[31m"]), (error: unknown) => {
+    assert.ok(error instanceof Error);
+    assert.match(
+      error.message,
+      /^Tag "web\u001b\[31m" is not valid: .*, so use one like "web-31m"\.$/,
+    );
+    return true;
+  });
+  assert.doesNotThrow(() => checkTags(["prod", "db_1", "a+b.c-d"]));
 });
