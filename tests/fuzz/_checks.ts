@@ -98,6 +98,7 @@ const NEXT_STEP = new RegExp(
     "restart",
     "retry",
     "run",
+    "say",
     "see",
     "select",
     "send",
