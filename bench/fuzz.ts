@@ -22,6 +22,7 @@ The fuzz suite of tests/fuzz/ as a long run against fresh simulated clusters.
   --calls N       random tool calls over the in-process wire, beyond every tool's
                   coverage cases (default 20000)
   --mutations N   random malformed JSON-RPC lines beyond the catalog (default 500)
+  --bursts N      bursts of 20 calls in flight at once (default 50)
   --stdio N       calls through a real main.ts serve subprocess (default 500)
   --client N      calls through a real MCP client (default 500)
   --attempts N    attempts per pathological call (default 3)
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
       seed: { type: "string" },
       calls: { type: "string" },
       mutations: { type: "string" },
+      bursts: { type: "string" },
       stdio: { type: "string" },
       client: { type: "string" },
       attempts: { type: "string" },
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
     seed,
     calls: count(values.calls, 20_000, "calls"),
     mutations: count(values.mutations, 500, "mutations"),
+    bursts: count(values.bursts, 50, "bursts"),
     stdioCalls: count(values.stdio, 500, "stdio"),
     clientCalls: count(values.client, 500, "client"),
     latencyAttempts: Math.max(1, count(values.attempts, 3, "attempts")),

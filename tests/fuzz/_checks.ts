@@ -127,7 +127,7 @@ const TOOL_NAME = /\b[a-z]+(?:_[a-z]+)+\b/;
  */
 const CHOICES = new RegExp(
   "\\b(known|valid|available|existing|accepted|allowed)\\b[^.]*\\b(are|is)\\b|" +
-    "\\b(has|have|accepts|takes|are)\\s[^,;]+(,[^,;]+){2,}",
+    "\\b(has|have|accepts|takes)\\s[^,;:]+(,[^,;:]+)+[.!]?$",
   "i",
 );
 

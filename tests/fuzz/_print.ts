@@ -15,6 +15,7 @@ export const BOUNDED_RUN: FuzzOptions = {
   seed: 14,
   calls: 600,
   mutations: 40,
+  bursts: 5,
   stdioCalls: 40,
   clientCalls: 40,
   latencyAttempts: 3,

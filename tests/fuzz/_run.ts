@@ -15,6 +15,8 @@
  *    argument 1 MB); the figure is the ratio of the slowest normal call to the normal median;
  * 4. faults: each write tool with its write dropped or answered 5xx, each read tool with its reads
  *    failing; then the same read again must reach the simulator;
+ * 4b. bursts: 20 random calls in flight at once, every one answered and judged, the burst's
+ *    traffic checked as a whole;
  * 5. a real `main.ts serve` subprocess: random cases, then requests in flight when stdin ends;
  * 6. a real MCP client: random cases, results checked against the announced output schemas.
  *
@@ -68,6 +70,8 @@ export interface FuzzOptions {
   calls: number;
   /** Random malformed JSON-RPC lines beyond the catalog. */
   mutations: number;
+  /** Bursts of 20 calls in flight at once over the wire (0: none). */
+  bursts?: number;
   /** Tool calls through a real `main.ts serve` subprocess (0: no subprocess). */
   stdioCalls: number;
   /** Tool calls through a real MCP client. */
@@ -89,7 +93,15 @@ export interface FuzzOptions {
 }
 
 /** The phases of a run (see the module doc). */
-export const PHASES = ["tools", "json-rpc", "latency", "faults", "stdio", "client"] as const;
+export const PHASES = [
+  "tools",
+  "json-rpc",
+  "latency",
+  "faults",
+  "burst",
+  "stdio",
+  "client",
+] as const;
 
 /** One of {@linkcode PHASES}. */
 export type Phase = typeof PHASES[number];
@@ -774,6 +786,56 @@ async function faultBatch(
   }
 }
 
+/** Calls in flight at once in a burst (issue 14 ran 20). */
+const BURST = 20;
+
+/** Phase 4b: bursts of calls in flight at once; each answered and judged. */
+async function burstBatch(
+  rec: Recorder,
+  tools: Tool[],
+  options: FuzzOptions,
+  rng: Rng,
+  toolList: readonly AnyTool[] | undefined,
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  await withSim(async (sim, domain) => {
+    const target = await openWireTarget(sim.sim, toolList);
+    await target.session.initialize(timeoutMs);
+    for (let burst = 0; burst < (options.bursts ?? 0); burst++) {
+      const since = await sim.mark();
+      const calls = Array.from({ length: BURST }, () => {
+        const tool = rng.pick(tools);
+        const toolCase = rng.chance(0.5)
+          ? generateCase(tool.shape, "valid", rng, domain) as ToolCase
+          : randomCase(tool.shape, rng, domain);
+        const id = target.session.nextId();
+        return {
+          tool,
+          toolCase,
+          exchange: target.session.exchange(toolCallLine(id, toolCase), id, timeoutMs),
+        };
+      });
+      for (const { tool, toolCase, exchange } of calls) {
+        const answer = await exchange;
+        rec.call("wire", toolCase.kind);
+        judgeCall(
+          rec,
+          { via: "wire", tool, toolCase, alive: target.alive() },
+          answer,
+          undefined,
+          [],
+        );
+      }
+      // Concurrent calls may send the same write; everything else is checked for the burst.
+      for (const problem of trafficProblems(await sim.requests(since))) {
+        if (problem.check === "write_twice") continue;
+        rec.find({ via: "wire", check: problem.check, kind: "burst", detail: problem.detail });
+      }
+    }
+    await closeLineTarget(rec, "wire", target, timeoutMs, "the burst batch");
+  });
+}
+
 /** Phase 5: a real `main.ts serve` subprocess, then requests in flight when stdin ends. */
 async function stdioBatch(
   rec: Recorder,
@@ -933,6 +995,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   if (run("faults")) {
     await faultBatch(rec, tools, options, rng.fork("faults"), toolList);
     say(`faults done: ${rec.figures.calls} calls`);
+  }
+  if (run("burst") && (options.bursts ?? 0) > 0) {
+    await burstBatch(rec, tools, options, rng.fork("burst"), toolList);
+    say(`bursts done: ${rec.figures.calls} calls`);
   }
   if (run("stdio") && options.stdioCalls > 0) {
     await stdioBatch(rec, tools, options, rng.fork("stdio"));
