@@ -140,6 +140,60 @@ export function catalogLines(id: () => number): RpcLine[] {
     "a second initialize, malformed",
   );
   add(`{"jsonrpc":"2.0","id":${id()},"id":${n = id()},"method":"ping"}`, "a duplicate id member");
+  add(
+    request(
+      String(id()),
+      ',"method":"tools/call","params":{"name":"cluster_status","arguments":{},"_meta":{"progressToken":{"a":1}}}}',
+    ),
+    "an object progress token",
+  );
+  add(
+    request(
+      String(id()),
+      `,"method":"tools/call","params":{"name":"cluster_status","arguments":{},"_meta":{"progressToken":"${
+        "p".repeat(1_048_576)
+      }"}}`,
+    ),
+    "a 1 MB progress token",
+  );
+  add(
+    request(String(id()), ',"method":"tools/call","params":{"name":"cluster_status","_meta":"x"}'),
+    "_meta a string",
+  );
+  add(
+    request(
+      String(id()),
+      ',"method":"tools/call","params":{"name":"task_list","arguments":{"limit":2},"_meta":{"progressToken":7}}',
+    ),
+    "a numeric progress token",
+  );
+  add(
+    request(String(id()), `,"method":"tools/list","params":{"cursor":"${"c".repeat(1_048_576)}"}`),
+    "a 1 MB tools/list cursor",
+  );
+  add(
+    request(
+      String(id()),
+      ',"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"again","version":"1"}}',
+    ),
+    "a second initialize",
+  );
+  add(
+    request(String(id()), ',"method":"resources/read","params":{"uri":"file:///etc/passwd"}'),
+    "resources/read of a file",
+  );
+  add(request(String(id()), ',"method":"prompts/get","params":{"name":"x"}'), "prompts/get");
+  add(
+    request(
+      String(id()),
+      ',"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"x"},"argument":{"name":"a","value":"b"}}',
+    ),
+    "completion/complete",
+  );
+  add(
+    request(String(id()), ',"method":"logging/setLevel","params":{"level":"debug"}'),
+    "a valid log level",
+  );
   add("hello", "plain text");
   add("{", "an open brace");
   add("null", "null");

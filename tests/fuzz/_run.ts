@@ -482,8 +482,9 @@ async function closeLineTarget(
   if (code !== 0) {
     rec.find({ via, check: "crash", detail: `${what}: the server exited with code ${code}` });
   }
-  if (/abandoned without a reply/.test(stderr)) {
-    rec.find({ via, check: "unanswered", detail: `${what}: ${stderr.slice(0, 300)}` });
+  const abandoned = stderr.split("\n").find((line) => /abandoned without a reply/.test(line));
+  if (abandoned !== undefined) {
+    rec.find({ via, check: "unanswered", detail: `${what}: ${abandoned.slice(0, 300)}` });
   }
   const odd = target.session.oddities;
   for (const line of [...odd.unexpected, ...odd.garbage, ...odd.serverRequests]) {
@@ -895,8 +896,9 @@ async function stdioBatch(
         detail: `serve exited with code ${code}: ${stderr.slice(-300)}`,
       });
     }
-    if (/abandoned without a reply/.test(stderr)) {
-      rec.find({ via: "stdio", check: "unanswered", detail: stderr.slice(0, 300) });
+    const abandoned = stderr.split("\n").find((line) => /abandoned without a reply/.test(line));
+    if (abandoned !== undefined) {
+      rec.find({ via: "stdio", check: "unanswered", detail: abandoned.slice(0, 300) });
     }
     const odd = target.session.oddities;
     for (const line of [...odd.unexpected, ...odd.garbage, ...odd.serverRequests]) {
