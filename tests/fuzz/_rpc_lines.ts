@@ -274,3 +274,86 @@ export function mutatedLine(rng: Rng, id: number): RpcLine {
   if (line.trim() === "") line = "x";
   return { line, why: `mutation (${why})`, expect: owedReply(line) };
 }
+
+const METHODS: readonly string[] = [
+  "initialize",
+  "ping",
+  "tools/list",
+  "tools/call",
+  "logging/setLevel",
+  "server/discover",
+  "resources/list",
+  "prompts/list",
+  "completion/complete",
+  "no/such",
+];
+
+const PARAM_KEYS: readonly string[] = [
+  "_meta",
+  "name",
+  "arguments",
+  "cursor",
+  "level",
+  "task",
+  "protocolVersion",
+  "capabilities",
+  "clientInfo",
+  "progressToken",
+  "inputResponses",
+  "requestState",
+  "io.modelcontextprotocol/related-task",
+  "__proto__",
+];
+
+/** A random JSON value, nested up to `depth`. */
+function randomValue(rng: Rng, depth: number): unknown {
+  switch (rng.int(0, depth > 0 ? 9 : 6)) {
+    case 0:
+      return null;
+    case 1:
+      return rng.chance(0.5);
+    case 2:
+      return rng.pick([0, -1, 1.5, 2 ** 53, 7]);
+    case 3:
+      return rng.pick([
+        "",
+        "x",
+        "cluster_status",
+        "debug",
+        "2025-11-25",
+        "\u0000",
+        "t".repeat(300),
+      ]);
+    case 4:
+      return rng.pick([[], {}]);
+    case 5:
+      return { progressToken: rng.pick([1, "p", 1.5, null, {}]) };
+    case 6:
+      return rng.pick(["guest_list", "task_list", "cluster_status"]);
+    case 7:
+    case 8:
+      return Object.fromEntries(
+        Array.from(
+          { length: rng.int(0, 3) },
+          () => [rng.pick(PARAM_KEYS), randomValue(rng, depth - 1)],
+        ),
+      );
+    default:
+      return Array.from({ length: rng.int(0, 3) }, () => randomValue(rng, depth - 1));
+  }
+}
+
+/**
+ * A well-formed request to a method the server serves (or not) with random params: keys MCP
+ * uses (`_meta`, `name`, `arguments`, `task`, `capabilities`, …) holding random values.
+ */
+export function randomRequest(rng: Rng, id: number): RpcLine {
+  const method = rng.pick(METHODS);
+  const params: Record<string, unknown> = {};
+  for (let i = rng.int(0, 4); i > 0; i--) params[rng.pick(PARAM_KEYS)] = randomValue(rng, 2);
+  if (method === "tools/call" && rng.chance(0.7)) {
+    params.name = rng.pick(["cluster_status", "guest_list", "task_list"]);
+  }
+  const line = JSON.stringify({ jsonrpc: "2.0", id, method, params });
+  return { line, why: `random params for ${method}`, expect: owedReply(line) };
+}

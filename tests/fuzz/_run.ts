@@ -10,7 +10,7 @@
  * 1. per tool, over the in-process wire: coverage cases (every argument with a wrong type, every
  *    text argument at 1 MB, every number at a boundary, each other kind once) and random ones;
  *    calls run one at a time, so every request the simulator served belongs to one call;
- * 2. malformed JSON-RPC lines over the same wire;
+ * 2. malformed JSON-RPC lines over the same wire, and as the first line of fresh sessions;
  * 3. latency: a normal call timed alone, then beside each tool's pathological call (every text
  *    argument 1 MB); the figure is the ratio of the slowest normal call to the normal median;
  * 4. faults: each write tool with its write dropped or answered 5xx, each read tool with its reads
@@ -51,7 +51,7 @@ import {
   type ToolShape,
 } from "./_generate.ts";
 import { Rng } from "./_rng.ts";
-import { catalogLines, mutatedLine, type RpcLine } from "./_rpc_lines.ts";
+import { catalogLines, mutatedLine, randomRequest, type RpcLine } from "./_rpc_lines.ts";
 import type { Exchange, RpcSession } from "./_rpc_session.ts";
 import {
   type LineTarget,
@@ -68,7 +68,7 @@ export interface FuzzOptions {
   seed: number;
   /** Random tool calls over the in-process wire, beyond every tool's coverage cases. */
   calls: number;
-  /** Random malformed JSON-RPC lines beyond the catalog. */
+  /** Random malformed JSON-RPC lines beyond the catalog (half mutated, half random params). */
   mutations: number;
   /** Bursts of 20 calls in flight at once over the wire (0: none). */
   bursts?: number;
@@ -540,7 +540,8 @@ async function rpcBatch(
     await target.session.initialize(timeoutMs);
     const lines = catalogLines(() => 1_000_000 + target.session.nextId());
     for (let i = 0; i < options.mutations; i++) {
-      lines.push(mutatedLine(rng, 2_000_000 + target.session.nextId()));
+      const id = 2_000_000 + target.session.nextId();
+      lines.push(i % 2 === 0 ? mutatedLine(rng, id) : randomRequest(rng, id));
     }
     for (const line of lines) {
       const start = performance.now();
@@ -548,6 +549,21 @@ async function rpcBatch(
       options.progress?.(`    ${line.why}: ${(performance.now() - start).toFixed(0)} ms`);
     }
     await closeLineTarget(rec, "wire", target, timeoutMs, "the JSON-RPC batch");
+    // The first message of a session decides its era and starts the full server: fresh
+    // sessions whose first line is a mutated or random request, then a ping.
+    const first = Math.min(30, Math.ceil(options.mutations / 10));
+    for (let i = 0; i < first; i++) {
+      const fresh = await openWireTarget(sim.sim, toolList);
+      const id = 3_000_000 + i;
+      await rawLine(
+        rec,
+        "wire",
+        fresh,
+        i % 2 === 0 ? mutatedLine(rng, id) : randomRequest(rng, id),
+        timeoutMs,
+      );
+      await closeLineTarget(rec, "wire", fresh, timeoutMs, "a session opened by a bad line");
+    }
   });
 }
 
