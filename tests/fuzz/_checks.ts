@@ -127,7 +127,7 @@ const TOOL_NAME = /\b[a-z]+(?:_[a-z]+)+\b/;
  */
 const CHOICES = new RegExp(
   "\\b(known|valid|available|existing|accepted|allowed)\\b[^.]*\\b(are|is)\\b|" +
-    "\\b(has|have|accepts|takes)\\s[^,;:]+(,[^,;:]+)+[.!]?$",
+    "\\b(has|have|accepts|takes|is on|are on)\\s[^,;:]+(,[^,;:]+)+[.!]?$",
   "i",
 );
 
@@ -158,10 +158,36 @@ export function refusalProblem(text: string): string | undefined {
   const trimmed = head.trim();
   if (!/[.!?)"'`…]$/.test(trimmed)) return "the refusal does not end as a sentence";
   const last = sentences(trimmed).at(-1) ?? trimmed;
-  if (!NEXT_STEP.test(last) && !TOOL_NAME.test(last) && !CHOICES.test(last)) {
-    return "the refusal's last sentence names no next step";
+  const advice = advicePart(last);
+  const opening = /^\W*(\w+)/.exec(last)?.[1] ?? "";
+  if (
+    !NEXT_STEP.test(advice) && !TOOL_NAME.test(advice) && !CHOICES.test(advice) &&
+    !NEXT_STEP.test(opening)
+  ) {
+    return "the refusal does not end with a next step";
   }
   return undefined;
+}
+
+/**
+ * Where a refusal's last sentence says what to do: after its first ": " or "; " outside quotes
+ * and parentheses ("No guest 999 in lab: list the guests"), else the whole sentence. A sentence
+ * may also open with the step ("Give a guest alone: …").
+ */
+function advicePart(sentence: string): string {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < sentence.length - 1; i++) {
+    const char = sentence[i];
+    if (char === "\\") i++;
+    else if (char === '"') quoted = !quoted;
+    else if (!quoted && char === "(") depth++;
+    else if (!quoted && char === ")") depth = Math.max(0, depth - 1);
+    else if (!quoted && depth === 0 && (char === ":" || char === ";") && sentence[i + 1] === " ") {
+      return sentence.slice(i + 2);
+    }
+  }
+  return sentence;
 }
 
 /**

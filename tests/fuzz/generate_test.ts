@@ -106,8 +106,13 @@ Deno.test("a refusal passes only as one line whose last sentence names the next 
   assert.equal(refusalProblem('Bad cloud_init: use e.g. "1.1.1.1 9.9.9.9".'), undefined);
   assert.match(refusalProblem("Bad name\nsecond line: fix it.") ?? "", /spans 2 lines/);
   assert.equal(refusalProblem('No storage series "x": a storage has used, total.'), undefined);
-  assert.match(refusalProblem("The text is wrong.") ?? "", /names no next step/);
-  assert.match(refusalProblem("Arguments are wrong, sorry, really.") ?? "", /names no next step/);
+  assert.match(refusalProblem("The text is wrong.") ?? "", /does not end with a next step/);
+  assert.match(refusalProblem("Arguments are wrong, sorry, really.") ?? "", /next step/);
+  assert.match(
+    refusalProblem('Cannot use API path "/x%09": segment "x%09" decodes to a control character.') ??
+      "",
+    /does not end with a next step/,
+  );
   assert.match(refusalProblem(`Bad "${"x".repeat(2_000)}": fix it.`) ?? "", /characters long/);
   assert.match(refusalProblem("") ?? "", /empty/);
   assert.equal(
