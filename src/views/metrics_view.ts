@@ -26,6 +26,7 @@ interface Stats {
 
 interface Metrics {
   target: string;
+  /** Older builds of the tool echoed these; the view also knows them from the call. */
   timeframe?: string;
   cf?: string;
   points_total?: number;
@@ -73,6 +74,9 @@ const TOP_FIGURES: Record<
 const root = document.getElementById("app") as HTMLElement;
 let input: Record<string, unknown> | undefined;
 let metrics: Metrics | undefined;
+/** The timeframe and consolidation of what is shown (the result's, else the call's). */
+let timeframe = "hour";
+let cf = "AVERAGE";
 let text = "";
 let failure: string | undefined;
 let loading: string | undefined;
@@ -81,6 +85,8 @@ let loadError: string | undefined;
 const view = startView("metrics view", {
   onInput(args) {
     input = args;
+    if (typeof args.timeframe === "string") timeframe = args.timeframe;
+    if (typeof args.cf === "string") cf = args.cf;
   },
   onResult(result: ToolResultLike) {
     const data = result.structuredContent;
@@ -91,11 +97,13 @@ const view = startView("metrics view", {
     }
     failure = undefined;
     metrics = data as unknown as Metrics;
+    timeframe = metrics.timeframe ?? timeframe;
+    cf = metrics.cf ?? cf;
     text = resultText(result);
     render();
     const hasStats = Object.keys(metrics.stats ?? {}).length > 0;
     if (metrics.top === undefined && metrics.samples === undefined && hasStats) {
-      fetchSeries(metrics.timeframe ?? "hour");
+      fetchSeries(timeframe);
     }
   },
 });
@@ -107,15 +115,16 @@ function targetArgs(): Record<string, unknown> | undefined {
   return rest;
 }
 
-function fetchSeries(timeframe: string): void {
+function fetchSeries(wanted: string): void {
   const args = targetArgs();
   if (args === undefined) return;
-  loading = timeframe;
+  loading = wanted;
   loadError = undefined;
   render();
-  view.call<Metrics>("metrics_get", { ...args, timeframe, points: POINTS }).then(
+  view.call<Metrics>("metrics_get", { ...args, timeframe: wanted, points: POINTS }).then(
     (value) => {
       metrics = value;
+      timeframe = value.timeframe ?? wanted;
       text = "";
     },
     (error) => {
@@ -141,13 +150,13 @@ function render(): void {
 
 function heading(m: Metrics): HTMLElement {
   const facts = [
-    m.cf,
+    cf,
     m.points_with_data !== undefined && m.points_total !== undefined
       ? `${m.points_with_data} of ${m.points_total} slots with data`
       : undefined,
     m.step_seconds !== undefined && m.step_seconds > 0 ? `step ${m.step_seconds}s` : undefined,
   ].filter(Boolean).join(" · ");
-  const current = loading ?? m.timeframe ?? "hour";
+  const current = loading ?? timeframe;
   const tabs = targetArgs() === undefined ? undefined : h(
     "div",
     { class: "tabs", role: "group", "aria-label": "Timeframe" },
@@ -167,7 +176,7 @@ function heading(m: Metrics): HTMLElement {
     "header",
     { class: "top" },
     h("h1", {}, m.target),
-    h("span", { class: "sub" }, `last ${m.timeframe ?? "hour"}${facts ? ` · ${facts}` : ""}`),
+    h("span", { class: "sub" }, `last ${timeframe}${facts ? ` · ${facts}` : ""}`),
     tabs,
   );
 }
@@ -281,16 +290,13 @@ function topParts(m: Metrics): HTMLElement[] {
         const label = `${row.type === "lxc" ? "CT" : "VM"} ${row.vmid}${
           row.name ? ` ${row.name}` : ""
         }`;
-        const fraction = figure?.unit === "fraction"
-          ? value
-          : value === undefined || max === 0
-          ? undefined
-          : value / max;
-        return usageBar(
-          label,
-          fraction,
-          `${formatValue(value, figure?.unit ?? "value")} · ${row.node}`,
-        );
+        const fraction = value === undefined || max === 0 ? undefined : value / max;
+        const shown = m.top_by === "cpu"
+          ? `${formatValue(value, "value")} cores (${
+            formatValue(row.cpu_fraction as number | undefined, "fraction")
+          } of its vCPUs)`
+          : formatValue(value, figure?.unit ?? "value");
+        return usageBar(label, fraction, `${shown} · ${row.node}`, { relative: true });
       }),
     ),
   ];

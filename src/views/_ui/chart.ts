@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
- * A line chart in plain SVG: one polyline per series over shared timestamps, a zero-based y axis
- * in the series' unit, a legend naming each series, and a readout of the values under the
+ * A line chart in plain SVG: one polyline per series over shared timestamps (shown in the
+ * viewer's local time), a zero-based y axis in the series' unit, a legend naming each series, and a readout of the values under the
  * pointer. A sample without a value for a series breaks that series' line (PVE leaves a value
  * out when it has none; nothing is invented).
  *
@@ -28,9 +28,10 @@ export interface ChartData {
   capacity?: { label: string; value: number };
 }
 
-const WIDTH = 640;
-const HEIGHT = 180;
-const PAD = { left: 64, right: 12, top: 10, bottom: 22 };
+// Drawn at about the size two charts side by side get, so the text keeps its size.
+const WIDTH = 430;
+const HEIGHT = 150;
+const PAD = { left: 70, right: 8, top: 8, bottom: 20 };
 
 /** The colour of the n-th series (CSS variables, so the theme can adjust them). */
 export function seriesColor(index: number): string {
@@ -40,7 +41,7 @@ export function seriesColor(index: number): string {
 function niceMax(max: number, unit: Unit): number {
   if (unit === "fraction") return max <= 0.25 ? 0.25 : max <= 0.5 ? 0.5 : Math.max(1, max);
   if (unit === "percent") return max <= 25 ? 25 : max <= 50 ? 50 : 100;
-  if (max <= 0) return 1;
+  if (max <= 0) return unit === "bytes" || unit === "bytes_per_second" ? 1024 : 1;
   const base = unit === "bytes" || unit === "bytes_per_second" ? 1024 : 10;
   const magnitude = base ** Math.floor(Math.log(max) / Math.log(base));
   for (const step of [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]) {
@@ -54,9 +55,9 @@ function timeLabel(iso: string | undefined, spanSeconds: number): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
   const pad = (n: number) => String(n).padStart(2, "0");
-  const hm = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
+  const hm = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
   return spanSeconds > 2 * 86400
-    ? `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`
+    ? `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
     : hm;
 }
 

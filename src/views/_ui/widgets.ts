@@ -12,8 +12,16 @@ export function level(fraction: number): "ok" | "warn" | "crit" {
   return fraction >= 0.9 ? "crit" : fraction >= 0.75 ? "warn" : "ok";
 }
 
-/** A labelled usage bar: `label`, a bar filled to `fraction`, and the figures as text. */
-export function usageBar(label: string, fraction: number | undefined, text: string): HTMLElement {
+/**
+ * A labelled usage bar: `label`, a bar filled to `fraction`, and the figures as text. A full bar
+ * turns amber, then red; `relative` bars (a ranking, not a usage) keep one colour.
+ */
+export function usageBar(
+  label: string,
+  fraction: number | undefined,
+  text: string,
+  options: { relative?: boolean } = {},
+): HTMLElement {
   const known = fraction !== undefined && Number.isFinite(fraction);
   const clamped = known ? Math.min(1, Math.max(0, fraction)) : 0;
   const fill = h("span", { class: "usage-fill" });
@@ -25,7 +33,7 @@ export function usageBar(label: string, fraction: number | undefined, text: stri
     h(
       "span",
       {
-        class: `usage-track level-${known ? level(clamped) : "none"}`,
+        class: `usage-track level-${known && options.relative !== true ? level(clamped) : "none"}`,
         role: "meter",
         "aria-label": label,
         "aria-valuemin": 0,
