@@ -52,29 +52,43 @@ const SECRET_KEY =
 const SECRET_KEY_IN_TEXT =
   "[A-Za-z0-9_-]*(?:password|passwd|passphrase|secret)|token|ticket|CSRFPreventionToken|otp";
 
-/** Redaction patterns applied to free text (all have the `g` flag, as LogTape requires). */
+/**
+ * Redaction patterns applied to free text (all have the `g` flag, as LogTape requires).
+ *
+ * Every pattern runs in time linear in the text, whatever the text (a model may send megabytes):
+ * each match attempt starts at a literal or a separator, and the variable-length part scanned
+ * from one start cannot contain the next start, so no character is scanned from more than a
+ * bounded number of starts. Where a credential's shape begins with a run of ordinary characters
+ * (`user@realm!id=…`, a URL scheme, the principal after `PVEAPIToken`), the pattern starts at the
+ * run's unambiguous end (`@`, `://`, `=`) and checks the run with a lookbehind instead of
+ * starting at every character of it. `src/log_test.ts` runs each on 1 MB adversarial inputs.
+ */
 const TEXT_PATTERNS: readonly RedactionPattern[] = [
   // Authorization: PVEAPIToken=user@realm!id=secret (also the "PVEAPIToken user..." variant).
+  // Starts at the `=` after the principal; the principal cannot contain `=`.
   {
-    pattern: /(PVEAPIToken[= ]\s*[^\s=]+)=[^\s"',;&]+/g,
-    replacement: `$1=${REDACTED}`,
+    pattern: /=(?<=PVEAPIToken[= ]\s*[^\s=]+=)[^\s"',;&]+/g,
+    replacement: `=${REDACTED}`,
   },
   // Cookie: PVEAuthCookie=<ticket> and Authorization: PVEAuthCookie=<ticket>.
   { pattern: /(PVEAuthCookie=)[^\s"',;&]+/g, replacement: `$1${REDACTED}` },
   // A bare PVE ticket: PVE:<userid>:<8 hex>::<base64 signature>, and a console ticket
-  // (PVEVNC:<8 hex>::<signature>).
+  // (PVEVNC:<8 hex>::<signature>). The userid cannot contain `:`, so it ends before the next
+  // `PVE:` could start.
   { pattern: /PVE:[^\s:"']+:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+/g, replacement: `PVE:${REDACTED}` },
   { pattern: /PVEVNC:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+/g, replacement: `PVEVNC:${REDACTED}` },
   // A URL-encoded ticket (PVE%3Auser%40realm%3A…), as in a logged cookie or query string.
   { pattern: /PVE(VNC)?%3A[^\s"',;&]+/gi, replacement: `PVE$1%3A${REDACTED}` },
-  // Credentials inside a URL: https://user:password@host.
+  // Credentials inside a URL: https://user:password@host. Starts at `://`, the scheme is
+  // checked behind it; user and password cannot contain `/`, so they end before the next `://`.
   {
-    pattern: /(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/"']+:)[^\s@/"']+@/g,
-    replacement: `$1${REDACTED}@`,
+    pattern: /:\/\/(?<=\b[A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s:@/"']+:)[^\s@/"']+@/g,
+    replacement: `://$1${REDACTED}@`,
   },
-  // A token written as user@realm!tokenid=secret.
+  // A token written as user@realm!tokenid=secret. Starts at `@` (the user part, at least one
+  // character, is checked behind it); realm and token id cannot contain `@`.
   {
-    pattern: /([^\s@"'=:/]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*)=[^\s"',;&]+/g,
+    pattern: /(?<=[^\s@"'=:/])(@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*)=[^\s"',;&]+/g,
     replacement: `$1=${REDACTED}`,
   },
   // CSRFPreventionToken: <8 hex>:<base64>.
@@ -82,20 +96,22 @@ const TEXT_PATTERNS: readonly RedactionPattern[] = [
     pattern: /(CSRFPreventionToken["']?\s*[:=]\s*["']?)[0-9A-Fa-f]{8}:[A-Za-z0-9+/=]+/g,
     replacement: `$1${REDACTED}`,
   },
-  // JSON-shaped text: "password": "value".
+  // JSON-shaped text: "password": "value". Starts at a quote; a key is one word.
   {
     pattern: new RegExp(`("(?:${SECRET_KEY_IN_TEXT})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "gi"),
     replacement: `$1"${REDACTED}"`,
   },
   // YAML-shaped lines (cloud-init user data, config dumps): `password: value`, `'password': 'v'`.
+  // The leading indentation and list dashes are taken whole (a lookahead and a backreference
+  // make them atomic), so a key starting with `-` cannot split them in every possible way.
   {
     pattern: new RegExp(
-      `^([ \\t-]*['"]?(?:${SECRET_KEY_IN_TEXT})['"]?[ \\t]*:[ \\t]*)(?!\\[redacted\\])\\S.*$`,
+      `^(?=([ \\t-]*))\\1(['"]?(?:${SECRET_KEY_IN_TEXT})['"]?[ \\t]*:[ \\t]*)(?!\\[redacted\\])\\S.*$`,
       "gim",
     ),
-    replacement: `$1${REDACTED}`,
+    replacement: `$1$2${REDACTED}`,
   },
-  // Form- or query-encoded text: password=value.
+  // Form- or query-encoded text: password=value. Starts at a separator; a key is one word.
   {
     pattern: new RegExp(`((?:^|[?&\\s;,])(?:${SECRET_KEY_IN_TEXT})=)[^&\\s"',;]+`, "gi"),
     replacement: `$1${REDACTED}`,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { assertLinear, repeated } from "../tests/_linear.ts";
 import {
   configureLogging,
   getLog,
@@ -230,4 +231,61 @@ Deno.test("a registered secret is scrubbed from text and log lines wherever it a
   });
   assert.equal(lines.length, 2);
   for (const line of lines) assert.ok(!line.includes(secret), line);
+});
+
+Deno.test("redactText keeps the shapes it scrubs after the linear-time rewrite of its patterns", () => {
+  const cases: [string, string][] = [
+    [`a PVEAPIToken=x@pve!t=${SECRET}`, `a PVEAPIToken=x@pve!t=${REDACTED}`],
+    [`PVEAPIToken=weird=${SECRET}`, `PVEAPIToken=weird=${REDACTED}`],
+    [`PVEAPIToken   odd=${SECRET}`, `PVEAPIToken   odd=${REDACTED}`],
+    [`xroot@pam!mcp=${SECRET}`, `xroot@pam!mcp=${REDACTED}`],
+    [`@pam!mcp=${SECRET}`, `@pam!mcp=${SECRET}`],
+    ["git+ssh://me:hunter2@host/x", `git+ssh://me:${REDACTED}@host/x`],
+    ["x.a://me:hunter2@host", `x.a://me:${REDACTED}@host`],
+    ["- password: hunter2", `- password: ${REDACTED}`],
+    ["  - --password: hunter2", `  - --password: ${REDACTED}`],
+    ["--- not: a secret", "--- not: a secret"],
+  ];
+  for (const [input, expected] of cases) assert.equal(redactText(input), expected, input);
+});
+
+Deno.test("redactText takes linear time on 1 MB of every shape its patterns look for", () => {
+  const shapes = [
+    "a",
+    "!",
+    "a.",
+    "a-",
+    "-",
+    "a@",
+    "a@b!",
+    "a@b!c",
+    "@a!b",
+    "a://",
+    "a:",
+    "://a:",
+    "PVEAPIToken=",
+    "PVEAPIToken ",
+    "PVEAPIToken",
+    "PVE:",
+    "PVE:a",
+    "PVE%3A",
+    "PVEVNC:",
+    "CSRFPreventionToken: ",
+    '"',
+    '"password',
+    '"password":"',
+    "password",
+    "&password",
+    " -",
+    "\n-",
+    "\n- password",
+    "\t",
+    "=",
+  ].map((unit) => repeated(unit, "\u0001"));
+  assertLinear("redactText", redactText, [
+    ...shapes,
+    repeated("PVEAPIToken=x", " "),
+    repeated("a", "@b!c=secret"),
+    repeated(" ", "password: x"),
+  ]);
 });

@@ -39,11 +39,26 @@ Deno.test("schema facts carry no description texts, only facts", () => {
   assert.deepEqual(texts, []);
 });
 
+/** Whether this run is CI (`CI=true`), where the staleness check must run or fail. */
+function inCi(): boolean {
+  try {
+    return Deno.env.get("CI") === "true";
+  } catch {
+    return false; // no --allow-env: a developer's partial run
+  }
+}
+
 Deno.test({
   name: "schema facts match a fresh derivation from the official schema",
-  // The official schema lives beside the repository (../shared), as in CI.
-  ignore: !existsSync(SOURCE),
+  // The official schema lives beside the repository (../shared). A developer without it skips
+  // this check; in CI it runs, and a missing schema fails it instead of silently skipping.
+  ignore: !existsSync(SOURCE) && !inCi(),
   fn: async () => {
+    assert.ok(
+      existsSync(SOURCE),
+      `The official PVE API schema is missing at ${SOURCE.pathname}: CI must check the schema ` +
+        "facts against it, so provide ../shared/pve-api beside the repository",
+    );
     const out = await Deno.makeTempFile({ suffix: ".json" });
     try {
       const run = await new Deno.Command(Deno.execPath(), {
@@ -68,4 +83,46 @@ Deno.test({
       await Deno.remove(out);
     }
   },
+});
+
+Deno.test("in CI the staleness check fails, rather than skips, when the official schema is absent", async () => {
+  // A copy of this test beside no ../shared, run as CI runs it.
+  const root = await Deno.makeTempDir({ prefix: "schema-ci-" });
+  try {
+    const repo = `${root}/repo`;
+    await Deno.mkdir(`${repo}/tests`, { recursive: true });
+    await Deno.mkdir(`${repo}/src/schema`, { recursive: true });
+    await Deno.copyFile(new URL(import.meta.url).pathname, `${repo}/tests/schema_test.ts`);
+    await Deno.copyFile(
+      new URL("../src/schema/pve_schema.json", import.meta.url).pathname,
+      `${repo}/src/schema/pve_schema.json`,
+    );
+    await Deno.copyFile(new URL("../deno.json", import.meta.url).pathname, `${repo}/deno.json`);
+    await Deno.copyFile(new URL("../deno.lock", import.meta.url).pathname, `${repo}/deno.lock`);
+    const run = (ci: boolean) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "test",
+          "--allow-read",
+          "--allow-env",
+          "--filter",
+          "fresh derivation",
+          `${repo}/tests/schema_test.ts`,
+        ],
+        cwd: repo,
+        env: { CI: ci ? "true" : "false", NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const ci = await run(true);
+    const ciText = new TextDecoder().decode(ci.stdout) + new TextDecoder().decode(ci.stderr);
+    assert.notEqual(ci.code, 0, ciText);
+    assert.match(ciText, /official PVE API schema is missing/);
+    const local = await run(false);
+    const localText = new TextDecoder().decode(local.stdout);
+    assert.equal(local.code, 0, localText);
+    assert.match(localText, /1 ignored/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

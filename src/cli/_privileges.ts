@@ -23,6 +23,12 @@ const AUDIT: PrivilegeNeed = { path: "/vms", privileges: ["VM.Audit"] };
 const POWER: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.PowerMgmt"] }];
 const SNAPSHOT: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.Snapshot"] }];
 const TASKS: PrivilegeNeed[] = [{ path: "/nodes", privileges: ["Sys.Audit"], optional: true }];
+const STORAGE_READ: PrivilegeNeed = {
+  path: "/storage",
+  privileges: ["Datastore.Audit", "Datastore.AllocateSpace"],
+  any: true,
+};
+const SPACE: PrivilegeNeed = { path: "/storage", privileges: ["Datastore.AllocateSpace"] };
 
 /**
  * What each tool needs. `pve_api_get` and `pve_api_call` need whatever the called endpoint
@@ -44,6 +50,27 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
     privileges: ["VM.Snapshot.Rollback", "VM.Snapshot"],
     any: true,
   }],
+  storage_list: [STORAGE_READ],
+  storage_content: [STORAGE_READ],
+  storage_download: [
+    { path: "/storage", privileges: ["Datastore.AllocateTemplate"] },
+    { path: "/nodes", privileges: ["Sys.AccessNetwork"] },
+  ],
+  volume_delete: [STORAGE_READ, {
+    path: "/storage",
+    privileges: ["Datastore.Allocate", "Datastore.AllocateSpace"],
+    any: true,
+  }],
+  backup_status: [AUDIT, STORAGE_READ],
+  backup_list: [AUDIT, STORAGE_READ],
+  backup_jobs: [{ path: "/", privileges: ["Sys.Audit"] }],
+  backup_create: [AUDIT, { path: "/vms", privileges: ["VM.Backup"] }, SPACE],
+  backup_restore: [AUDIT, STORAGE_READ, { path: "/vms", privileges: ["VM.Allocate"] }, SPACE],
+  backup_restore_overwrite: [AUDIT, STORAGE_READ, {
+    path: "/vms",
+    privileges: ["VM.Allocate", "VM.Backup"],
+    any: true,
+  }, SPACE],
   task_list: TASKS,
   task_get: TASKS,
   task_wait: TASKS,

@@ -68,6 +68,15 @@ export class AuditError extends Error {
 export interface AuditLogOptions {
   /** The clock (tests inject a fixed one). */
   now?: () => Date;
+  /**
+   * Appends text to the file (default: `Deno.writeTextFile` with `append`). Tests inject a slow
+   * writer that appends in pieces, to prove concurrent records still land as whole lines.
+   */
+  append?: (path: string, text: string) => Promise<void>;
+}
+
+function appendFile(path: string, text: string): Promise<void> {
+  return Deno.writeTextFile(path, text, { append: true, create: true, mode: 0o600 });
 }
 
 function dirname(path: string): string {
@@ -113,11 +122,13 @@ export class AuditLog {
   /** The file path, or `undefined` when disabled. */
   readonly path: string | undefined;
   readonly #now: () => Date;
+  readonly #write: (path: string, text: string) => Promise<void>;
   #queue: Promise<void> = Promise.resolve();
 
   private constructor(path: string | undefined, options: AuditLogOptions) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
+    this.#write = options.append ?? appendFile;
   }
 
   /** An audit log appending to `path` (created with mode 0600 on first write). */
@@ -179,7 +190,7 @@ export class AuditLog {
     if (path === undefined) return Promise.resolve();
     const run = this.#queue.then(async () => {
       try {
-        await Deno.writeTextFile(path, text, { append: true, create: true, mode: 0o600 });
+        await this.#write(path, text);
       } catch (error) {
         throw explain(path, error);
       }

@@ -95,10 +95,19 @@ Deno.test("audit records never hold secrets in arguments or errors", async () =>
   });
 });
 
-Deno.test("concurrent records are written as whole lines", async () => {
+Deno.test("concurrent records are written as whole lines, even by a writer that appends in pieces", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/audit.jsonl`;
-    const audit = AuditLog.open(path);
+    // A slow writer: each record goes out in small pieces with a pause between them, so two
+    // records written at once would interleave unless the log serialises them.
+    const audit = AuditLog.open(path, {
+      append: async (file, text) => {
+        for (let i = 0; i < text.length; i += 16) {
+          await Deno.writeTextFile(file, text.slice(i, i + 16), { append: true, create: true });
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      },
+    });
     await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
         audit.record({
@@ -111,6 +120,11 @@ Deno.test("concurrent records are written as whole lines", async () => {
     );
     const lines = await readLines(path);
     assert.equal(lines.length, 20);
+    const vmids = lines.map((line) => (line as { arguments: { vmid: number } }).arguments.vmid);
+    assert.deepEqual(
+      [...vmids].sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => 100 + i),
+    );
   });
 });
 

@@ -11,7 +11,9 @@ import { taskLogLineSchema, taskStatusSchema, versionSchema } from "./coerce.ts"
 import { encodeParams, type PveParams } from "./encode.ts";
 import {
   errorFromResponse,
+  outcomeUnknown,
   PveAuthError,
+  PveConnectionError,
   PveError,
   PveTimeoutError,
   PveValidationError,
@@ -71,6 +73,11 @@ export interface PveClientOptions {
   ticketRenewAfterMs?: number;
   /** Clock in ms for ticket age and cache expiry (tests). */
   now?: () => number;
+  /**
+   * Waits between retries (default: a timer that the request's signal cancels). Tests inject one
+   * that records the delays, to see `Retry-After` honoured without waiting for it.
+   */
+  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
 /** Per-request options. */
@@ -114,6 +121,11 @@ const SENSITIVE_PARAM_RE = /pass|secret|token|ticket|otp|tfa|key|value/i;
 interface Attempt {
   envelope?: PveEnvelope;
   error?: PveError;
+  /**
+   * Set when the request got no definite answer (what happened instead): a write then ends in
+   * `PveOutcomeUnknownError`, because Proxmox VE may have carried it out.
+   */
+  indefinite?: string;
   retryAfterMs?: number;
   authRejected?: { generation: number };
 }
@@ -147,6 +159,7 @@ export class PveClient {
   readonly #caCert: boolean;
   readonly #inventoryTtlMs: number;
   readonly #now: () => number;
+  readonly #sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   readonly #log = getLog("pve.client");
   #version: Promise<PveVersion> | undefined;
   #inventory: { at: number; value: Promise<ClusterResources> } | undefined;
@@ -171,6 +184,7 @@ export class PveClient {
     this.#caCert = options.caCert !== undefined;
     this.#inventoryTtlMs = options.inventoryTtlMs ?? 5_000;
     this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? abortableSleep;
     this.#auth = this.#makeAuth(options);
     this.#transport = createTransport({
       origin: this.#origin,
@@ -275,8 +289,11 @@ export class PveClient {
           delay: Math.round(delay),
           error: error.message,
         });
-        await abortableSleep(delay, options.signal);
+        await this.#sleep(delay, options.signal);
         continue;
+      }
+      if (method !== "GET" && attempt.indefinite !== undefined) {
+        throw outcomeUnknown(error, attempt.indefinite);
       }
       throw error;
     }
@@ -342,7 +359,10 @@ export class PveClient {
     const epoch = this.#inventoryEpoch;
     const pending = this.#fetchResources(type, options.signal);
     if (type === undefined) {
-      pending.catch(() => {});
+      // A failure is never cached: the next call asks again instead of repeating the error.
+      pending.catch(() => {
+        if (this.#inventory?.value === pending) this.#inventory = undefined;
+      });
       if (epoch === this.#inventoryEpoch) this.#inventory = { at: this.#now(), value: pending };
     }
     return await pending;
@@ -491,7 +511,10 @@ export class PveClient {
       ...secrets,
       ...this.#auth.secrets(),
     ], auth);
-    if (attempt.error?.status === 401 && this.#auth.kind === "ticket") {
+    // A 401 to a login request rejects its own parameters, not this client's ticket.
+    if (
+      attempt.error?.status === 401 && this.#auth.kind === "ticket" && apiPath !== "/access/ticket"
+    ) {
       attempt.authRejected = { generation: auth.generation };
     }
     return attempt;
@@ -533,6 +556,7 @@ export class PveClient {
     const signal = options.signal === undefined
       ? timeout.signal
       : AbortSignal.any([options.signal, timeout.signal]);
+    const noAnswer = `no answer within ${timeoutMs} ms`;
     const timedOut = () =>
       new PveTimeoutError(
         `Proxmox VE at ${this.name} did not answer ${method} ${
@@ -552,32 +576,32 @@ export class PveClient {
         });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        if (timeout.signal.aborted) return { error: timedOut() };
-        return {
-          error: transportError(error, {
+        if (timeout.signal.aborted) return { error: timedOut(), indefinite: noAnswer };
+        return brokenConnection(
+          transportError(error, {
             method,
             path: apiPath,
             origin: this.#origin,
             insecure: this.#insecure,
             caCert: this.#caCert,
           }),
-        };
+        );
       }
       let text: string;
       try {
         text = await response.text();
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        if (timeout.signal.aborted) return { error: timedOut() };
-        return {
-          error: transportError(error, {
-            method,
-            path: apiPath,
-            origin: this.#origin,
-            insecure: this.#insecure,
-            caCert: this.#caCert,
-          }),
-        };
+        if (timeout.signal.aborted) return { error: timedOut(), indefinite: noAnswer };
+        // The answer started, so the request reached the server: its outcome is unknown.
+        const failed = transportError(error, {
+          method,
+          path: apiPath,
+          origin: this.#origin,
+          insecure: this.#insecure,
+          caCert: this.#caCert,
+        });
+        return { error: failed, indefinite: "the connection broke while the answer arrived" };
       }
       let json: unknown;
       let isJson = false;
@@ -607,6 +631,7 @@ export class PveClient {
                 "(https://host:8006)",
               { status: response.status, method, path: apiPath },
             ),
+            indefinite: `HTTP ${response.status} without a Proxmox VE answer`,
           };
         }
         const record = json as Record<string, unknown>;
@@ -633,7 +658,13 @@ export class PveClient {
         reason: redactSecrets(response.statusText, secrets),
       });
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-      return retryAfterMs === undefined ? { error } : { error, retryAfterMs };
+      const pveAnswer = isJson && typeof json === "object" && json !== null && "data" in json;
+      const indefinite = indefiniteStatus(response.status, pveAnswer);
+      return {
+        error,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        ...(indefinite === undefined ? {} : { indefinite }),
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -657,6 +688,30 @@ export class PveClient {
 }
 
 const taskLogSchema = taskLogLineSchema.array();
+
+/**
+ * What a status means for a write's outcome: 502–504 and 595–599 come from a proxy or from
+ * pveproxy failing to reach (or hear back from) a node, and a 500 without PVE's JSON body is a
+ * proxy's page — the request may have been carried out. PVE's own errors (its 500 `die`, 4xx)
+ * are definite: the handler refused before acting.
+ */
+function indefiniteStatus(status: number, pveAnswer: boolean): string | undefined {
+  if (status === 502 || status === 503 || status === 504) {
+    return `HTTP ${status} from a proxy or gateway`;
+  }
+  if (status >= 595 && status <= 599) return `HTTP ${status}: a node did not answer the API proxy`;
+  if (status === 500 && !pveAnswer) {
+    return "HTTP 500 without a Proxmox VE answer, e.g. a proxy's page";
+  }
+  return undefined;
+}
+
+/** A transport failure; after a reset (or an unclassified failure) a write's outcome is unknown. */
+function brokenConnection(error: PveError): Attempt {
+  const sent = error instanceof PveConnectionError &&
+    (error.failure === "reset" || error.failure === "other");
+  return sent ? { error, indefinite: "the connection broke before an answer" } : { error };
+}
 
 function redactBody(body: unknown, secrets: string[]): unknown {
   if (typeof body !== "object" || body === null) return body;

@@ -198,12 +198,22 @@ export function describeGuestLock(lock: string, guestType: "qemu" | "lxc", vmid?
     `running tasks); a lock a failed task left behind is removed on the node with "${unlock}"`;
 }
 
+/**
+ * How a connection failed before any answer: `refused`, `dns` and `unreachable` mean nothing
+ * reached Proxmox VE; after `reset` and `other` a sent request may have been acted on.
+ */
+export type ConnectionFailure = "refused" | "dns" | "reset" | "unreachable" | "other";
+
 /** The server or a cluster node could not be reached (network error, 502–504, 595–599). */
 export class PveConnectionError extends PveError {
+  /** How the connection failed, for errors without an HTTP response. */
+  readonly failure: ConnectionFailure | undefined;
+
   /** Creates a connection error. */
-  constructor(message: string, details: PveErrorDetails = {}) {
+  constructor(message: string, details: PveErrorDetails & { failure?: ConnectionFailure } = {}) {
     super(message, details);
     this.name = "PveConnectionError";
+    this.failure = details.failure;
   }
 }
 
@@ -227,6 +237,105 @@ export class PveTimeoutError extends PveError {
     this.name = "PveTimeoutError";
     this.timeoutMs = details.timeoutMs;
   }
+}
+
+/**
+ * A write (POST, PUT, DELETE) got no definite answer — it timed out, the connection broke
+ * after it was sent, a proxy answered 502–504 or a 500 page that is not Proxmox VE's, or a node
+ * could not be reached (595–599) — so Proxmox VE may or may not have carried it out. Repeating
+ * it blindly could start, snapshot or delete twice: the message says how to check instead.
+ * The underlying error (timeout, connection, status) is the `cause`.
+ */
+export class PveOutcomeUnknownError extends PveError {
+  /** What happened instead of an answer, e.g. `no answer within 30000 ms`. */
+  readonly happened: string;
+  /** The guest the request names (`…/qemu/100/…`), when it names one. */
+  readonly vmid: number | undefined;
+  /** The type of the task the write would start (`qmstart`, `vzsnapshot`, …), when known. */
+  readonly taskType: string | undefined;
+
+  /** Creates the error. */
+  constructor(
+    message: string,
+    details: PveErrorDetails & { happened: string; vmid?: number; taskType?: string },
+  ) {
+    super(message, details);
+    this.name = "PveOutcomeUnknownError";
+    this.happened = details.happened;
+    this.vmid = details.vmid;
+    this.taskType = details.taskType;
+  }
+}
+
+const GUEST_PATH_RE = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)(\/.*)?$/;
+
+/**
+ * The type of the task a write starts, by method and path (`POST …/qemu/100/status/start` ⇒
+ * `qmstart`), for the task-list filter in {@linkcode PveOutcomeUnknownError}; `undefined` for
+ * writes this table does not know.
+ */
+export function writeTaskType(method: string, path: string): string | undefined {
+  const m = GUEST_PATH_RE.exec(path);
+  if (m === null) {
+    if (method === "POST" && /^\/nodes\/[^/]+\/vzdump$/.test(path)) return "vzdump";
+    const create = /^\/nodes\/[^/]+\/(qemu|lxc)$/.exec(path);
+    if (method === "POST" && create !== null) return create[1] === "lxc" ? "vzcreate" : "qmcreate";
+    return undefined;
+  }
+  const qemu = m[1] === "qemu";
+  const rest = m[3] ?? "";
+  const status = /^\/status\/(start|stop|shutdown|reboot|reset|suspend|resume)$/.exec(rest);
+  if (method === "POST" && status !== null) return `${qemu ? "qm" : "vz"}${status[1]}`;
+  if (method === "POST" && rest === "/snapshot") return qemu ? "qmsnapshot" : "vzsnapshot";
+  if (method === "POST" && /^\/snapshot\/[^/]+\/rollback$/.test(rest)) {
+    return qemu ? "qmrollback" : "vzrollback";
+  }
+  if (method === "DELETE" && /^\/snapshot\/[^/]+$/.test(rest)) {
+    return qemu ? "qmdelsnapshot" : "vzdelsnapshot";
+  }
+  if (method === "DELETE" && rest === "") return qemu ? "qmdestroy" : "vzdestroy";
+  if (method === "POST" && rest === "/clone") return qemu ? "qmclone" : "vzclone";
+  if (method === "POST" && rest === "/migrate") return qemu ? "qmigrate" : "vzmigrate";
+  if (method === "POST" && rest === "/template") return qemu ? "qmtemplate" : "vztemplate";
+  return undefined;
+}
+
+/**
+ * The error for a write that got no definite answer (see {@linkcode PveOutcomeUnknownError}):
+ * says the outcome is unknown and what to read before repeating it — the guest's state and the
+ * node's task list filtered by vmid and task type — never to simply try again.
+ */
+export function outcomeUnknown(cause: PveError, happened: string): PveOutcomeUnknownError {
+  const method = cause.method ?? "POST";
+  const path = cause.path ?? "/";
+  const node = nodeFromPath(path);
+  const m = GUEST_PATH_RE.exec(path);
+  const vmid = m?.[2] === undefined ? undefined : Number(m[2]);
+  const taskType = writeTaskType(method, path);
+  const filters = [
+    ...(vmid === undefined ? [] : [`vmid ${vmid}`]),
+    ...(taskType === undefined ? [] : [`type "${taskType}"`]),
+  ];
+  const tasks = `the task list of ${node === undefined ? "the cluster" : `node "${node}"`}` +
+    (filters.length === 0 ? "" : ` (${filters.join(", ")})`);
+  const check = vmid === undefined
+    ? `read ${tasks} and the state of what the request changes`
+    : `read the guest's current state and ${tasks}`;
+  return new PveOutcomeUnknownError(
+    `It is unknown whether Proxmox VE carried out ${method} ${readablePath(path)} ` +
+      `(${happened}): do not repeat it before checking whether it happened: ${check}`,
+    {
+      method,
+      path,
+      happened,
+      cause,
+      ...(cause.status === undefined ? {} : { status: cause.status }),
+      ...(cause.pveMessage === undefined ? {} : { pveMessage: cause.pveMessage }),
+      ...(node === undefined ? {} : { node }),
+      ...(vmid === undefined ? {} : { vmid }),
+      ...(taskType === undefined ? {} : { taskType }),
+    },
+  );
 }
 
 /** A PVE task (UPID) ended with an error exit status. */
@@ -426,6 +535,16 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
       { ...base, ...(errors === undefined ? {} : { errors }) },
     );
   }
+  if (status === 401 && path === "/access/ticket") {
+    // A login request itself (e.g. through the API tools): its own parameters were rejected,
+    // not the credentials this client authenticates with.
+    return new PveAuthError(
+      `Proxmox VE rejected the login of ${where}${said}: the username, realm or password in ` +
+        "its parameters is wrong, or the user is disabled or expired (this client's own " +
+        "credentials are not involved). Check the user id (user@realm) and the password",
+      base,
+    );
+  }
   if (status === 401) {
     let hint: string;
     if (ctx.auth === "token") {
@@ -444,6 +563,16 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
         "or a username and password";
     }
     return new PveAuthError(`Authentication failed for ${where}${said}: ${hint}`, base);
+  }
+  if (
+    status === 403 && pveMessage !== undefined && /not available with API token/i.test(pveMessage)
+  ) {
+    return new PvePermissionError(
+      `Proxmox VE does not accept ${where} with an API token${said}: this endpoint only works ` +
+        "with a login ticket (a user and password session), and no privilege granted to the " +
+        "token changes that. Do it in the Proxmox VE web interface or with pveum/pvesh instead",
+      base,
+    );
   }
   if (status === 403) {
     const m = pveMessage === undefined ? null : PERM_RE.exec(pveMessage);

@@ -290,7 +290,8 @@ function readEntry(
       template: template ?? false,
     } as Guest;
     if (pool !== undefined) g.pool = pool;
-    if (lock !== undefined) g.lock = lock;
+    // `"lock": ""` (a key present but empty, as some servers send it) means unlocked.
+    if (lock !== undefined && lock !== "") g.lock = lock;
     g.tags = toTags(tags);
     if (hastate !== undefined) g.hastate = hastate;
     g.nodeOnline = true; // corrected once every node entry is read

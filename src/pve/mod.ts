@@ -29,16 +29,19 @@ export {
   type PveShorthandOptions,
 } from "./client.ts";
 export {
+  type ConnectionFailure,
   describeGuestLock,
   errorFromResponse,
   guestLockOf,
   nodeFromPath,
+  outcomeUnknown,
   PveAuthError,
   PveConnectionError,
   PveError,
   type PveErrorDetails,
   PveLockedError,
   PveNotFoundError,
+  PveOutcomeUnknownError,
   PvePermissionError,
   PveTaskError,
   PveTimeoutError,
@@ -46,6 +49,7 @@ export {
   PveUnknownTaskError,
   PveValidationError,
   redactSecrets,
+  writeTaskType,
 } from "./errors.ts";
 export { apiBaseUrl, checkPvePath, pvePath, PvePathError } from "./path.ts";
 export { formatUpid, isUpid, parseUpid, splitTaskUser, type Upid } from "./upid.ts";

@@ -25,7 +25,13 @@ import http from "node:http";
 import { isIP } from "node:net";
 import tls from "node:tls";
 import { getLog } from "../log.ts";
-import { PveConnectionError, type PveError, PveTlsError, readablePath } from "./errors.ts";
+import {
+  type ConnectionFailure,
+  PveConnectionError,
+  type PveError,
+  PveTlsError,
+  readablePath,
+} from "./errors.ts";
 
 /** How requests reach the cluster. */
 export interface Transport {
@@ -263,22 +269,28 @@ export function transportError(
       details,
     );
   }
-  let what = "the connection failed";
-  if (/refused|ECONNREFUSED/i.test(chain)) what = "the connection was refused";
-  else if (/dns|lookup|ENOTFOUND|EAI_AGAIN|name or service not known|resolve/i.test(chain)) {
-    what = "the host name could not be resolved";
-  } else if (/reset|ECONNRESET|EPIPE|closed|IncompleteMessage|broken pipe/i.test(chain)) {
-    what = "the connection was reset";
-  } else if (/unreachable|EHOSTUNREACH|ENETUNREACH/i.test(chain)) {
-    what = "the host is unreachable";
-  }
-  const unknownOutcome = context.method !== "GET" && what === "the connection was reset"
-    ? " It is unknown whether Proxmox VE acted on this write: check the guest or the task " +
-      "list before repeating it."
-    : "";
+  const kind = failureKind(chain);
+  const what = {
+    refused: "the connection was refused",
+    dns: "the host name could not be resolved",
+    reset: "the connection was reset",
+    unreachable: "the host is unreachable",
+    other: "the connection failed",
+  }[kind];
   return new PveConnectionError(
     `Cannot reach Proxmox VE at ${context.origin} for ${where}: ${what}. Check the URL ` +
-      `(https://host:8006), that pveproxy runs, and that no firewall blocks port 8006.${unknownOutcome}`,
-    details,
+      "(https://host:8006), that pveproxy runs, and that no firewall blocks port 8006.",
+    { ...details, failure: kind },
   );
+}
+
+/** How a connection failed, from the error chain's text. */
+function failureKind(chain: string): ConnectionFailure {
+  if (/refused|ECONNREFUSED/i.test(chain)) return "refused";
+  if (/dns|lookup|ENOTFOUND|EAI_AGAIN|name or service not known|resolve/i.test(chain)) {
+    return "dns";
+  }
+  if (/reset|ECONNRESET|EPIPE|closed|IncompleteMessage|broken pipe/i.test(chain)) return "reset";
+  if (/unreachable|EHOSTUNREACH|ENETUNREACH/i.test(chain)) return "unreachable";
+  return "other";
 }

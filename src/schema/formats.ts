@@ -9,6 +9,7 @@
  */
 
 import type { ParamSchema } from "./facts.ts";
+import { compileLinear } from "./linear_regex.ts";
 
 /** Checks one value against a named format; returns PVE's error text or `undefined`. */
 export type FormatVerifier = (value: string) => string | undefined;
@@ -18,7 +19,9 @@ const IPV4_RE = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
 const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
 const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 const DNS_LABEL = "[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?";
-const DNS_RE = new RegExp(`^(${DNS_LABEL}\\.)*${DNS_LABEL}$`);
+// Patterns that repeat a group run on the linear-time matcher: JavaScript's engine keeps a
+// backtracking entry per repetition, which grows faster than the input on megabyte values.
+const DNS_RE = compileLinear(`(${DNS_LABEL}\\.)*${DNS_LABEL}`);
 const TAG_RE = /^[a-z0-9_][a-z0-9_\-+.]*$/i;
 const USER_PART = "[^\\s:/]+";
 const REALM_PART = "[A-Za-z][A-Za-z0-9\\.\\-_]+";
@@ -27,8 +30,9 @@ const TOKENID_RE = new RegExp(`^(${USER_PART})@(${REALM_PART})!(${REALM_PART})$`
 const POOLID_RE = /^[A-Za-z0-9.\-_]+(?:\/[A-Za-z0-9.\-_]+){0,2}$/;
 const ID_RE = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
 const MAC_RE = /^[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$/i;
-const EMAIL_RE = /^[\w+\-~]+(\.[\w+\-~]+)*@[a-zA-Z0-9\-]+(\.[a-zA-Z0-9\-]+)*$/;
-const EMAIL_USER_RE = /^[\w+\-~]+(\.[\w+\-~]+)*$/;
+const EMAIL_RE = compileLinear("[\\w+\\-~]+(\\.[\\w+\\-~]+)*@[a-zA-Z0-9\\-]+(\\.[a-zA-Z0-9\\-]+)*");
+const EMAIL_USER_RE = compileLinear("[\\w+\\-~]+(\\.[\\w+\\-~]+)*");
+const PRIV_RE = compileLinear("(?:[A-Z][A-Za-z]*\\.)+[A-Z][A-Za-z]*");
 
 /** Whether a string is an IPv4 address (PVE's `$IPV4RE`). */
 export function isIpv4(value: string): boolean {
@@ -212,8 +216,7 @@ export const formatVerifiers: Readonly<Record<string, FormatVerifier>> = {
     /^[A-Za-z0-9.\-_]+$/.test(v) ? undefined : `group name '${v}' contains invalid characters`,
   "pve-roleid": (v) =>
     /^[A-Za-z0-9.\-_]+$/.test(v) ? undefined : `role name '${v}' contains invalid characters`,
-  "pve-priv": (v) =>
-    /^(?:[A-Z][A-Za-z]*\.)+[A-Z][A-Za-z]*$/.test(v) ? undefined : `invalid privilege '${v}'`,
+  "pve-priv": (v) => PRIV_RE.test(v) ? undefined : `invalid privilege '${v}'`,
   "pve-storage-content": (v) => STORAGE_CONTENT.has(v) ? undefined : `invalid content type '${v}'`,
   "pve-volume-id": (v) =>
     /^([a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$/i.test(v) ? undefined : `unable to parse volume ID '${v}'`,

@@ -32,3 +32,4 @@ export {
 } from "./formats.ts";
 export { type PathMatch, schemaTemplates, splitPath, TemplateIndex } from "./templates.ts";
 export { addError, checkParams, type ParamCheck, perlPattern } from "./validate.ts";
+export { compileLinear, type LinearPattern, UnsupportedPattern } from "./linear_regex.ts";

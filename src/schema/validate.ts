@@ -12,6 +12,7 @@
 
 import type { EndpointSchema, ParamSchema } from "./facts.ts";
 import { checkNamedFormat, parsePropertyString, PropertyStringError } from "./formats.ts";
+import { compileLinear, type LinearPattern, UnsupportedPattern } from "./linear_regex.ts";
 
 /** Highest index of each indexed parameter family (`net[n]` → `net0`…`net31`). */
 const INDEX_MAX: Readonly<Record<string, number>> = {
@@ -52,24 +53,23 @@ function add(errors: Record<string, string>, path: string, message: string): voi
   errors[key] = previous === undefined ? message : `${previous}\\n${message}`;
 }
 
-const patternCache = new Map<string, RegExp | null>();
+const patternCache = new Map<string, LinearPattern | null>();
 
 /**
- * Compiles a Perl pattern from the schema into a RegExp anchored as PVE anchors it
- * (`m/^$pattern$/`). `(?^:…)` becomes `(?:…)`, `(?^i:…)` becomes `(?i:…)`, `{,n}` becomes
- * `{0,n}`. Returns `null` for a pattern JavaScript cannot express (then it is not checked).
+ * Compiles a Perl pattern from the schema into a matcher anchored as PVE anchors it
+ * (`m/^$pattern$/`), including `(?^:…)`, `(?^i:…)` and `{,n}`. The matcher runs in time linear
+ * in the value (`linear_regex.ts`): several schema patterns make a backtracking engine take
+ * exponential time on a crafted value. Returns `null` for a pattern outside the supported
+ * syntax (then it is not checked; a test proves every pattern of the schema compiles).
  */
-export function perlPattern(pattern: string): RegExp | null {
+export function perlPattern(pattern: string): LinearPattern | null {
   const cached = patternCache.get(pattern);
   if (cached !== undefined) return cached;
-  const source = pattern
-    .replaceAll("(?^:", "(?:")
-    .replaceAll("(?^i:", "(?i:")
-    .replace(/\{,(\d+)\}/g, "{0,$1}");
-  let compiled: RegExp | null;
+  let compiled: LinearPattern | null;
   try {
-    compiled = new RegExp(`^${source}$`);
-  } catch {
+    compiled = compileLinear(pattern);
+  } catch (error) {
+    if (!(error instanceof UnsupportedPattern)) throw error;
     compiled = null;
   }
   patternCache.set(pattern, compiled);

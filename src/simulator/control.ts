@@ -8,6 +8,7 @@
 
 import type { TicketAuthority } from "./auth.ts";
 import type { Sim } from "./router.ts";
+import type { Quirks } from "./state.ts";
 
 /** A fault as the control API accepts it. */
 export interface FaultSpec {
@@ -19,6 +20,11 @@ export interface FaultSpec {
   status?: number;
   /** Reason phrase and message for `status`. */
   reason?: string;
+  /**
+   * Answer `status` with this text as an HTML page instead of PVE's JSON body: what a reverse
+   * proxy or load balancer in front of PVE sends (its own 500/502/503 page).
+   */
+  body?: string;
   /** Wait this long first (then continue normally unless `status` or `reset`). */
   delay_ms?: number;
   /** Destroy the connection without a response. */
@@ -179,9 +185,23 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
     method: "POST",
     path: "/_sim/faults",
     doc:
-      'Install a fault: {"method","path" (* one segment, ** any suffix),"status","reason","delay_ms","reset","count"} -> {"id"}.',
+      'Install a fault: {"method","path" (* one segment, ** any suffix),"status","reason","body" (a proxy\'s HTML page instead of PVE\'s JSON),"delay_ms","reset","count"} -> {"id"}.',
   },
   { method: "GET", path: "/_sim/faults", doc: "List installed faults." },
+  {
+    method: "POST",
+    path: "/_sim/quirks",
+    doc:
+      'Serve odd but real variants: {"sparse_task_rows": bool (task rows without type, starttime, status, user), "json_booleans": bool (true/false where PVE sends 0/1)} -> the quirks now on.',
+  },
+  { method: "GET", path: "/_sim/quirks", doc: "The quirks now on." },
+  {
+    method: "POST",
+    path: "/_sim/tasks/warnings",
+    doc:
+      'The next successful tasks of a type end with warnings: {"type":"qmstart" or "*","lines":["…"],"count"} -> {"type","warnings"}.',
+  },
+  { method: "DELETE", path: "/_sim/tasks/warnings", doc: "Remove injected task warnings." },
   { method: "DELETE", path: "/_sim/faults", doc: "Remove every fault." },
   { method: "DELETE", path: "/_sim/faults/{id}", doc: "Remove one fault." },
   { method: "POST", path: "/_sim/tickets/expire", doc: "Invalidate every issued ticket." },
@@ -192,6 +212,16 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
   },
   { method: "POST", path: "/_sim/nodes/{node}/offline", doc: "Take a node offline." },
   { method: "POST", path: "/_sim/nodes/{node}/online", doc: "Bring a node back online." },
+  {
+    method: "POST",
+    path: "/_sim/storage/{storage}/offline",
+    doc: "Make a storage unreachable (NFS export or backup server down): inactive everywhere.",
+  },
+  {
+    method: "POST",
+    path: "/_sim/storage/{storage}/online",
+    doc: "Make a storage reachable again.",
+  },
   {
     method: "POST",
     path: "/_sim/guests/{vmid}/lock",
@@ -222,8 +252,14 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** The quirks `POST /_sim/quirks` switches, by body key. */
+const QUIRK_KEYS: ReadonlyMap<string, keyof Quirks> = new Map([
+  ["sparse_task_rows", "sparseTaskRows"],
+  ["json_booleans", "jsonBooleans"],
+]);
+
 function parseFault(body: Record<string, unknown>): FaultSpec | string {
-  const { method, path, status, reason, delay_ms: delay, reset, count } = body;
+  const { method, path, status, reason, delay_ms: delay, reset, count, body: page } = body;
   if (typeof method !== "string" || !/^(\*|GET|POST|PUT|DELETE)$/i.test(method)) {
     return 'Invalid fault "method": expected GET, POST, PUT, DELETE or *';
   }
@@ -240,6 +276,11 @@ function parseFault(body: Record<string, unknown>): FaultSpec | string {
   if (reason !== undefined) {
     if (typeof reason !== "string") return 'Invalid fault "reason": expected a string';
     spec.reason = reason;
+  }
+  if (page !== undefined) {
+    if (typeof page !== "string") return 'Invalid fault "body": expected a string';
+    if (spec.status === undefined) return 'Invalid fault "body": it needs a "status"';
+    spec.body = page;
   }
   if (delay !== undefined) {
     if (typeof delay !== "number" || delay < 0) {
@@ -316,13 +357,23 @@ export function handleControl(
     node.online = third === "online";
     return { status: 200, body: { node: second, online: node.online } };
   }
+  if (
+    first === "storage" && second !== undefined && (third === "offline" || third === "online") &&
+    parts.length === 3 && method === "POST"
+  ) {
+    const storage = ctx.sim.state.storages.get(second);
+    if (storage === undefined) return bad(`No storage "${second}" in the simulated cluster`, 404);
+    storage.offline = third === "offline";
+    return { status: 200, body: { storage: second, online: !storage.offline } };
+  }
   if (first === "guests" && third === "lock" && parts.length === 3) {
     const guest = ctx.sim.state.guests.get(Number(second));
     if (guest === undefined) return bad(`No guest "${second}" in the simulated cluster`, 404);
     if (method === "POST") {
       const lock = body["lock"];
-      if (typeof lock !== "string" || !/^[a-z-]+$/.test(lock)) {
-        return bad('Invalid "lock": expected a lock name such as "backup"');
+      // "" is the empty-lock quirk: the key present but empty, which means unlocked.
+      if (typeof lock !== "string" || !/^[a-z-]*$/.test(lock)) {
+        return bad('Invalid "lock": expected a lock name such as "backup", or ""');
       }
       guest.config["lock"] = lock;
       return { status: 200, body: { vmid: guest.vmid, lock } };
@@ -330,6 +381,56 @@ export function handleControl(
     if (method === "DELETE") {
       delete guest.config["lock"];
       return { status: 200, body: { vmid: guest.vmid, lock: null } };
+    }
+  }
+  if (first === "tasks" && second === "warnings" && parts.length === 2) {
+    const injected = ctx.sim.state.taskWarnings;
+    if (method === "DELETE") {
+      injected.length = 0;
+      return { status: 200, body: { cleared: true } };
+    }
+    if (method === "POST") {
+      const { type, lines, count } = body;
+      if (typeof type !== "string" || !/^(\*|[a-z0-9]+)$/.test(type)) {
+        return bad('Invalid "type": expected a task type such as "qmstart", or "*"');
+      }
+      if (
+        !Array.isArray(lines) || lines.length === 0 || !lines.every((l) => typeof l === "string")
+      ) {
+        return bad('Invalid "lines": expected a non-empty array of warning texts');
+      }
+      if (
+        count !== undefined && (typeof count !== "number" || !Number.isInteger(count) || count < 1)
+      ) {
+        return bad('Invalid "count": expected an integer >= 1');
+      }
+      injected.push({
+        type,
+        lines: lines as string[],
+        remaining: (count as number | undefined) ?? null,
+      });
+      return { status: 200, body: { type, warnings: lines.length } };
+    }
+  }
+  if (first === "quirks" && parts.length === 1) {
+    const quirks = ctx.sim.state.quirks;
+    if (method === "POST") {
+      for (const [key, field] of QUIRK_KEYS) {
+        const value = body[key];
+        if (value === undefined) continue;
+        if (typeof value !== "boolean") return bad(`Invalid "${key}": expected a boolean`);
+        quirks[field] = value;
+      }
+      const unknown = Object.keys(body).filter((key) => !QUIRK_KEYS.has(key));
+      if (unknown.length > 0) {
+        return bad(`Unknown quirk "${unknown[0]}": use ${[...QUIRK_KEYS.keys()].join(", ")}`);
+      }
+    }
+    if (method === "GET" || method === "POST") {
+      return {
+        status: 200,
+        body: { sparse_task_rows: quirks.sparseTaskRows, json_booleans: quirks.jsonBooleans },
+      };
     }
   }
   if (first === "requests" && parts.length === 1) {

@@ -117,6 +117,38 @@ function baseHeaders(res: ServerResponse): void {
   res.setHeader("Pragma", "no-cache");
 }
 
+/** Keys whose `0`/`1` values PVE means as booleans (turned into `true`/`false` by the quirk). */
+const BOOLEAN_KEYS = new Set([
+  "template",
+  "shared",
+  "protection",
+  "onboot",
+  "active",
+  "enabled",
+  "managed",
+  "saved",
+  "quorate",
+  "online",
+  "local",
+]);
+
+/** The JSON-booleans quirk: `0`/`1` under {@linkcode BOOLEAN_KEYS} become `false`/`true`. */
+function jsonBooleans(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonBooleans);
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = BOOLEAN_KEYS.has(key) && (item === 0 || item === 1)
+      ? item === 1
+      : jsonBooleans(item);
+  }
+  // Keep the `total` marker of list answers.
+  for (const symbol of Object.getOwnPropertySymbols(value)) {
+    (out as Record<symbol, unknown>)[symbol] = (value as Record<symbol, unknown>)[symbol];
+  }
+  return out;
+}
+
 function sendJson(res: ServerResponse, status: number, reason: string, payload: unknown): void {
   const body = Buffer.from(JSON.stringify(payload), "utf8");
   res.statusCode = status;
@@ -324,6 +356,17 @@ async function handle(
         req.socket.destroy();
         return;
       }
+      if (fault.status !== undefined && fault.body !== undefined) {
+        // Not PVE's answer: a proxy's page (no JSON envelope, no PVE headers).
+        const page = Buffer.from(fault.body, "utf8");
+        res.writeHead(fault.status, fault.reason ?? "Simulated fault", {
+          "content-type": "text/html",
+          "content-length": page.length,
+        });
+        res.end(page);
+        logRequest();
+        return;
+      }
       if (fault.status !== undefined) {
         const reason = fault.reason ?? "Simulated fault";
         sendError(res, new WireError(fault.status, reason));
@@ -345,9 +388,10 @@ async function handle(
       res.end(body);
       return;
     }
-    const payload: Record<string, unknown> = isWithTotal(data)
-      ? { data: data.data ?? null, total: data.total }
-      : { data: data ?? null };
+    const body = ctx.sim.state.quirks.jsonBooleans ? jsonBooleans(data) : data;
+    const payload: Record<string, unknown> = isWithTotal(body)
+      ? { data: body.data ?? null, total: body.total }
+      : { data: body ?? null };
     sendJson(res, 200, "OK", payload);
   } catch (error) {
     if (error instanceof HttpError) {

@@ -129,6 +129,17 @@ export interface StorageConfig {
   vgname?: string;
   server?: string;
   export?: string;
+  /** PBS: the datastore on the backup server. */
+  datastore?: string;
+  /** PBS: the user (`user@realm`) the storage logs in as. */
+  username?: string;
+  /** PBS: the server certificate's SHA-256 fingerprint. */
+  fingerprint?: string;
+  /**
+   * Simulated outage: the NFS export or backup server does not answer, so the storage is
+   * inactive everywhere (`/_sim/storage/{storage}/offline`).
+   */
+  offline?: boolean;
   /** Capacity in bytes (per node for local storage, once for shared). */
   total: number;
 }
@@ -146,6 +157,8 @@ export interface Volume {
   notes?: string;
   protected?: 0 | 1;
   parent?: string;
+  /** PBS backups: the last verification job's result. */
+  verification?: { state: "ok" | "failed"; upid: string };
   /** Guest config captured in a backup archive (used by restore). */
   backupConfig?: GuestConfig;
 }
@@ -261,6 +274,29 @@ export interface SimState {
   ha: Map<string, HaResource>;
   /** Next simulated process id for tasks and guests. */
   nextPid: number;
+  /** Variants of odd but real servers, switched on through `POST /_sim/quirks`. */
+  quirks: Quirks;
+  /** Warnings the next successful tasks of a type end with (`POST /_sim/tasks/warnings`). */
+  taskWarnings: TaskWarnings[];
+}
+
+/** Warning lines injected into the next `count` successful tasks of `type` (`*`: any). */
+export interface TaskWarnings {
+  type: string;
+  lines: string[];
+  /** How many more tasks get them (`null`: until cleared). */
+  remaining: number | null;
+}
+
+/**
+ * Ways some real servers answer that PVE itself does not, served on request so clients can be
+ * tested against them (an independent implementation of the PVE API showed each).
+ */
+export interface Quirks {
+  /** Task list rows carry only `upid`, `node`, `id` and `pid`/`pstart` (no type, start, status, user). */
+  sparseTaskRows: boolean;
+  /** Booleans PVE sends as `0`/`1` (`template`, `shared`, `protection`, …) arrive as JSON `true`/`false`. */
+  jsonBooleans: boolean;
 }
 
 /** Creates an empty state (seeds fill it). */
@@ -280,6 +316,8 @@ export function emptyState(): SimState {
     backupJobs: new Map(),
     ha: new Map(),
     nextPid: 10_000,
+    quirks: { sparseTaskRows: false, jsonBooleans: false },
+    taskWarnings: [],
   };
 }
 

@@ -98,6 +98,16 @@ export class TaskEngine {
     await Promise.all([...this.#running.values()]);
   }
 
+  /** Adds the warnings injected through the control API for this task's type, if any. */
+  #injectWarnings(task: Task, runner: TaskRunner): void {
+    const injected = this.#state.taskWarnings;
+    const index = injected.findIndex((w) => w.type === task.type || w.type === "*");
+    const spec = injected[index];
+    if (spec === undefined) return;
+    for (const line of spec.lines) runner.warn(line);
+    if (spec.remaining !== null && --spec.remaining <= 0) injected.splice(index, 1);
+  }
+
   async #run(task: Task, body: TaskBody): Promise<void> {
     // Next macrotask: the HTTP response with the UPID goes out first.
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -132,6 +142,7 @@ export class TaskEngine {
       if (signal.aborted) throw new TaskInterrupted();
       await body(runner);
       if (signal.aborted) throw new TaskInterrupted();
+      this.#injectWarnings(task, runner);
     } catch (e) {
       error = errorText(e);
     }

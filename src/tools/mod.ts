@@ -8,6 +8,12 @@
 
 import { pveApiCall } from "./api/pve_api_call.ts";
 import { pveApiGet } from "./api/pve_api_get.ts";
+import { backupCreate } from "./backup/backup_create.ts";
+import { backupJobs } from "./backup/backup_jobs.ts";
+import { backupList } from "./backup/backup_list.ts";
+import { backupRestore } from "./backup/backup_restore.ts";
+import { backupRestoreOverwrite } from "./backup/backup_restore_overwrite.ts";
+import { backupStatus } from "./backup/backup_status.ts";
 import { clusterStatus } from "./inventory/cluster_status.ts";
 import { guestGet } from "./inventory/guest_get.ts";
 import { guestList } from "./inventory/guest_list.ts";
@@ -19,6 +25,10 @@ import { snapshotCreate } from "./snapshots/snapshot_create.ts";
 import { snapshotDelete } from "./snapshots/snapshot_delete.ts";
 import { snapshotList } from "./snapshots/snapshot_list.ts";
 import { snapshotRollback } from "./snapshots/snapshot_rollback.ts";
+import { storageContent } from "./storage/storage_content.ts";
+import { storageDownload } from "./storage/storage_download.ts";
+import { storageList } from "./storage/storage_list.ts";
+import { volumeDelete } from "./storage/volume_delete.ts";
 import { taskGet } from "./tasks/task_get.ts";
 import { taskList } from "./tasks/task_list.ts";
 import { taskWait } from "./tasks/task_wait.ts";
@@ -37,6 +47,16 @@ export const allTools: readonly AnyTool[] = [
   snapshotCreate,
   snapshotRollback,
   snapshotDelete,
+  storageList,
+  storageContent,
+  storageDownload,
+  volumeDelete,
+  backupStatus,
+  backupList,
+  backupJobs,
+  backupCreate,
+  backupRestore,
+  backupRestoreOverwrite,
   taskList,
   taskGet,
   taskWait,

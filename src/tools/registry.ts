@@ -183,11 +183,11 @@ export function buildToolEntry(
       ? {
         type: "object",
         anyOf: [
-          toJsonSchema(tool.outputSchema as z.ZodObject, "output"),
+          leanOutputSchema(toJsonSchema(tool.outputSchema as z.ZodObject, "output")),
           DRY_RUN_RESULT_JSON_SCHEMA,
         ],
       }
-      : toJsonSchema(output, "output"),
+      : leanOutputSchema(toJsonSchema(output, "output")),
   };
 }
 
@@ -229,4 +229,49 @@ function toJsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string,
   delete json.$schema;
   if (json.type === undefined) return { type: "object", ...json };
   return json;
+}
+
+type JsonSchema = Record<string, unknown>;
+
+/** Only the type of a schema (the shape below the second level is left to the text). */
+function typeOnly(schema: JsonSchema): JsonSchema {
+  if (schema.const !== undefined) return { const: schema.const };
+  if (schema.type !== undefined) return { type: schema.type };
+  const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
+  const types = union?.map((branch) => branch.type).filter((type) => type !== undefined);
+  return types !== undefined && types.length > 0 ? { type: [...new Set(types.flat())] } : {};
+}
+
+/** A field of the result: its type and short enums; nested rows and objects by type only. */
+function leanField(schema: JsonSchema): JsonSchema {
+  const lean = typeOnly(schema);
+  if (Array.isArray(schema.enum) && schema.enum.length <= 8) lean.enum = schema.enum;
+  if (typeof schema.description === "string") lean.description = schema.description;
+  const items = schema.items as JsonSchema | undefined;
+  if (schema.type === "array" && items !== undefined) lean.items = typeOnly(items);
+  return lean;
+}
+
+function mapProperties(
+  properties: Record<string, JsonSchema>,
+  map: (schema: JsonSchema) => JsonSchema,
+): Record<string, JsonSchema> {
+  return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, map(value)]));
+}
+
+/**
+ * The output schema as announced in `tools/list`: the result's fields with their types, short
+ * enums and the required list; rows and nested objects by type only (their fields are named in
+ * each result). Every result that fits the tool's full zod schema fits this one (it only leaves
+ * constraints out), and the server still checks each result against the full schema;
+ * `tools/list`, paid for on every turn, stays small.
+ */
+export function leanOutputSchema(schema: JsonSchema): JsonSchema {
+  const properties = schema.properties as Record<string, JsonSchema> | undefined;
+  const lean: JsonSchema = { type: "object" };
+  if (properties !== undefined) lean.properties = mapProperties(properties, leanField);
+  if (Array.isArray(schema.required) && schema.required.length > 0) {
+    lean.required = schema.required;
+  }
+  return lean;
 }

@@ -44,7 +44,7 @@ export const TOOLSETS: readonly Toolset[] = [
   {
     id: "backup",
     description: "Back up, list, restore, backup jobs and what is not backed up",
-    default: true,
+    default: false,
   },
   {
     id: "observe",

@@ -8,6 +8,7 @@ import {
   PveClient,
   PveConnectionError,
   PveError,
+  PveOutcomeUnknownError,
   PveTimeoutError,
   PveTlsError,
   PveValidationError,
@@ -96,6 +97,42 @@ Deno.test("a 429 with Retry-After is retried and then succeeds", async () => {
   pve.close();
 });
 
+Deno.test("Retry-After is honoured: the client waits at least the seconds the server asked for", async () => {
+  const { fetch, seen } = stub([
+    json(503, { data: null }, { "retry-after": "7" }),
+    json(429, { data: null }, { "retry-after": "3" }),
+    json(200, { data: { version: "9.1.1", release: "9.1" } }),
+  ]);
+  const waited: number[] = [];
+  const pve = client(fetch, {
+    retry: { baseDelayMs: 1, maxDelayMs: 10_000 },
+    sleep: (ms: number) => {
+      waited.push(ms);
+      return Promise.resolve();
+    },
+  });
+  await pve.get("/version");
+  assert.equal(seen.length, 3);
+  assert.deepEqual(waited, [7000, 3000], "the waits are the server's, not the 1 ms backoff");
+  pve.close();
+  // A Retry-After beyond the cap waits the cap, not longer.
+  const capped = stub([
+    json(503, { data: null }, { "retry-after": "3600" }),
+    json(200, { data: null }),
+  ]);
+  const waits: number[] = [];
+  const slow = client(capped.fetch, {
+    retry: { baseDelayMs: 1, maxDelayMs: 10_000 },
+    sleep: (ms: number) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  });
+  await slow.get("/nodes");
+  assert.deepEqual(waits, [10_000]);
+  slow.close();
+});
+
 Deno.test("a GET is retried at most twice, then the typed error is thrown", async () => {
   const { fetch, seen } = stub([json(503, { data: null, message: "Service Unavailable" })]);
   const pve = client(fetch);
@@ -110,7 +147,7 @@ Deno.test("writes are never retried", async () => {
     const pve = client(fetch);
     await assert.rejects(
       pve.request(method, "/nodes/pve1/qemu/100/status/start"),
-      PveConnectionError,
+      PveOutcomeUnknownError,
     );
     assert.equal(seen.length, 1, method);
     pve.close();

@@ -4,6 +4,7 @@ import {
   PveConnectionError,
   PveError,
   PveNotFoundError,
+  PveOutcomeUnknownError,
   pvePath,
   PvePermissionError,
   PveTimeoutError,
@@ -161,7 +162,7 @@ Deno.test("a slow answer is a PveTimeoutError and a dead port a PveConnectionErr
   }
 });
 
-Deno.test("a reset connection is a PveConnectionError: a GET recovers, a POST is sent once", async () => {
+Deno.test("a reset connection is a PveConnectionError for a GET, which recovers; a POST is sent once and its outcome is unknown", async () => {
   await withSim({ speed: "instant" }, async (sim) => {
     const pve = tokenClient(sim);
     try {
@@ -176,8 +177,9 @@ Deno.test("a reset connection is a PveConnectionError: a GET recovers, a POST is
         count: 1,
       });
       await assert.rejects(pve.post("/nodes/pve1/qemu/9000/status/start"), (error: unknown) => {
-        assert.ok(error instanceof PveConnectionError);
-        assert.match(error.message, /unknown whether Proxmox VE acted on this write/);
+        assert.ok(error instanceof PveOutcomeUnknownError);
+        assert.ok(error.cause instanceof PveConnectionError);
+        assert.match(error.message, /unknown whether Proxmox VE carried out/);
         return true;
       });
       const log = await requests(sim);
@@ -213,7 +215,8 @@ Deno.test("GETs are retried after an injected 503 but a POST is sent exactly onc
         count: 1,
       });
       await assert.rejects(pve.post("/nodes/pve1/qemu/100/status/shutdown"), (error: unknown) => {
-        assert.ok(error instanceof PveConnectionError);
+        assert.ok(error instanceof PveOutcomeUnknownError);
+        assert.ok(error.cause instanceof PveConnectionError);
         assert.equal(error.status, 503);
         return true;
       });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { SimulatorHandle } from "../../src/simulator/mod.ts";
+import { pruneList } from "../../src/simulator/routes/prune.ts";
 import { api, startTestSimulator } from "./_helpers.ts";
 
 type Entry = Record<string, unknown>;
@@ -176,7 +177,7 @@ Deno.test("backup jobs can be listed, created, read, updated and deleted", async
   const sim = await startTestSimulator();
   try {
     const jobs = (await api(sim, "GET", "/cluster/backup", { token: true })).body.data as Entry[];
-    assert.equal(jobs.length, 1);
+    assert.deepEqual(jobs.map((j) => j.id), ["backup-5d1c0e2a-7f3b", "backup-pbs-k8s"]);
     const nightly = jobs[0] ?? {};
     assert.equal(nightly.type, "vzdump");
     assert.equal(nightly.schedule, "02:00");
@@ -235,7 +236,8 @@ Deno.test("backup-info lists guests that no job covers", async () => {
   try {
     const data = (await api(sim, "GET", "/cluster/backup-info/not-backed-up", { token: true }))
       .body.data as Entry[];
-    assert.deepEqual(data.map((g) => g.vmid), [103, 104, 105, 202, 203, 204]);
+    // The nightly job covers 100-102, 200, 201; the weekly PBS job 104 and 105; 9000 is a template.
+    assert.deepEqual(data.map((g) => g.vmid), [103, 202, 203, 204]);
     assert.deepEqual(data[0], { vmid: 103, type: "qemu", name: "win11-desk" });
   } finally {
     await sim.close();
@@ -270,4 +272,144 @@ Deno.test("vzdump prunes older archives with a keep-last retention", async () =>
   } finally {
     await sim.close();
   }
+});
+
+Deno.test("vzdump to a Proxmox Backup Server storage creates a vm/<vmid>/<time> snapshot", async () => {
+  const sim = await startTestSimulator({ now: NOW });
+  try {
+    const res = await api(sim, "POST", "/nodes/pve2/vzdump", {
+      token: true,
+      params: { vmid: "104", storage: "pbs", "notes-template": "{{guestname}}", protected: 1 },
+    });
+    const task = await finished(sim, "pve2", res.body.data);
+    assert.equal(task.exitstatus, "OK");
+    const line = task.lines.find((l) => l.startsWith("INFO: creating Proxmox Backup Server"));
+    assert.match(
+      line ?? "",
+      /^INFO: creating Proxmox Backup Server archive 'vm\/104\/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ'$/,
+    );
+    assert.ok(!task.lines.some((l) => l.startsWith("INFO: archive file size")));
+    const list = (await api(sim, "GET", "/nodes/pve2/storage/pbs/content", {
+      token: true,
+      params: { vmid: 104 },
+    })).body.data as Entry[];
+    const fresh = list.find((v) => Number(v.ctime) >= NOW);
+    assert.equal(fresh?.volid, `pbs:backup/${/'(vm\/104\/[^']+)'/.exec(line ?? "")?.[1]}`);
+    assert.equal(fresh?.format, "pbs-vm");
+    assert.equal(fresh?.notes, "k8s-node1");
+    assert.equal(fresh?.protected, 1);
+    assert.equal(fresh?.verification, undefined);
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("vzdump onto a full storage fails that guest with ENOSPC and the job with errors", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const nas = sim.sim.state.storages.get("nas");
+    assert.ok(nas !== undefined);
+    const used = (sim.sim.state.volumes.get("nas") ?? []).reduce((sum, v) => sum + v.size, 0);
+    nas.total = used + 1024 ** 2;
+    const res = await api(sim, "POST", "/nodes/pve1/vzdump", {
+      token: true,
+      params: { vmid: "100,200", storage: "nas" },
+    });
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.equal(task.exitstatus, "job errors");
+    assert.ok(task.lines.includes(
+      "ERROR: Backup of VM 100 failed - job failed with err -28 - No space left on device",
+    ));
+    assert.ok(
+      task.lines.some((l) =>
+        /^ERROR: Backup of VM 200 failed - command '.*' failed: exit code 70$/.test(l)
+      ),
+    );
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("vzdump to an unreachable storage fails the task before any guest", async () => {
+  const sim = await startTestSimulator();
+  try {
+    await fetch(`${sim.url}/_sim/storage/pbs/offline`, { method: "POST" });
+    const res = await api(sim, "POST", "/nodes/pve2/vzdump", {
+      token: true,
+      params: { vmid: "104", storage: "pbs" },
+    });
+    const task = await finished(sim, "pve2", res.body.data);
+    assert.equal(task.exitstatus, "could not activate storage 'pbs': storage 'pbs' is not online");
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("prunebackups previews keep, remove and protected marks per guest", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const pbs = (await api(sim, "GET", "/nodes/pve3/storage/pbs/prunebackups", {
+      token: true,
+      params: { "prune-backups": "keep-last=1", vmid: 105 },
+    })).body.data as Entry[];
+    const byTime = [...pbs].sort((a, b) => Number(b.ctime) - Number(a.ctime));
+    assert.deepEqual(byTime.map((e) => e.mark), ["keep", "remove", "protected"]);
+    assert.deepEqual(Object.keys(byTime[0] ?? {}).sort(), [
+      "ctime",
+      "mark",
+      "type",
+      "vmid",
+      "volid",
+    ]);
+    assert.equal(byTime[0]?.type, "qemu");
+    const all = (await api(sim, "GET", "/nodes/pve1/storage/local/prunebackups", {
+      token: true,
+    })).body.data as Entry[];
+    assert.deepEqual(all.map((e) => e.mark), ["protected"]);
+    const isoOnly = await api(sim, "GET", "/nodes/pve1/storage/local-lvm/prunebackups", {
+      token: true,
+    });
+    assert.equal(isoOnly.status, 500);
+    assert.equal(isoOnly.body.message, "storage 'local-lvm' does not support backups\n");
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("DELETE prunebackups removes what the preview marks remove, in a prunebackups task", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const res = await api(sim, "DELETE", "/nodes/pve1/storage/nas/prunebackups", {
+      token: true,
+      params: { "prune-backups": "keep-last=1", vmid: 100 },
+    });
+    assert.match(res.body.data, /:prunebackups:100@nas:/);
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.equal(task.exitstatus, "OK");
+    assert.equal(task.lines.filter((l) => l.startsWith("removing backup 'nas:backup/")).length, 1);
+    const left = (sim.sim.state.volumes.get("nas") ?? []).filter((v) => v.vmid === 100);
+    assert.equal(left.length, 1);
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("the retention keeps the newest backup of each day, then of each older ISO week", () => {
+  const day = (d: number) => Date.UTC(2026, 2, d, 2, 0, 0) / 1000; // March 2026
+  const volumes = [];
+  for (let d = 2; d <= 21; d++) {
+    volumes.push({
+      volid: `nas:backup/vzdump-qemu-100-2026_03_${String(d).padStart(2, "0")}-02_00_00.vma.zst`,
+      content: "backup",
+      format: "vma.zst",
+      size: 1,
+      ctime: day(d),
+      vmid: 100,
+    });
+  }
+  const marks = pruneList(volumes, { "keep-daily": 7, "keep-weekly": 2 });
+  const kept = marks.filter((m) => m.mark === "keep").map((m) => /_03_(\d\d)-/.exec(m.volid)?.[1])
+    .sort();
+  // Days 15-21 by keep-daily (ISO weeks 11 and 12), then the newest of week 10 (Sunday the 8th).
+  assert.deepEqual(kept, ["08", "15", "16", "17", "18", "19", "20", "21"]);
 });

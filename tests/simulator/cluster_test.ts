@@ -120,7 +120,8 @@ Deno.test("GET /cluster/resources returns guests, nodes, storages and pools with
     assert.equal(node?.["host-arch"], "x86_64");
     assert.equal(node?.status, "online");
     const storages = data.filter((e) => e.type === "storage");
-    assert.equal(storages.length, 9);
+    // local, local-lvm, nas and pbs on each of the three nodes.
+    assert.equal(storages.length, 12);
     assert.deepEqual(
       Object.keys(storages.find((e) => e.id === "storage/pve1/local-lvm") ?? {}).sort(),
       [
@@ -137,6 +138,10 @@ Deno.test("GET /cluster/resources returns guests, nodes, storages and pools with
       ],
     );
     assert.equal(storages.find((e) => e.id === "storage/pve2/nas")?.shared, 1);
+    const pbs = storages.find((e) => e.id === "storage/pve3/pbs");
+    assert.equal(pbs?.plugintype, "pbs");
+    assert.equal(pbs?.content, "backup");
+    assert.equal(pbs?.shared, 1);
     const pool = data.find((e) => e.id === "/pool/prod");
     assert.equal(pool?.type, "pool");
     assert.equal(pool?.pool, "prod");

@@ -646,9 +646,10 @@ Deno.test("restore from a backup archive recreates the VM, and force overwrites"
 
     const again = await call(handle, "POST", "/nodes/pve1/qemu", { vmid: 721, archive });
     assert.equal(again.status, 500);
+    // qemu-server words a restore's failure "unable to restore VM …" (its $emsg).
     assert.equal(
       again.body.message,
-      "unable to create VM 721 - VM 721 already exists on node 'pve1'\n",
+      "unable to restore VM 721 - VM 721 already exists on node 'pve1'\n",
     );
     const forced = await runTask(handle, "POST", "/nodes/pve1/qemu", {
       vmid: 721,

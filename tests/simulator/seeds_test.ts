@@ -166,3 +166,25 @@ Deno.test("the scale seed builds 50 nodes and 10,000 guests of both kinds", () =
   assert.ok(state.storages.get("shared-nfs")?.shared);
   assert.ok(state.users.get("root@pam")?.tokens.has("mcp"));
 });
+
+Deno.test("the scale seed has backups of most guests at spread ages, and pool backup jobs", () => {
+  const state = buildSeed({
+    seed: "scale",
+    nodes: 5,
+    guests: 1000,
+    random: 1,
+    rootPassword: "pw",
+    tokenSecret: "s",
+    now: NOW,
+  });
+  const backups = (state.volumes.get("shared-nfs") ?? []).filter((v) => v.content === "backup");
+  const newest = new Map<number, number>();
+  for (const b of backups) {
+    assert.equal(b.subtype, state.guests.get(b.vmid ?? 0)?.type);
+    newest.set(b.vmid ?? 0, Math.max(newest.get(b.vmid ?? 0) ?? 0, b.ctime));
+  }
+  const recent = [...newest.values()].filter((t) => NOW - t < 2 * 86400).length;
+  assert.ok(newest.size > 700 && newest.size < 850, `${newest.size} guests have backups`);
+  assert.ok(recent > 500 && recent < 700, `${recent} backed up recently`);
+  assert.deepEqual([...state.backupJobs.keys()], ["nightly-pool-01", "nightly-pool-02"]);
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { SimulatorHandle } from "../../src/simulator/mod.ts";
 import { volumeKey } from "../../src/simulator/state.ts";
+import { simulatedChecksum } from "../../src/simulator/routes/storage.ts";
 import { api, startTestSimulator } from "./_helpers.ts";
 
 type Entry = Record<string, unknown>;
@@ -25,7 +26,7 @@ Deno.test("GET /storage returns storage.cfg entries and filters by type", async 
   const sim = await startTestSimulator();
   try {
     const data = (await api(sim, "GET", "/storage", { token: true })).body.data as Entry[];
-    assert.deepEqual(data.map((s) => s.storage), ["local", "local-lvm", "nas"]);
+    assert.deepEqual(data.map((s) => s.storage), ["local", "local-lvm", "nas", "pbs"]);
     const local = data[0] ?? {};
     assert.equal(local.type, "dir");
     assert.equal(local.path, "/var/lib/vz");
@@ -39,6 +40,13 @@ Deno.test("GET /storage returns storage.cfg entries and filters by type", async 
     ]);
     const one = await api(sim, "GET", "/storage/local-lvm", { token: true });
     assert.equal(one.body.data.thinpool, "data");
+    const pbs = (await api(sim, "GET", "/storage/pbs", { token: true })).body.data;
+    assert.deepEqual(
+      [pbs.type, pbs.server, pbs.datastore, pbs.username, pbs.content, pbs.shared],
+      ["pbs", "10.0.0.60", "homelab", "backup@pbs", "backup", undefined],
+    );
+    assert.match(String(pbs.fingerprint), /^([0-9a-f]{2}:){31}[0-9a-f]{2}$/);
+    assert.equal(pbs["prune-backups"], "keep-all=1");
   } finally {
     await sim.close();
   }
@@ -92,12 +100,12 @@ Deno.test("storage content lists volumes with PVE's keys and filters", async () 
     })).body.data as Entry[];
     assert.equal(backups.length, 2);
     const b = backups[0] ?? {};
+    // `protected` appears only on protected backups, as the storage plugins list them.
     assert.deepEqual(Object.keys(b).sort(), [
       "content",
       "ctime",
       "format",
       "notes",
-      "protected",
       "size",
       "subtype",
       "vmid",
@@ -182,7 +190,10 @@ Deno.test("volume ids with a slash route over HTTP, encoded or not, for info, no
     assert.equal(backup.notes, "keep forever");
     const protectedDelete = await api(sim, "DELETE", backupPath, { token: true });
     const refused = await finished(sim, "pve1", String(protectedDelete.body.data));
-    assert.match(refused.exitstatus, /^cannot remove protected archive '\/var\/lib\/vz\/dump\//);
+    assert.match(
+      refused.exitstatus,
+      /^cannot remove protected volume 'backup\/vzdump-qemu-102-[0-9_-]+\.vma\.zst' on 'local'$/,
+    );
     const deleted = await api(sim, "DELETE", `${content}/${encodeURIComponent(iso)}`, {
       token: true,
     });
@@ -193,14 +204,15 @@ Deno.test("volume ids with a slash route over HTTP, encoded or not, for info, no
   }
 });
 
-Deno.test("download-url fetches into a download task and refuses a duplicate file name", async () => {
+Deno.test("download-url verifies the checksum, logs progress and keeps an existing file", async () => {
   const sim = await startTestSimulator();
   try {
+    const url = "https://cdimage.example.org/alpine-virt-3.20.3-x86_64.iso";
     const params = {
-      url: "https://cdimage.example.org/alpine-virt-3.20.3-x86_64.iso",
+      url,
       content: "iso",
       filename: "alpine-virt-3.20.3-x86_64.iso",
-      checksum: "a".repeat(64),
+      checksum: simulatedChecksum(url, "sha256"),
       "checksum-algorithm": "sha256",
     };
     const res = await api(sim, "POST", "/nodes/pve2/storage/local/download-url", {
@@ -208,9 +220,13 @@ Deno.test("download-url fetches into a download task and refuses a duplicate fil
       params,
     });
     assert.equal(res.status, 200);
-    assert.match(res.body.data, /:download:/);
+    assert.match(res.body.data, /:download:alpine-virt-3\.20\.3-x86_64\.iso:/);
     const task = await finished(sim, "pve2", res.body.data);
     assert.equal(task.exitstatus, "OK");
+    assert.equal(
+      task.lines[0],
+      `downloading ${url} to /var/lib/vz/template/iso/alpine-virt-3.20.3-x86_64.iso`,
+    );
     assert.ok(task.lines.some((l) => /\s100% /.test(l)));
     assert.ok(task.lines.includes("calculating checksum...OK, checksum verified"));
     assert.equal(task.lines.at(-1), "TASK OK");
@@ -219,24 +235,297 @@ Deno.test("download-url fetches into a download task and refuses a duplicate fil
       params: { content: "iso" },
     })).body.data as Entry[];
     assert.ok(content.some((v) => v.volid === "local:iso/alpine-virt-3.20.3-x86_64.iso"));
-    const again = await api(sim, "POST", "/nodes/pve2/storage/local/download-url", {
+
+    const again = await finished(
+      sim,
+      "pve2",
+      (await api(sim, "POST", "/nodes/pve2/storage/local/download-url", { token: true, params }))
+        .body.data,
+    );
+    assert.equal(again.exitstatus, "OK");
+    assert.ok(again.lines.includes(
+      "calculating checksum of existing file...OK, got correct file already, no need to download",
+    ));
+    const { checksum: _c, "checksum-algorithm": _a, ...unchecked } = params;
+    const dup = await finished(
+      sim,
+      "pve2",
+      (await api(sim, "POST", "/nodes/pve2/storage/local/download-url", {
+        token: true,
+        params: unchecked,
+      })).body.data,
+    );
+    assert.equal(
+      dup.exitstatus,
+      "refusing to override existing file '/var/lib/vz/template/iso/alpine-virt-3.20.3-x86_64.iso'",
+    );
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("download-url fails the task on a checksum mismatch and keeps nothing", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const res = await api(sim, "POST", "/nodes/pve1/storage/local/download-url", {
       token: true,
-      params,
+      params: {
+        url: "https://cdimage.example.org/debian-13.1.0-amd64-netinst.iso",
+        content: "iso",
+        filename: "debian-13.1.0-amd64-netinst.iso",
+        checksum: "0".repeat(64),
+        "checksum-algorithm": "sha256",
+      },
     });
-    const dup = await finished(sim, "pve2", again.body.data);
-    assert.match(dup.exitstatus, /^refusing to override existing file '/);
-    const wrongExt = await api(sim, "POST", "/nodes/pve2/storage/local/download-url", {
-      token: true,
-      params: { ...params, filename: "alpine.txt" },
-    });
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.match(task.exitstatus, /^checksum mismatch: got '[0-9a-f]{64}' != expect '0{64}'$/);
+    assert.equal(task.lines.at(-2), "calculating checksum...");
+    assert.ok(
+      !sim.sim.state.volumes.get("pve1/local")?.some((v) => v.volid.includes("debian-13")),
+    );
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("download-url refuses wrong extensions, non-file storages and other content types before forking", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const params = {
+      url: "https://cdimage.example.org/alpine.iso",
+      content: "iso",
+      filename: "alpine.iso",
+    };
+    const post = (storage: string, extra: Record<string, string> = {}) =>
+      api(sim, "POST", `/nodes/pve2/storage/${storage}/download-url`, {
+        token: true,
+        params: { ...params, ...extra },
+      });
+    const wrongExt = await post("local", { filename: "alpine.txt" });
     assert.equal(wrongExt.status, 400);
     assert.deepEqual(wrongExt.body.errors, { filename: "wrong file extension" });
-    const wrongStore = await api(sim, "POST", "/nodes/pve2/storage/local-lvm/download-url", {
+    const tmpl = await post("local", { content: "vztmpl", filename: "alpine.tar.7z" });
+    assert.deepEqual(tmpl.body.errors, { filename: "wrong file extension" });
+    const lvm = await post("local-lvm");
+    assert.equal(lvm.status, 500);
+    assert.equal(
+      lvm.body.message,
+      "can't upload to storage type 'lvmthin', not a file based storage!\n",
+    );
+    const pbs = await post("pbs");
+    assert.equal(
+      pbs.body.message,
+      "can't upload to storage type 'pbs', not a file based storage!\n",
+    );
+    const nasTmpl = await post("nas", { content: "vztmpl", filename: "alpine.tar.zst" });
+    assert.equal(
+      nasTmpl.body.message,
+      "storage 'nas' is not configured for content-type 'vztmpl'\n",
+    );
+    const ftp = await post("local", { url: "ftp://example.org/alpine.iso" });
+    assert.equal(ftp.status, 400);
+    assert.match(ftp.body.errors.url, /does not match the regex pattern/);
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("download-url normalizes the file name as PVE does", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const res = await api(sim, "POST", "/nodes/pve1/storage/local/download-url", {
       token: true,
-      params,
+      params: {
+        url: "https://example.org/x.iso",
+        content: "iso",
+        filename: "../my image (1).iso",
+      },
     });
-    assert.equal(wrongStore.status, 500);
-    assert.match(wrongStore.body.message, /not configured for content-type 'iso'/);
+    assert.equal((await finished(sim, "pve1", res.body.data)).exitstatus, "OK");
+    assert.ok(
+      sim.sim.state.volumes.get("pve1/local")?.some((v) =>
+        v.volid === "local:iso/my_image__1_.iso"
+      ),
+    );
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("a full storage refuses a download with wget's write error", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const local = sim.sim.state.storages.get("local");
+    assert.ok(local !== undefined);
+    local.total = 1024 ** 3; // less than what is already on pve3's local storage
+    const res = await api(sim, "POST", "/nodes/pve3/storage/local/download-url", {
+      token: true,
+      params: { url: "https://example.org/big.iso", content: "iso", filename: "big.iso" },
+    });
+    const task = await finished(sim, "pve3", res.body.data);
+    assert.match(
+      task.exitstatus,
+      /^download failed: command 'wget --progress=dot:giga -O \/var\/lib\/vz\/template\/iso\/big\.iso\.tmp_dwnl\.\d+ https:\/\/example\.org\/big\.iso' failed: exit code 3$/,
+    );
+    assert.ok(task.lines.some((l) => /\(No space left on device\)\.$/.test(l)));
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("storage usage follows the volumes created and deleted on it", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const used = async () =>
+      Number(
+        (await api(sim, "GET", "/nodes/pve1/storage/local/status", { token: true })).body
+          .data.used,
+      );
+    const before = await used();
+    const res = await api(sim, "POST", "/nodes/pve1/storage/local/download-url", {
+      token: true,
+      params: { url: "https://example.org/a.iso", content: "iso", filename: "a.iso" },
+    });
+    await finished(sim, "pve1", res.body.data);
+    const grown = await used();
+    const volume = sim.sim.state.volumes.get("pve1/local")?.find((v) =>
+      v.volid === "local:iso/a.iso"
+    );
+    assert.equal(grown - before, volume?.size);
+    const del = await api(
+      sim,
+      "DELETE",
+      `/nodes/pve1/storage/local/content/${encodeURIComponent("local:iso/a.iso")}`,
+      { token: true },
+    );
+    await finished(sim, "pve1", del.body.data);
+    assert.equal(await used(), before);
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("a PBS storage lists backups with PBS volids, verification and protection only where set", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const list = (await api(sim, "GET", "/nodes/pve3/storage/pbs/content", {
+      token: true,
+      params: { vmid: 105 },
+    })).body.data as Entry[];
+    assert.equal(list.length, 3);
+    for (const item of list) {
+      assert.match(String(item.volid), /^pbs:backup\/vm\/105\/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.equal(item.format, "pbs-vm");
+      assert.equal(item.subtype, "qemu");
+      assert.equal(item.content, "backup");
+    }
+    const verification = list.map((i) => (i.verification as { state: string } | undefined)?.state);
+    assert.deepEqual(verification.sort(), ["failed", "ok", "ok"]);
+    assert.equal(list.filter((i) => i.protected === 1).length, 1);
+    assert.equal(list.filter((i) => "protected" in i).length, 1);
+    const upid = (list[0]?.verification as { upid: string }).upid;
+    assert.match(upid, /^UPID:pbs:.*:verificationjob:/);
+    const isos = (await api(sim, "GET", "/nodes/pve3/storage/pbs/content", {
+      token: true,
+      params: { content: "iso" },
+    })).body.data as Entry[];
+    assert.deepEqual(isos, []);
+    const info = await api(
+      sim,
+      "GET",
+      `/nodes/pve3/storage/pbs/content/${encodeURIComponent(String(list[0]?.volid))}`,
+      { token: true },
+    );
+    assert.match(info.body.data.path, /^pbs:\/\/backup@pbs@10\.0\.0\.60:homelab\/vm\/105\//);
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("deleting a protected PBS snapshot fails in the task as proxmox-backup-client reports it", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const volume = sim.sim.state.volumes.get("pbs")?.find((v) => v.protected === 1);
+    assert.ok(volume !== undefined);
+    const res = await api(
+      sim,
+      "DELETE",
+      `/nodes/pve1/storage/pbs/content/${encodeURIComponent(volume.volid)}`,
+      { token: true },
+    );
+    assert.match(res.body.data, /:imgdel:105@pbs:/);
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.equal(
+      task.exitstatus,
+      "proxmox-backup-client failed: Error: cannot remove protected snapshot",
+    );
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("a volume of another storage in the path is a storage ID mismatch", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const res = await api(
+      sim,
+      "GET",
+      `/nodes/pve1/storage/local/content/${encodeURIComponent("nas:iso/x.iso")}`,
+      { token: true },
+    );
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body.errors, { volume: "storage ID mismatch (nas != local)" });
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("an unreachable storage is inactive, reports no usage and refuses listing its content", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const off = await fetch(`${sim.url}/_sim/storage/nas/offline`, { method: "POST" });
+    assert.deepEqual(await off.json(), { storage: "nas", online: false });
+    const status = (await api(sim, "GET", "/nodes/pve1/storage", { token: true })).body
+      .data as Entry[];
+    const nas = status.find((s) => s.storage === "nas") ?? {};
+    assert.deepEqual([nas.active, nas.enabled, nas.total, nas.used_fraction], [0, 1, 0, undefined]);
+    const resources = (await api(sim, "GET", "/cluster/resources", {
+      token: true,
+      params: { type: "storage" },
+    })).body.data as Entry[];
+    const entry = resources.find((e) => e.id === "storage/pve1/nas") ?? {};
+    assert.equal(entry.status, "unknown");
+    assert.equal(entry.disk, undefined);
+    const content = await api(sim, "GET", "/nodes/pve1/storage/nas/content", { token: true });
+    assert.equal(content.status, 500);
+    assert.equal(content.body.message, "storage 'nas' is not online\n");
+    await fetch(`${sim.url}/_sim/storage/nas/online`, { method: "POST" });
+    const back = await api(sim, "GET", "/nodes/pve1/storage/nas/content", { token: true });
+    assert.equal(back.status, 200);
+  } finally {
+    await sim.close();
+  }
+});
+
+Deno.test("a full storage refuses a new disk in the task, in the storage tool's words", async () => {
+  const sim = await startTestSimulator();
+  try {
+    const res = await api(sim, "POST", "/nodes/pve1/qemu", {
+      token: true,
+      params: { vmid: 710, name: "too-big", scsi0: "local-lvm:900" },
+    });
+    assert.equal(res.status, 200, res.text);
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.match(
+      task.exitstatus,
+      /lvcreate 'pve\/vm-710-disk-0' error: {3}Cannot create new thin volume, free space in thin pool pve\/data reached threshold\.$/,
+    );
+    assert.equal(sim.sim.state.guests.get(710), undefined);
+    const small = await api(sim, "POST", "/nodes/pve1/qemu", {
+      token: true,
+      params: { vmid: 711, name: "fits", scsi0: "local-lvm:8" },
+    });
+    assert.equal((await finished(sim, "pve1", small.body.data)).exitstatus, "OK");
   } finally {
     await sim.close();
   }

@@ -5,13 +5,14 @@
  * @module
  */
 
-import { PveClient } from "../../src/pve/mod.ts";
+import { PveClient, type PveClientOptions } from "../../src/pve/mod.ts";
 import {
   type SimulatorHandle,
   type SimulatorOptions,
   startSimulator,
 } from "../../src/simulator/mod.ts";
 import type { RequestLogEntry } from "../../src/simulator/control.ts";
+import { toolsetIds } from "../../src/tools/toolsets.ts";
 import type { AnyTool } from "../../src/tools/types.ts";
 import {
   connect,
@@ -47,6 +48,10 @@ export interface OpenOptions {
   elicit?: ElicitAnswer;
   /** Protocol era of the test client (default `legacy`). */
   era?: "legacy" | "modern";
+  /** Options of the session's PVE client (e.g. a short `timeoutMs` for fault tests). */
+  client?: Partial<PveClientOptions>;
+  /** Authenticate with root@pam's password (a login ticket) instead of the API token. */
+  ticket?: boolean;
 }
 
 /** Starts a simulator (demo seed, instant tasks by default) and connects a client to a server. */
@@ -54,9 +59,11 @@ export async function openSession(options: OpenOptions): Promise<SimSession> {
   const sim = await startSimulator({ seed: "demo", speed: "instant", ...options.sim });
   const pve = new PveClient({
     url: sim.url,
-    tokenId: sim.credentials.tokenId,
-    tokenSecret: sim.credentials.tokenSecret,
+    ...(options.ticket
+      ? { username: sim.credentials.user, password: sim.credentials.password }
+      : { tokenId: sim.credentials.tokenId, tokenSecret: sim.credentials.tokenSecret }),
     name: "lab",
+    ...options.client,
   });
   const session = await connect({
     tools: options.tools,
@@ -65,6 +72,8 @@ export async function openSession(options: OpenOptions): Promise<SimSession> {
       ...options.config,
       policy: {
         allow: ["read", "lifecycle", "change", "destroy", "exec", "raw"],
+        // Every toolset: a tool test tests its tool, not which toolsets are on by default.
+        toolsets: toolsetIds(options.tools),
         confirmation: { fallback: "allow" },
         ...(options.config?.policy as Record<string, unknown> | undefined),
       },

@@ -2,7 +2,10 @@
  * Simulated PVE endpoints: backup jobs (`/cluster/backup`), backup info and
  * `POST /nodes/{node}/vzdump`, whose `vzdump` task locks each guest (`lock: backup`),
  * logs like vzdump does and leaves an archive volume (with the guest config for restore)
- * on the target storage.
+ * on the target storage: a `vzdump-…` file on dir/nfs, a `backup/vm|ct/<vmid>/<time>`
+ * snapshot on Proxmox Backup Server. A guest whose archive does not fit fails with
+ * `No space left on device`; the job then ends `job errors`. Retention (`remove`) prunes
+ * as `prune.ts` marks.
  *
  * @module
  */
@@ -19,7 +22,17 @@ import {
 } from "../router.ts";
 import type { BackupJob, Guest, GuestConfig, SimState, StorageConfig } from "../state.ts";
 import { diskSize, guestName } from "./cluster.ts";
-import { dumpDir, getStorage, storageOnNode, volumesOn } from "./storage.ts";
+import { formatRetention, parseRetention, pruneList } from "./prune.ts";
+import {
+  dumpDir,
+  freeBytes,
+  getStorage,
+  pbsRepository,
+  pbsVolid,
+  storageActive,
+  storageOnNode,
+  volumesOn,
+} from "./storage.ts";
 
 type JobRecord = BackupJob & Record<string, unknown>;
 
@@ -80,15 +93,6 @@ function getJob(state: SimState, id: string): JobRecord {
   return job as JobRecord;
 }
 
-function parsePrune(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const part of splitList(text)) {
-    const [key, value] = part.split("=");
-    if (key !== undefined && value !== undefined) out[key] = Number(value);
-  }
-  return out;
-}
-
 const JOB_SKIP = new Set(["id", "delete", "digest"]);
 
 function verifyParams(params: Params, checkMissing: boolean): void {
@@ -115,7 +119,7 @@ function verifyParams(params: Params, checkMissing: boolean): void {
 function applyJobParams(job: JobRecord, params: Params): void {
   for (const [key, value] of Object.entries(params)) {
     if (JOB_SKIP.has(key)) continue;
-    if (key === "prune-backups") job[key] = parsePrune(String(value));
+    if (key === "prune-backups") job[key] = parseRetention(String(value));
     else job[key] = value;
   }
   if (params.exclude !== undefined && params.pool === undefined) job.all = 1;
@@ -399,14 +403,19 @@ async function backupOne(
     const disks = guestDisks(guest);
     const total = disks.reduce((sum, d) => sum + d.size, 0) || 1024 ** 3;
     const { ext } = compression(plan.compress);
-    const list = volumesOn(state, plan.storage, guest.node);
+    const storage = plan.storage;
+    const pbs = storage.type === "pbs";
+    const list = volumesOn(state, storage, guest.node);
     // Simulated time may stand still (instant speed): keep archive names unique.
     let when = started;
     const nameAt = (t: number) =>
       `vzdump-${guest.type}-${vmid}-${stamp(t)}.${guest.type === "qemu" ? "vma" : "tar"}${ext}`;
-    while (list.some((v) => v.volid === `${plan.storage.storage}:backup/${nameAt(when)}`)) when++;
-    const archive = nameAt(when);
-    const target = `${dumpDir(plan.storage)}/${archive}`;
+    const volidAt = (t: number) =>
+      pbs ? pbsVolid(storage, guest.type, vmid, t) : `${storage.storage}:backup/${nameAt(t)}`;
+    while (list.some((v) => v.volid === volidAt(when))) when++;
+    const volid = volidAt(when);
+    const archive = pbs ? volid.slice(volid.indexOf(":") + 8) : nameAt(when);
+    const target = pbs ? archive : `${dumpDir(storage)}/${archive}`;
     if (guest.type === "qemu") {
       if (guest.config.template === 1) task.log("INFO: VM is a template");
       task.log(`INFO: VM Name: ${guestName(guest)}`);
@@ -423,12 +432,37 @@ async function backupOne(
     task.log("INFO: ionice priority: 7");
     if (mode === "stop" && running) task.log("INFO: stopping virtual guest");
     if (mode === "suspend") task.log("INFO: suspending guest");
-    task.log(`INFO: creating vzdump archive '${target}'`);
+    if (pbs) {
+      task.log(`INFO: creating Proxmox Backup Server archive '${archive}'`);
+      if (guest.type === "lxc") {
+        task.log(
+          `INFO: run: /usr/bin/proxmox-backup-client backup --crypt-mode=none pct.conf:/var/tmp/vzdumptmp${vmid}/etc/vzdump/pct.conf root.pxar:/mnt/vzsnap0 --backup-type ct --backup-id ${vmid} --backup-time ${when} --repository ${
+            pbsRepository(storage)
+          }`,
+        );
+      }
+    } else {
+      task.log(`INFO: creating vzdump archive '${target}'`);
+    }
+    // PBS keeps the guest's full logical size (deduplicated on the server); files are compressed.
+    const size = pbs
+      ? (guest.type === "qemu" ? total : Math.round(total * 0.3))
+      : Math.max(1024 * 1024, Math.round(total * (guest.type === "qemu" ? 0.04 : 0.12)));
+    const room = freeBytes(state, storage, guest.node);
     const steps = [10, 25, 50, 75, 100];
     let elapsed = 0;
     for (const pct of steps) {
       await task.sleep(3);
       elapsed += 3;
+      if ((size * pct) / 100 > room) {
+        if (guest.type === "qemu") return fail("job failed with err -28 - No space left on device");
+        task.log(
+          "INFO: zstd: error 70 : Write error : cannot write block : No space left on device",
+        );
+        return fail(
+          `command 'set -o pipefail && tar cpf - --totals --one-file-system ./ | zstd --threads=1 >${target}.dat' failed: exit code 70`,
+        );
+      }
       const done = (total * pct) / 100;
       const rate = done / elapsed;
       if (guest.type === "qemu") {
@@ -438,23 +472,26 @@ async function backupOne(
         );
       }
     }
-    const size = Math.max(1024 * 1024, Math.round(total * (guest.type === "qemu" ? 0.04 : 0.12)));
     if (guest.type === "qemu") {
       task.log(`INFO: backup is sparse: ${gib(total * 0.78)} (78%) total zero data`);
       task.log(`INFO: transferred ${gib(total)} in ${elapsed} seconds (${gib(total / elapsed)}/s)`);
+    } else if (pbs) {
+      task.log(`INFO: root.pxar: had to backup ${gib(size)} of ${gib(size)} in ${elapsed}.00 s`);
+      task.log(`INFO: Duration: ${elapsed}.00s`);
     } else {
       task.log(`INFO: Total bytes written: ${size} (${gib(size)}, ${gib(size / elapsed)}/s)`);
     }
     if (mode === "stop" && running) task.log("INFO: restarting vm");
     if (mode === "suspend") task.log("INFO: resume vm");
-    task.log(`INFO: archive file size: ${formatSize(size)}`);
-    const volid = `${plan.storage.storage}:backup/${archive}`;
+    if (!pbs) task.log(`INFO: archive file size: ${formatSize(size)}`);
     const config: GuestConfig = { ...guest.config };
     delete config.lock;
     const entry: (typeof list)[number] = {
       volid,
       content: "backup",
-      format: `${guest.type === "qemu" ? "vma" : "tar"}${ext}`,
+      format: pbs
+        ? `pbs-${guest.type === "qemu" ? "vm" : "ct"}`
+        : `${guest.type === "qemu" ? "vma" : "tar"}${ext}`,
       size,
       ctime: when,
       vmid,
@@ -472,26 +509,18 @@ async function backupOne(
     list.push(entry);
     if (plan.retention !== undefined) {
       const keep = plan.retention;
-      const keys = Object.keys(keep).sort();
-      task.log(
-        `INFO: prune older backups with retention: ${
-          keys.map((k) => `${k}=${keep[k]}`).join(", ")
-        }`,
-      );
-      // Only `keep-last` alone is modelled; any other policy keeps every archive.
-      const keepLast = keys.length === 1 ? keep["keep-last"] : undefined;
-      const mine = list
-        .filter((v) => v.content === "backup" && v.vmid === vmid && v.protected !== 1)
-        .sort((a, b) => b.ctime - a.ctime);
-      const remove = new Set(
-        keepLast === undefined ? [] : mine.slice(keepLast).map((v) => v.volid),
-      );
-      for (let i = list.length - 1; i >= 0; i--) {
-        const v = list[i];
-        if (v !== undefined && remove.has(v.volid)) list.splice(i, 1);
+      task.log(`INFO: prune older backups with retention: ${formatRetention(keep)}`);
+      const marks = pruneList(list, keep, { vmid, type: guest.type });
+      let pruned = 0;
+      for (const mark of marks) {
+        if (mark.mark !== "remove") continue;
+        task.log(`INFO: removing backup '${mark.volid}'`);
+        const at = list.findIndex((v) => v.volid === mark.volid);
+        if (at >= 0) list.splice(at, 1);
+        pruned++;
       }
-      const extra = remove.size > 0 ? " not covered by keep-retention policy" : "";
-      task.log(`INFO: pruned ${remove.size} backup(s)${extra}`);
+      const extra = pruned > 0 ? " not covered by keep-retention policy" : "";
+      task.log(`INFO: pruned ${pruned} backup(s)${extra}`);
     }
     task.log(`INFO: Finished Backup of VM ${vmid} (${formatTime(sim.clock.now() - started)})`);
     task.log(`INFO: Backup finished at ${localTime(sim.clock.now())}`);
@@ -552,7 +581,7 @@ function planVzdump(sim: Sim, auth: AuthInfo, params: Params): VzdumpPlan {
     throw dieError(`No local guests to backup on node '${node}'`);
   }
   const prune = typeof params["prune-backups"] === "string"
-    ? parsePrune(params["prune-backups"])
+    ? parseRetention(params["prune-backups"])
     : undefined;
   const notes = params["notes-template"];
   return {
@@ -573,6 +602,12 @@ function vzdump(sim: Sim, auth: AuthInfo, params: Params): string {
   const plan = planVzdump(sim, auth, params);
   const id = plan.vmids.length === 1 && plan.skipped.length === 0 ? String(plan.vmids[0]) : "";
   return sim.startTask(auth, { node: plan.node, type: "vzdump", id }, async (task) => {
+    const storeid = plan.storage.storage;
+    if (!storageActive(sim.state, plan.storage, plan.node)) {
+      throw new TaskFailure(
+        `could not activate storage '${storeid}': storage '${storeid}' is not online`,
+      );
+    }
     task.log(`INFO: starting new backup job: ${plan.line}`);
     if (plan.skipped.length > 0) task.log(`INFO: skip external VMs: ${plan.skipped.join(", ")}`);
     let errors = 0;

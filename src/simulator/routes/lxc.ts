@@ -6,10 +6,17 @@
  * @module
  */
 
-import { dieError } from "../errors.ts";
+import { dieError, TaskFailure } from "../errors.ts";
 import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
+import {
+  backupConfigOf,
+  checkCtOverwrite,
+  checkRestoreArchive,
+  failRestoreEarly,
+  restoreTaskFailure,
+} from "./restore.ts";
 import {
   addHaResource,
   addToPool,
@@ -225,27 +232,39 @@ function createCt(ctx: RouteContext): string {
   const existing = state.guests.get(id);
   if (existing !== undefined) {
     if (!restore || !force || existing.node !== n || existing.type !== "lxc") {
-      throw dieError(vmidInUseMessage(LXC, existing));
+      const message = vmidInUseMessage(LXC, existing);
+      throw dieError(restore ? message.replace("create", "restore") : message);
     }
+    checkCtOverwrite(existing);
     assertUnlockedSync(LXC, existing);
-    if (existing.status === "running") throw dieError(`unable to restore CT ${id} - CT is running`);
   }
   checkPool(state, pool);
   requireStorage(state, storeid);
   if (params.unprivileged === 0) sim.require(ctx.auth, "/", "Sys.Modify");
-  const found = findVolume(state, ostemplate, n);
-  if (found === undefined) throw dieError(`volume '${ostemplate}' does not exist`);
+  // A restore archive is looked at inside the vzrestore worker (restore.ts); a template here.
+  const source = restore
+    ? checkRestoreArchive(sim, "lxc", { archive: ostemplate, node: n })
+    : undefined;
+  const found = restore ? undefined : findVolume(state, ostemplate, n);
+  if (!restore && found === undefined) throw dieError(`volume '${ostemplate}' does not exist`);
   const rootfs = pstr(params, "rootfs");
   if (rootfs !== undefined) {
     const m = /^([^:,]+):\d+(\.\d+)?$/.exec(parseDrive(rootfs).volid);
     if (m?.[1] !== undefined) requireStorage(state, m[1]);
   }
-  const backupConfig = restore ? found.volume.backupConfig ?? {} : undefined;
+  const backupConfig = source === undefined ? undefined : backupConfigOf(source);
   const old = existing;
   const guest = newGuest(LXC, id, n, { lock: "create" });
   state.guests.set(id, guest);
   const type = restore ? "vzrestore" : "vzcreate";
   return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
+    if (source !== undefined) {
+      const failure = restoreTaskFailure(sim, "lxc", { archive: source, vmid: id, node: n, old });
+      if (failure !== undefined) {
+        failRestoreEarly(state, task, { kind: "lxc", guest, old, archive: ostemplate });
+        throw new TaskFailure(failure);
+      }
+    }
     try {
       if (old !== undefined) {
         for (const [, volid] of guestDisks(LXC, old.config)) removeVolume(state, volid, n);
@@ -253,7 +272,7 @@ function createCt(ctx: RouteContext): string {
       if (backupConfig !== undefined) {
         await restoreBody(sim, task, { guest, archive: ostemplate, backupConfig, ctx });
       } else {
-        await createBody(sim, task, { guest, ostemplate, ctx, size: found.volume.size });
+        await createBody(sim, task, { guest, ostemplate, ctx, size: found?.volume.size ?? 0 });
       }
     } catch (e) {
       discardCreatedGuest(state, LXC, guest);
@@ -377,7 +396,7 @@ async function restoreBody(
   await task.sleep(2);
   const bytes = Math.round(total * 0.3);
   logBytesRead(task, bytes);
-  task.log("merging backed-up config into newly created config");
+  task.log("merging backed-up and given configuration..");
   task.log(`restored from /var/lib/vz/dump/${file}`);
   if (pbool(params, "unique")) regenerateMacs(LXC, sim.state, guest.vmid, config);
 }

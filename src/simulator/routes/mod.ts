@@ -13,6 +13,7 @@ import { routes as ha } from "./ha.ts";
 import { routes as lxc } from "./lxc.ts";
 import { routes as nodes } from "./nodes.ts";
 import { routes as pools } from "./pools.ts";
+import { routes as prune } from "./prune.ts";
 import { routes as qemu } from "./qemu.ts";
 import { routes as storage } from "./storage.ts";
 import { routes as tasks } from "./tasks.ts";
@@ -27,6 +28,7 @@ export const allRoutes: readonly Route[] = [
   ...lxc,
   ...nodes,
   ...pools,
+  ...prune,
   ...qemu,
   ...storage,
   ...tasks,

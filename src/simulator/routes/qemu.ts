@@ -6,10 +6,18 @@
  * @module
  */
 
-import { dieError } from "../errors.ts";
+import { dieError, TaskFailure } from "../errors.ts";
 import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
+import {
+  backupConfigOf,
+  checkRestoreArchive,
+  failRestoreEarly,
+  logVmRestoreStart,
+  type RestoreArchive,
+  restoreTaskFailure,
+} from "./restore.ts";
 import {
   addHaResource,
   addToPool,
@@ -28,7 +36,6 @@ import {
   discardCreatedGuest,
   driveSize,
   findGuest,
-  findVolume,
   formatSize,
   guestDisks,
   guestInTask,
@@ -251,18 +258,19 @@ function createVm(ctx: RouteContext): string {
   const existing = state.guests.get(id);
   if (existing !== undefined) {
     if (archive === undefined || !force || existing.node !== n || existing.type !== "qemu") {
-      throw dieError(vmidInUseMessage(QEMU, existing));
+      const message = vmidInUseMessage(QEMU, existing);
+      throw dieError(archive === undefined ? message : message.replace("create", "restore"));
     }
+    // Running and protected are checked inside the qmrestore worker (restore.ts).
     assertUnlockedSync(QEMU, existing);
-    if (existing.status === "running") throw dieError(`unable to restore VM ${id} - VM is running`);
   }
   checkPool(state, pool);
   if (storageParam !== undefined) requireStorage(state, storageParam);
   let backupConfig: GuestConfig | undefined;
+  let source: RestoreArchive | undefined;
   if (archive !== undefined) {
-    const found = findVolume(state, archive, n);
-    if (found === undefined) throw dieError(`volume '${archive}' does not exist`);
-    backupConfig = found.volume.backupConfig ?? {};
+    source = checkRestoreArchive(sim, "qemu", { archive, node: n });
+    backupConfig = backupConfigOf(source);
   } else {
     for (const [key, value] of Object.entries(params)) {
       if (!isDiskKey(QEMU, key)) continue;
@@ -280,9 +288,16 @@ function createVm(ctx: RouteContext): string {
   state.guests.set(id, guest);
   const type = archive !== undefined ? "qmrestore" : "qmcreate";
   return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {
+    if (source !== undefined && archive !== undefined) {
+      const failure = restoreTaskFailure(sim, "qemu", { archive: source, vmid: id, node: n, old });
+      if (failure !== undefined) {
+        failRestoreEarly(state, task, { kind: "qemu", guest, old, archive });
+        throw new TaskFailure(failure);
+      }
+    }
     try {
-      if (backupConfig !== undefined && archive !== undefined) {
-        await restoreBody(sim, task, { guest, archive, backupConfig, old, params: ctx.params });
+      if (backupConfig !== undefined && source !== undefined) {
+        await restoreBody(sim, task, { guest, source, backupConfig, old, params: ctx.params });
       } else {
         await createBody(sim, task, guest, ctx);
       }
@@ -341,25 +356,22 @@ async function restoreBody(
   task: TaskRunner,
   options: {
     guest: Guest;
-    archive: string;
+    source: RestoreArchive;
     backupConfig: GuestConfig;
     old: Guest | undefined;
     params: RouteContext["params"];
   },
 ): Promise<void> {
-  const { guest, archive, backupConfig, old, params } = options;
+  const { guest, source, backupConfig, old, params } = options;
   const state = sim.state;
   const storageParam = pstr(params, "storage");
-  const file = archive.slice(archive.indexOf(":") + 1).replace(/^backup\//, "");
   if (old !== undefined) {
     for (const [, volid] of guestDisks(QEMU, old.config)) {
       removeVolume(state, volid, guest.node);
       task.log(`  Logical volume "${volid.split(":").pop()}" successfully removed.`);
     }
   }
-  task.log(
-    `restore vma archive: zstd -q -d -c /var/lib/vz/dump/${file} | vma extract -v -r /var/tmp/vzdumptmp${guest.vmid}.fifo - /var/tmp/vzdumptmp${guest.vmid}`,
-  );
+  logVmRestoreStart(task, source, guest.vmid);
   task.log(`CFG: size: ${String(Object.keys(backupConfig).length * 32)} name: qemu-server.conf`);
   const config: GuestConfig = { lock: "create" };
   guest.config = config;

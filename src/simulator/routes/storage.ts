@@ -1,10 +1,14 @@
 /**
  * Simulated PVE endpoints: storage configuration (`/storage`), per-node storage status and
- * content (`/nodes/{node}/storage/...`), volume deletion and `download-url`.
+ * content (`/nodes/{node}/storage/...`), volume deletion and `download-url`, for the storage
+ * types dir, nfs, lvmthin and Proxmox Backup Server (`pbs`: backups only, volids
+ * `<storage>:backup/vm/<vmid>/<RFC 3339 time>`, with `verification`).
  *
- * Deleting a guest image whose guest still exists fails synchronously (500, before the
- * worker is forked) with PVE's `Cannot remove image, a guest with VMID '<id>' exists!`;
- * deleting a protected backup fails inside the `imgdel` task.
+ * Usage is the sum of the volumes on a storage; {@linkcode assertRoom} refuses a write that
+ * does not fit, in the words of the tool that would fail. Deleting a guest image whose guest
+ * still exists fails synchronously (500, before the worker is forked) with PVE's
+ * `Cannot remove image, a guest with VMID '<id>' exists!`; deleting a protected backup fails
+ * inside the `imgdel` task.
  *
  * @module
  */
@@ -48,10 +52,91 @@ export function storageUsage(
   return { total: storage.total, used, avail: storage.total - used };
 }
 
-/** Whether a storage is active on a node: enabled and (for local storage) the node is online. */
+/**
+ * Whether a storage is active on a node: enabled, reachable (no simulated outage) and the
+ * node is online.
+ */
 export function storageActive(state: SimState, storage: StorageConfig, node: string): boolean {
-  if (storage.disable) return false;
+  if (storage.disable || storage.offline) return false;
   return state.nodes.get(node)?.online ?? false;
+}
+
+/** Whether a storage keeps files under a path (dir, nfs): only those take uploads and downloads. */
+export function isFileBased(storage: StorageConfig): boolean {
+  return storage.type === "dir" || storage.type === "nfs";
+}
+
+/** Bytes still free on a storage as seen from `node`. */
+export function freeBytes(state: SimState, storage: StorageConfig, node: string): number {
+  return storageUsage(state, storage, node).avail;
+}
+
+/**
+ * Throws (with the message of the program that would fail) unless `size` bytes fit on the
+ * storage: a full storage refuses allocations, downloads and archives.
+ */
+export function assertRoom(
+  state: SimState,
+  storage: StorageConfig,
+  node: string,
+  size: number,
+  what: { volname: string; path?: string },
+): void {
+  const avail = freeBytes(state, storage, node);
+  if (size <= avail) return;
+  switch (storage.type) {
+    case "lvmthin":
+      throw new Error(
+        `lvcreate '${storage.vgname ?? "pve"}/${what.volname}' error:   Cannot create new thin ` +
+          `volume, free space in thin pool ${storage.vgname ?? "pve"}/${
+            storage.thinpool ?? "data"
+          } reached threshold.`,
+      );
+    case "lvm":
+      throw new Error(
+        `lvcreate '${storage.vgname ?? "pve"}/${what.volname}' error:   Volume group "${
+          storage.vgname ?? "pve"
+        }" has insufficient free space (${Math.floor(avail / 4194304)} extents): ${
+          Math.ceil(size / 4194304)
+        } required.`,
+      );
+    case "zfspool":
+      throw new Error(`zfs error: cannot create '${what.volname}': out of space`);
+    case "pbs":
+      throw new Error(
+        `proxmox-backup-client failed: Error: backup failed: datastore '${
+          storage.datastore ?? storage.storage
+        }' is full (ENOSPC: No space left on device)`,
+      );
+    default:
+      throw new Error(
+        `unable to create image: qemu-img: ${what.path ?? what.volname}: Could not create '${
+          what.path ?? what.volname
+        }': No space left on device`,
+      );
+  }
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ`, the time in a PBS snapshot name. */
+export function pbsTime(epoch: number): string {
+  return new Date(epoch * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The volid of a PBS backup snapshot: `<storage>:backup/vm/105/2026-01-02T03:04:05Z`. */
+export function pbsVolid(
+  storage: StorageConfig,
+  type: "qemu" | "lxc",
+  vmid: number,
+  epoch: number,
+): string {
+  return `${storage.storage}:backup/${type === "qemu" ? "vm" : "ct"}/${vmid}/${pbsTime(epoch)}`;
+}
+
+/** A PBS repository as PVE prints it: `user@realm@server:datastore`. */
+export function pbsRepository(storage: StorageConfig): string {
+  return `${storage.username ?? "root@pam"}@${storage.server ?? "localhost"}:${
+    storage.datastore ?? storage.storage
+  }`;
 }
 
 /** A `/cluster/resources` storage entry. */
@@ -122,6 +207,9 @@ export function dumpDir(storage: StorageConfig): string {
 /** The path of a volume as `GET .../content/{volume}` reports it. */
 export function volumePath(storage: StorageConfig, volid: string): string {
   const volname = volid.slice(volid.indexOf(":") + 1);
+  if (storage.type === "pbs") {
+    return `pbs://${pbsRepository(storage)}/${volname.replace(/^backup\//, "")}`;
+  }
   if (storage.type === "lvmthin" || storage.type === "lvm") {
     return `/dev/${storage.vgname ?? "pve"}/${volname}`;
   }
@@ -152,11 +240,15 @@ function storageConfigEntry(storage: StorageConfig): Record<string, unknown> {
   if (storage.vgname !== undefined) entry.vgname = storage.vgname;
   if (storage.server !== undefined) entry.server = storage.server;
   if (storage.export !== undefined) entry.export = storage.export;
+  if (storage.datastore !== undefined) entry.datastore = storage.datastore;
+  if (storage.username !== undefined) entry.username = storage.username;
+  if (storage.fingerprint !== undefined) entry.fingerprint = storage.fingerprint;
   if (storage.type === "nfs") entry.options = "vers=4.2";
-  if (storage.shared && storage.type !== "nfs") entry.shared = 1;
+  // nfs and pbs are shared by their type; storage.cfg carries `shared` only for the others.
+  if (storage.shared && storage.type !== "nfs" && storage.type !== "pbs") entry.shared = 1;
   if (storage.disable) entry.disable = 1;
   if (storage.nodes !== undefined) entry.nodes = storage.nodes.join(",");
-  if (storage.type === "dir" || storage.type === "nfs") entry["prune-backups"] = "keep-all=1";
+  if (storage.content.includes("backup")) entry["prune-backups"] = "keep-all=1";
   return entry;
 }
 
@@ -217,8 +309,10 @@ function resolveVolume(
 ): { volid: string; list: Volume[]; index: number } {
   const volid = volume.includes(":") ? volume : `${storage.storage}:${volume}`;
   const owner = volid.slice(0, volid.indexOf(":"));
-  const real = owner === storage.storage ? storage : getStorage(state, owner);
-  const list = volumesOn(state, real, node);
+  if (owner !== storage.storage) {
+    throw paramError({ volume: `storage ID mismatch (${owner} != ${storage.storage})` });
+  }
+  const list = volumesOn(state, storage, node);
   const index = list.findIndex((v) => v.volid === volid);
   return { volid, list, index };
 }
@@ -256,8 +350,10 @@ function contentItem(volume: Volume): Record<string, unknown> {
   if (volume.content === "images" || volume.content === "rootdir") item.used = volume.size;
   if (volume.parent !== undefined) item.parent = volume.parent;
   if (volume.subtype !== undefined) item.subtype = volume.subtype;
-  if (volume.notes !== undefined) item.notes = volume.notes;
-  if (volume.content === "backup") item.protected = volume.protected ?? 0;
+  if (volume.notes !== undefined) item.notes = volume.notes.split("\n")[0];
+  // Storage plugins report `protected` only for protected backups (Plugin.pm list_volumes).
+  if (volume.content === "backup" && volume.protected === 1) item.protected = 1;
+  if (volume.verification !== undefined) item.verification = { ...volume.verification };
   return item;
 }
 
@@ -265,10 +361,8 @@ function listContent(sim: Sim, auth: AuthInfo, params: Params): unknown[] {
   const state = sim.state;
   const node = String(params.node);
   const storage = getStorage(state, String(params.storage));
-  requireOnNode(storage, node);
-  if (!storageActive(state, storage, node)) {
-    throw dieError(`storage '${storage.storage}' is not online`);
-  }
+  checkEnabled(storage, node);
+  checkOnline(state, storage, node);
   const content = typeof params.content === "string" ? params.content : undefined;
   const vmid = typeof params.vmid === "number" ? params.vmid : undefined;
   const allocate = sim.can(auth, `/storage/${storage.storage}`, "Datastore.Allocate");
@@ -357,8 +451,14 @@ function deleteVolume(sim: Sim, auth: AuthInfo, params: Params): unknown {
     const current = list[at];
     if (current === undefined) throw new TaskFailure(`volume '${volid}' does not exist`);
     if (current.protected === 1) {
+      // PBSPlugin free_image runs `proxmox-backup-client forget`, which the server refuses;
+      // the file plugins check the protection attribute first (Plugin.pm free_image).
       throw new TaskFailure(
-        `cannot remove protected archive '${volumePath(storage, volid)}'`,
+        storage.type === "pbs"
+          ? "proxmox-backup-client failed: Error: cannot remove protected snapshot"
+          : `cannot remove protected volume '${
+            volid.slice(volid.indexOf(":") + 1)
+          }' on '${storage.storage}'`,
       );
     }
     list.splice(at, 1);
@@ -366,18 +466,37 @@ function deleteVolume(sim: Sim, auth: AuthInfo, params: Params): unknown {
   });
 }
 
-const ISO_EXT = /\.(?:iso|img)$/i;
-const VZTMPL_EXT = /\.tar\.(?:gz|xz|zst|bz2)$/i;
+/** ISO images (`.iso`, `.img`), as `PVE::Storage::ISO_EXT_RE_0`. */
+const ISO_EXT = /[^/]+\.(?:iso|img)$/i;
+/** Container templates, as `PVE::Storage::VZTMPL_EXT_RE_1`. */
+const VZTMPL_EXT = /[^/]+\.(?:tar|tar\.(?:gz|xz|zst|bz2))$/i;
+/** Importable images and appliances (`SAFE_CHAR_CLASS_RE` + `UPLOAD_IMPORT_EXT_RE_1`). */
+const IMPORT_EXT = /^[a-zA-Z0-9_.+-]+\.(?:ova|qcow2|raw|vmdk)$/;
+
+/** `PVE::Storage::normalize_content_filename`: no directories, unsafe characters become `_`. */
+export function normalizeFilename(filename: string): string {
+  return filename.replace(/\n$/, "").replace(/^.*[/\\]/, "").replace(/[^a-zA-Z0-9_.-]/g, "_");
+}
+
+/**
+ * The checksum of the file the simulator "downloads" from `url`: the digest of the URL text
+ * itself, so a test (or a demo) can compute the right value and a wrong one fails the task.
+ */
+export function simulatedChecksum(url: string, algorithm: string): string {
+  return createHash(algorithm).update(url).digest("hex");
+}
 
 function templateFormat(filename: string): string {
   if (/\.tar\.zst$/i.test(filename)) return "tzst";
   if (/\.tar\.gz$/i.test(filename)) return "tgz";
   if (/\.tar\.xz$/i.test(filename)) return "txz";
   if (/\.tar\.bz2$/i.test(filename)) return "tbz2";
+  if (/\.tar$/i.test(filename)) return "tar";
   if (/\.img$/i.test(filename)) return "img";
   if (/\.qcow2$/i.test(filename)) return "qcow2";
   if (/\.vmdk$/i.test(filename)) return "vmdk";
   if (/\.raw$/i.test(filename)) return "raw";
+  if (/\.ova$/i.test(filename)) return "ova";
   return "iso";
 }
 
@@ -396,91 +515,122 @@ function formatMiB(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)}M`;
 }
 
+/** The storage checks of `storage_check_enabled`: configured on the node and not disabled. */
+function checkEnabled(storage: StorageConfig, node: string): void {
+  if (storage.disable) throw dieError(`storage '${storage.storage}' is disabled`);
+  requireOnNode(storage, node);
+}
+
+/** `activate_storage`: an unreachable NFS export or backup server is not online. */
+function checkOnline(state: SimState, storage: StorageConfig, node: string): void {
+  if (!storageActive(state, storage, node)) {
+    throw dieError(`storage '${storage.storage}' is not online`);
+  }
+}
+
 function downloadUrl(sim: Sim, auth: AuthInfo, params: Params): string {
   const state = sim.state;
   const node = String(params.node);
   const storage = getStorage(state, String(params.storage));
-  requireOnNode(storage, node);
+  checkEnabled(storage, node);
+  if (!isFileBased(storage)) {
+    throw dieError(`can't upload to storage type '${storage.type}', not a file based storage!`);
+  }
   const content = String(params.content);
-  const filename = String(params.filename);
   const url = String(params.url);
   if (!storage.content.includes(content)) {
     throw dieError(`storage '${storage.storage}' is not configured for content-type '${content}'`);
   }
-  if (filename.includes("/") || filename === "." || filename === "..") {
-    throw paramError({ filename: "invalid filename" });
-  }
+  const filename = normalizeFilename(String(params.filename));
   if (content === "iso" && !ISO_EXT.test(filename)) {
     throw paramError({ filename: "wrong file extension" });
   }
   if (content === "vztmpl" && !VZTMPL_EXT.test(filename)) {
     throw paramError({ filename: "wrong file extension" });
   }
-  if (content === "import" && !/\.(?:ova|ovf|qcow2|raw|vmdk|img)$/i.test(filename)) {
-    throw paramError({ filename: "wrong file extension" });
+  if (content === "import" && !IMPORT_EXT.test(filename)) {
+    throw paramError({ filename: "invalid filename or wrong extension" });
   }
-  if (!/^(?:https?|ftp):\/\//i.test(url)) {
-    throw paramError({ url: "invalid URL" });
-  }
+  checkOnline(state, storage, node);
   const checksum = typeof params.checksum === "string" ? params.checksum : undefined;
   const algorithm = typeof params["checksum-algorithm"] === "string"
     ? params["checksum-algorithm"]
     : undefined;
-  if (checksum !== undefined && algorithm === undefined) {
-    throw paramError({
-      "checksum-algorithm": "'checksum-algorithm' is required when 'checksum' is set",
-    });
-  }
-  if (algorithm !== undefined && checksum === undefined) {
-    throw paramError({ checksum: "'checksum' is required when 'checksum-algorithm' is set" });
-  }
+  const compression = typeof params.compression === "string" ? params.compression : undefined;
   const dir = content === "iso" ? "iso" : content === "vztmpl" ? "vztmpl" : "import";
   const volid = `${storage.storage}:${dir}/${filename}`;
   const path = volumePath(storage, volid);
   const size = fakeSize(url, content);
-  return sim.startTask(
-    auth,
-    { node, type: "download", id: filename.replaceAll(":", "_") },
-    async (task) => {
-      const list = volumesOn(state, storage, node);
-      if (list.some((v) => v.volid === volid)) {
+  return sim.startTask(auth, { node, type: "download", id: filename }, async (task) => {
+    if (compression !== undefined && content !== "iso") {
+      throw new TaskFailure(`decompression not supported for ${content}`);
+    }
+    const list = volumesOn(state, storage, node);
+    const expected = checksum?.toLowerCase();
+    const got = algorithm === undefined ? undefined : simulatedChecksum(url, algorithm);
+    task.log(`downloading ${url} to ${path}`);
+    if (list.some((v) => v.volid === volid)) {
+      if (expected === undefined) {
         throw new TaskFailure(`refusing to override existing file '${path}'`);
       }
-      const tmp = `${path}.tmp_dwnl.${task.upid.split(":")[2] ?? "0"}`;
-      task.log(`downloading ${url} to ${path}`);
-      task.log(
-        `--${new Date(sim.clock.nowMs()).toISOString().slice(0, 19).replace("T", " ")}--  ${url}`,
-      );
-      task.log(`Length: ${size} (${formatMiB(size)}) [application/octet-stream]`);
-      task.log(`Saving to: '${tmp}'`);
-      const steps = 5;
-      for (let i = 1; i <= steps; i++) {
-        await task.sleep(1);
-        const done = Math.round((size * i) / steps);
-        const kib = Math.floor(done / 1024);
+      if (got === expected) {
         task.log(
-          `${String(kib).padStart(9)}K ........ ........ ........ ........ ${
-            String(Math.round((100 * i) / steps)).padStart(3)
-          }% ${(size / steps / 1024 / 1024).toFixed(0)}M 1s`,
+          "calculating checksum of existing file...OK, got correct file already, no need to download",
+        );
+        return;
+      }
+      task.log("calculating checksum of existing file...");
+      throw new TaskFailure(`checksum mismatch: got '${got}' != expect '${checksum}', aborting`);
+    }
+    const tmp = `${path}.tmp_dwnl.${parseInt(task.upid.split(":")[2] ?? "0", 16)}`;
+    task.log(
+      `--${new Date(sim.clock.nowMs()).toISOString().slice(0, 19).replace("T", " ")}--  ${url}`,
+    );
+    task.log(`Length: ${size} (${formatMiB(size)}) [application/octet-stream]`);
+    task.log(`Saving to: '${tmp}'`);
+    const room = freeBytes(state, storage, node);
+    const steps = 5;
+    for (let i = 1; i <= steps; i++) {
+      await task.sleep(1);
+      const done = Math.round((size * i) / steps);
+      if (done > room) {
+        task.log(`Cannot write to '${tmp}' (No space left on device).`);
+        throw new TaskFailure(
+          `download failed: command 'wget --progress=dot:giga -O ${tmp} ${url}' failed: exit code 3`,
         );
       }
-      task.log(`'${tmp}' saved [${size}/${size}]`);
-      if (checksum !== undefined && algorithm !== undefined) {
-        task.log(`calculating checksum...OK, checksum verified`);
+      const kib = Math.floor(done / 1024);
+      task.log(
+        `${String(kib).padStart(9)}K ........ ........ ........ ........ ${
+          String(Math.round((100 * i) / steps)).padStart(3)
+        }% ${(size / steps / 1024 / 1024).toFixed(0)}M 1s`,
+      );
+    }
+    task.log(`'${tmp}' saved [${size}/${size}]`);
+    if (expected !== undefined && got !== undefined) {
+      if (got !== expected) {
+        task.log("calculating checksum...");
+        throw new TaskFailure(`checksum mismatch: got '${got}' != expect '${checksum}'`);
       }
-      if (list.some((v) => v.volid === volid)) {
-        throw new TaskFailure(`refusing to override existing file '${path}'`);
-      }
-      list.push({
-        volid,
-        content,
-        format: templateFormat(filename),
-        size,
-        ctime: sim.clock.now(),
-      });
-      task.log(`download of '${url}' to '${path}' finished`);
-    },
-  );
+      task.log("calculating checksum...OK, checksum verified");
+    }
+    let stored = size;
+    if (compression !== undefined) {
+      task.log(`decompressing ${tmp} to ${path}.tmp_dcom.${tmp.split(".").pop()}`);
+      stored = Math.round(size * 2.6);
+    }
+    if (list.some((v) => v.volid === volid)) {
+      throw new TaskFailure(`refusing to override existing file '${path}'`);
+    }
+    list.push({
+      volid,
+      content,
+      format: templateFormat(filename),
+      size: stored,
+      ctime: sim.clock.now(),
+    });
+    task.log(`download of '${url}' to '${path}' finished`);
+  });
 }
 
 const NODE_STORAGE_INDEX = [

@@ -59,8 +59,12 @@ function taskIdentity(task: Task): Record<string, unknown> {
 }
 
 /** The list item of a task (`/nodes/{node}/tasks`, `/cluster/tasks`). */
-function listItem(task: Task): Record<string, unknown> {
+function listItem(task: Task, sparse = false): Record<string, unknown> {
   const item = taskIdentity(task);
+  if (sparse) {
+    // The sparse-rows quirk: only what identifies the task; the rest is in the UPID.
+    return { upid: item.upid, node: item.node, pid: item.pid, pstart: item.pstart, id: item.id };
+  }
   if (task.status === "stopped") {
     if (task.endtime !== undefined) item.endtime = task.endtime;
     item.status = task.exitstatus ?? "unexpected status";
@@ -123,7 +127,8 @@ function listNodeTasks(ctx: RouteContext): unknown {
   const ordered = matches.map((task, index) => ({ task, index }))
     .sort((a, b) => b.task.starttime - a.task.starttime || b.index - a.index)
     .map(({ task }) => task);
-  const page = ordered.slice(start, start + limit).map(listItem);
+  const sparse = sim.state.quirks.sparseTaskRows;
+  const page = ordered.slice(start, start + limit).map((task) => listItem(task, sparse));
   return withTotal(page, ordered.length);
 }
 
@@ -203,12 +208,13 @@ function clusterTasks(ctx: RouteContext): unknown {
     const finished = visible.filter((t) => t.status === "stopped")
       .sort((a, b) => (b.endtime ?? 0) - (a.endtime ?? 0) || b.starttime - a.starttime)
       .slice(0, 25);
+    const sparse = sim.state.quirks.sparseTaskRows;
     for (const task of running) {
-      const item = listItem(task);
+      const item = listItem(task, sparse);
       delete item.status;
       result.push({ ...item, saved: 0 });
     }
-    for (const task of finished) result.push({ ...listItem(task), saved: 1 });
+    for (const task of finished) result.push({ ...listItem(task, sparse), saved: 1 });
   }
   return result;
 }

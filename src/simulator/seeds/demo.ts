@@ -122,6 +122,18 @@ export function buildDemo(options: DemoOptions): SimState {
     shared: true,
     total: 3600 * GiB,
   });
+  addStorage(state, {
+    storage: "pbs",
+    type: "pbs",
+    server: "10.0.0.60",
+    datastore: "homelab",
+    username: "backup@pbs",
+    fingerprint:
+      "5e:2c:8a:41:0b:d3:77:19:fa:60:2e:9c:13:b8:4d:a7:c2:39:6f:e1:08:5b:94:3d:aa:71:e4:0f:26:cb:58:93",
+    content: ["backup"],
+    shared: true,
+    total: 8192 * GiB,
+  });
 
   // ISO images and container templates.
   for (const node of ["pve1", "pve2", "pve3"]) {
@@ -374,6 +386,7 @@ export function buildDemo(options: DemoOptions): SimState {
   });
 
   addBackups(state, now);
+  addPbsBackups(state, now);
 
   state.pools.set("prod", {
     poolid: "prod",
@@ -393,6 +406,19 @@ export function buildDemo(options: DemoOptions): SimState {
     comment: "Nightly backups of production",
     "notes-template": "{{guestname}}",
     "prune-backups": { "keep-daily": 7, "keep-weekly": 4 },
+  });
+
+  state.backupJobs.set("backup-pbs-k8s", {
+    id: "backup-pbs-k8s",
+    schedule: "sun 03:00",
+    enabled: 1,
+    storage: "pbs",
+    mode: "snapshot",
+    compress: "zstd",
+    vmid: "104,105",
+    comment: "Weekly k8s nodes to the backup server",
+    "notes-template": "{{guestname}} weekly",
+    "prune-backups": { "keep-last": 4 },
   });
 
   state.ha.set("vm:101", {
@@ -593,6 +619,81 @@ function addBackups(state: SimState, now: number): void {
       protected: 1,
       backupConfig: snapshotConfig(db01.config),
     });
+  }
+}
+
+/** A PBS verification task id (PBS's UPID form: node, pid, pstart, task id, time, type, id, user). */
+function verifyUpid(ctime: number): string {
+  const hex = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, "0");
+  return `UPID:pbs:${hex(4242 + (ctime % 997), 8)}:${hex(117_000 + (ctime % 8191), 8)}:${
+    hex(ctime % 64, 8)
+  }:${hex(ctime + 3600, 8)}:verificationjob:homelab\\x3av\\x2dweekly:root@pam:`;
+}
+
+/**
+ * Backups of the k8s nodes and grafana on the Proxmox Backup Server storage `pbs`
+ * (`backup/vm/105/<time>` volids): verified, one failed verification, one protected, and a
+ * stale one of grafana.
+ */
+function addPbsBackups(state: SimState, now: number): void {
+  const lastSunday = Math.floor(now / 86400) * 86400 - ((new Date(now * 1000).getUTCDay() || 7) *
+    86400) +
+    3 * 3600;
+  const entries: {
+    vmid: number;
+    ctime: number;
+    notes: string;
+    verification?: "ok" | "failed";
+    protected?: boolean;
+  }[] = [
+    { vmid: 104, ctime: lastSunday + 40, notes: "k8s-node1 weekly", verification: "ok" },
+    { vmid: 105, ctime: lastSunday + 95, notes: "k8s-node2 weekly", verification: "ok" },
+    {
+      vmid: 105,
+      ctime: lastSunday - 7 * 86400 + 95,
+      notes: "k8s-node2 weekly",
+      verification: "failed",
+    },
+    {
+      vmid: 105,
+      ctime: lastSunday - 14 * 86400 + 95,
+      notes: "k8s-node2 before 1.31 upgrade",
+      verification: "ok",
+      protected: true,
+    },
+    { vmid: 202, ctime: lastSunday - 21 * 86400 + 600, notes: "grafana" },
+  ];
+  const pbs = state.storages.get("pbs");
+  if (pbs === undefined) return;
+  for (const entry of entries) {
+    const guest = state.guests.get(entry.vmid);
+    if (guest === undefined) continue;
+    const kind = guest.type === "qemu" ? "vm" : "ct";
+    const disks = Object.entries(guest.config).filter(([key]) =>
+      /^(scsi|virtio|sata|ide)\d+$|^rootfs$/.test(key)
+    );
+    const size = disks.reduce((sum, [, value]) => {
+      const m = /size=(\d+)G/.exec(String(value));
+      return sum + (m === null ? 0 : Number(m[1]) * GiB);
+    }, 0);
+    const volume: Parameters<typeof addVolume>[3] = {
+      volid: `pbs:backup/${kind}/${entry.vmid}/${
+        new Date(entry.ctime * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")
+      }`,
+      content: "backup",
+      format: `pbs-${kind}`,
+      size: guest.type === "qemu" ? size : Math.round(size * 0.3),
+      ctime: entry.ctime,
+      vmid: entry.vmid,
+      subtype: guest.type,
+      notes: entry.notes,
+      backupConfig: snapshotConfig(guest.config),
+    };
+    if (entry.verification !== undefined) {
+      volume.verification = { state: entry.verification, upid: verifyUpid(entry.ctime) };
+    }
+    if (entry.protected) volume.protected = 1;
+    addVolume(state, "pbs", guest.node, volume);
   }
 }
 

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { emptyState, type SimState } from "../state.ts";
+import { emptyState, type GuestConfig, type SimState } from "../state.ts";
+import { vzdumpStamp } from "./demo.ts";
 import {
   addDefaultStorages,
   addLxc,
@@ -14,6 +15,7 @@ import {
   addQemu,
   addRoot,
   addStorage,
+  addVolume,
   GiB,
   mulberry32,
 } from "./_common.ts";
@@ -80,7 +82,7 @@ export function buildScale(options: ScaleOptions): SimState {
     });
   }
 
-  addDefaultStorages(state, { localGiB: 200, lvmGiB: 7000 });
+  addDefaultStorages(state, { localGiB: 200, lvmGiB: 16000 });
   addStorage(state, {
     storage: "shared-nfs",
     type: "nfs",
@@ -154,6 +156,58 @@ export function buildScale(options: ScaleOptions): SimState {
     if (random() < 0.2) pools[Math.floor(random() * pools.length)]?.vms.add(vmid);
   }
 
+  addBackups(state, now, mulberry32(options.random + 1));
+  const pool = (n: number) => `pool-${pad2(n)}`;
+  for (const n of [1, 2]) {
+    if (!state.pools.has(pool(n))) continue;
+    state.backupJobs.set(`nightly-${pool(n)}`, {
+      id: `nightly-${pool(n)}`,
+      schedule: n === 1 ? "01:00" : "mon..fri 23:30",
+      enabled: 1,
+      storage: "shared-nfs",
+      mode: "snapshot",
+      compress: "zstd",
+      pool: pool(n),
+      "notes-template": "{{guestname}}",
+    });
+  }
+
   addRoot(state, options);
   return state;
+}
+
+/**
+ * Backups on `shared-nfs`, from their own PRNG so the guests stay as they were: ~60 % of the
+ * guests were backed up last night, ~15 % two to six days ago, ~5 % one to four weeks ago
+ * (some with an older second archive), ~20 % never.
+ */
+function addBackups(state: SimState, now: number, random: () => number): void {
+  const lastNight = Math.floor(now / 86400) * 86400 - 86400 + 3600;
+  for (const guest of state.guests.values()) {
+    if (guest.config.template === 1) continue;
+    const draw = random();
+    let age: number;
+    if (draw < 0.6) age = 0;
+    else if (draw < 0.75) age = (2 + Math.floor(random() * 5)) * 86400;
+    else if (draw < 0.8) age = (8 + Math.floor(random() * 21)) * 86400;
+    else continue;
+    const copies = random() < 0.3 ? 2 : 1;
+    const ext = guest.type === "qemu" ? "vma.zst" : "tar.zst";
+    const config: GuestConfig = { ...guest.config };
+    delete config.lock;
+    for (let copy = 0; copy < copies; copy++) {
+      const ctime = lastNight - age - copy * 7 * 86400 + (guest.vmid % 3000);
+      addVolume(state, "shared-nfs", guest.node, {
+        volid: `shared-nfs:backup/vzdump-${guest.type}-${guest.vmid}-${vzdumpStamp(ctime)}.${ext}`,
+        content: "backup",
+        format: ext,
+        size: Math.round((0.3 + random()) * GiB),
+        ctime,
+        vmid: guest.vmid,
+        subtype: guest.type,
+        notes: guest.type === "qemu" ? String(guest.config.name) : String(guest.config.hostname),
+        backupConfig: config,
+      });
+    }
+  }
 }

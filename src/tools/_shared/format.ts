@@ -72,3 +72,21 @@ export function splitTags(value: unknown): string[] {
   if (typeof value !== "string") return [];
   return value.split(/[;,\s]+/).filter((t) => t !== "");
 }
+
+/** Characters of an echoed input shown by {@linkcode quoted} before it is cut. */
+export const QUOTE_MAX = 80;
+
+/**
+ * An input echoed in a message: JSON-quoted (control characters escaped) and cut to its first
+ * `max` characters with the full length, so a megabyte argument costs a line, not a megabyte.
+ *
+ * @example
+ * ```ts
+ * quoted("pve1"); // "\"pve1\""
+ * quoted("x".repeat(1000)); // "\"xxx…x\"… (1000 characters)"
+ * ```
+ */
+export function quoted(text: string, max = QUOTE_MAX): string {
+  if (text.length <= max) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
+}

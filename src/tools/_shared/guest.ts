@@ -8,7 +8,7 @@
 
 import { z } from "zod";
 import { PveError, PveValidationError } from "../../pve/errors.ts";
-import type { GuestRef } from "../../pve/mod.ts";
+import { type GuestRef, isUpid, parseUpid } from "../../pve/mod.ts";
 import type { ToolContext } from "../types.ts";
 
 /** Input fields that address one guest; one of them is required. */
@@ -77,6 +77,9 @@ export async function resolveGuestArg(args: GuestSelection, ctx: ToolContext): P
     );
   }
   if (!guest.nodeOnline) {
+    // A refusal is confirmed by a fresh read: the node may be back since the cached inventory.
+    const fresh = await ctx.client.resolveGuest(guest.vmid, { signal: ctx.signal, fresh: true });
+    if (fresh.nodeOnline) return fresh;
     throw new PveError(
       `${
         guestTitle(guest)
@@ -115,6 +118,22 @@ export function guestPath(guest: { node: string; type: "qemu" | "lxc"; vmid: num
   return `/nodes/${encodeURIComponent(guest.node)}/${guest.type}/${guest.vmid}`;
 }
 
+/** A lock value as PVE sends it: absent or `""` means unlocked. */
+export function lockOf(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/**
+ * The guest's lock right now, read fresh (`GET …/status/current`), so a lock that has been
+ * removed since the inventory or the plan was read no longer blocks anything.
+ */
+export async function currentLock(guest: GuestRef, ctx: ToolContext): Promise<string | undefined> {
+  const current = await ctx.client.get(`${guestPath(guest)}/status/current`, undefined, {
+    signal: ctx.signal,
+  }) as Record<string, unknown> | null;
+  return lockOf(current?.lock);
+}
+
 /** A running task that holds a guest, when one can be found. */
 export interface LockHolder {
   upid: string;
@@ -122,8 +141,9 @@ export interface LockHolder {
 }
 
 /**
- * Finds the running task acting on a guest (to name it in a lock message). Best effort:
- * any failure to list tasks yields `undefined`.
+ * Finds the running task acting on a guest (to name it in a lock message): a task of the
+ * node's active list whose UPID names this guest (its id is the vmid) and that has not ended.
+ * Best effort: any failure to list tasks yields `undefined`.
  */
 export async function findRunningTask(
   guest: GuestRef,
@@ -134,15 +154,23 @@ export async function findRunningTask(
       `/nodes/${encodeURIComponent(guest.node)}/tasks`,
       { source: "active", vmid: guest.vmid, limit: 10 },
       { signal: ctx.signal },
-    ) as { upid?: unknown; type?: unknown }[];
-    const running = Array.isArray(tasks)
-      ? tasks.find((t) => typeof t.upid === "string")
-      : undefined;
+    ) as Record<string, unknown>[];
+    const running = Array.isArray(tasks) ? tasks.find((t) => holdsGuest(t, guest.vmid)) : undefined;
     if (running === undefined) return undefined;
-    return { upid: String(running.upid), type: String(running.type ?? "") };
+    const upid = String(running.upid);
+    return { upid, type: String(running.type ?? parseUpid(upid).type) };
   } catch {
     return undefined;
   }
+}
+
+/** Whether a task row is a still-running task of guest `vmid` (judged by its UPID). */
+function holdsGuest(task: Record<string, unknown>, vmid: number): boolean {
+  if (typeof task.upid !== "string" || !isUpid(task.upid)) return false;
+  if (parseUpid(task.upid).id !== String(vmid)) return false;
+  if (task.endtime !== undefined && task.endtime !== null && task.endtime !== "") return false;
+  const status = typeof task.status === "string" ? task.status : undefined;
+  return status === undefined || status === "" || /^running$/i.test(status);
 }
 
 /**

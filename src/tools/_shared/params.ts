@@ -56,6 +56,20 @@ export function upidParam(description = "Task id (UPID)"): z.ZodString {
   return z.string().min(1).max(256).describe(description);
 }
 
+/** A task type (`qmstart`, `vzdump`, `qmsnapshot`, …). */
+export function taskTypeParam(description = "Task type, e.g. qmstart, vzdump"): z.ZodString {
+  return z.string().min(1).max(64).describe(description);
+}
+
+/**
+ * A snapshot name (`pve-configid`, at most 40 characters in PVE). A tool that explains a bad
+ * new name itself (with a suggestion) passes a larger `max`, so names a little too long reach
+ * its explanation.
+ */
+export function snapshotNameParam(description = "Snapshot name", max = 40): z.ZodString {
+  return z.string().min(1).max(max).describe(description);
+}
+
 /** A free-text description or note (PVE keeps at most 8 KiB in a config). */
 export function descriptionParam(description = "Description"): z.ZodString {
   return z.string().max(8192).describe(description);

@@ -12,7 +12,9 @@ import { PveError } from "../../pve/errors.ts";
 import { type GuestRef, isUpid, parseUpid } from "../../pve/mod.ts";
 import type { Plan, PlannedCall, ToolContext, ToolResult } from "../types.ts";
 import { truthy } from "./format.ts";
+import { sendWrite } from "./write.ts";
 import {
+  currentLock,
   findRunningTask,
   guestIdentity,
   guestPath,
@@ -20,6 +22,7 @@ import {
   guestTitle,
   identityOf,
   lockMessage,
+  lockOf,
   resolveGuestArg,
 } from "./guest.ts";
 import { describeOutcome, taskFields, taskFieldsOf } from "./task.ts";
@@ -104,7 +107,8 @@ export async function planPower(
   }) as Record<string, unknown>;
   const status = typeof current.status === "string" ? current.status : guest.status;
   const qmpstatus = typeof current.qmpstatus === "string" ? current.qmpstatus : undefined;
-  const lock = typeof current.lock === "string" ? current.lock : guest.lock;
+  // The fresh status read decides; the inventory's lock may be seconds old.
+  const lock = lockOf(current.lock);
   const title = guestTitle(guest);
   const state: PowerState = { guest, action, status };
   if (qmpstatus !== undefined) state.qmpstatus = qmpstatus;
@@ -187,15 +191,19 @@ export async function runPower(
     };
   }
   if (state.lock !== undefined && lockBlocks(state.action, state.lock)) {
-    const holder = await findRunningTask(state.guest, ctx);
-    const out = baseOutput(state, "locked");
-    if (holder !== undefined) out.upid = holder.upid;
-    return { text: lockMessage(state.guest, state.lock, holder), structured: out, isError: true };
+    // Refuse only on a lock that is still there: confirmation may have taken a while.
+    const lock = await currentLock(state.guest, ctx);
+    if (lock !== undefined && lockBlocks(state.action, lock)) {
+      const holder = await findRunningTask(state.guest, ctx);
+      const out = { ...baseOutput(state, "locked"), lock };
+      if (holder !== undefined) out.upid = holder.upid;
+      return { text: lockMessage(state.guest, lock, holder), structured: out, isError: true };
+    }
   }
   ctx.progress(`${VERB[state.action].doing} ${title}`);
   let upid: string;
   try {
-    upid = String(await ctx.client.post(call.path, call.params, { signal: ctx.signal }));
+    upid = String(await sendWrite(ctx, call));
   } catch (error) {
     // LXC answers these synchronously (FACTS §6.2): the guest is already where we want it.
     const text = error instanceof PveError ? `${error.pveMessage ?? ""} ${error.message}` : "";

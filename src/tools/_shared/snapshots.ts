@@ -12,6 +12,7 @@ import type { GuestRef } from "../../pve/mod.ts";
 import type { Plan, ToolContext, ToolResult } from "../types.ts";
 import { isoTime, num, truthy } from "./format.ts";
 import {
+  currentLock,
   findRunningTask,
   guestIdentity,
   guestLabel,
@@ -21,6 +22,7 @@ import {
   lockMessage,
 } from "./guest.ts";
 import { describeOutcome, taskFields, taskFieldsOf } from "./task.ts";
+import { sendWrite } from "./write.ts";
 
 /** One snapshot, as the tools report it. */
 export const snapshotSchema = z.object({
@@ -180,7 +182,8 @@ export async function runSnapshotPlan(
     action: state.action,
     result: "ok",
   };
-  const lock = state.guest.lock;
+  // The inventory's lock may be stale: only a lock a fresh read still shows refuses.
+  const lock = state.guest.lock === undefined ? undefined : await currentLock(state.guest, ctx);
   if (lock !== undefined) {
     const holder = await findRunningTask(state.guest, ctx);
     const out: SnapshotWriteOutput = { ...base, result: "locked", lock };
@@ -188,11 +191,7 @@ export async function runSnapshotPlan(
     return { text: lockMessage(state.guest, lock, holder), structured: out, isError: true };
   }
   ctx.progress(`${plan?.summary ?? ""}`);
-  const send = ctx.client.request(call.method, call.path, {
-    ...(call.params === undefined ? {} : { params: call.params }),
-    signal: ctx.signal,
-  });
-  const upid = String(await send);
+  const upid = String(await sendWrite(ctx, call));
   const outcome = await ctx.waitTask(upid);
   const fields = taskFieldsOf(outcome);
   const structured: SnapshotWriteOutput = {

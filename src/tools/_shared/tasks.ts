@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { PveError, PveNotFoundError, PveUnknownTaskError } from "../../pve/errors.ts";
+import { isUpid, parseUpid } from "../../pve/upid.ts";
 import type { ToolContext } from "../types.ts";
 import { isoTime, num } from "./format.ts";
 
@@ -80,23 +81,39 @@ export const taskItemSchema = z.object({
 /** One task item. */
 export type TaskItem = z.infer<typeof taskItemSchema>;
 
-/** A raw `/cluster/tasks` or `/nodes/{node}/tasks` entry → a compact item. */
+/**
+ * A raw `/cluster/tasks` or `/nodes/{node}/tasks` entry → a compact item. Fields a server left
+ * out (`type`, `starttime`, `user`, `node`, `id`) are completed from the UPID, which encodes
+ * them. A row without `status` is running when it has PVE's running-row shape (no `endtime`,
+ * and `saved: 0` or its own `starttime`); a sparse row that says nothing is `unknown`.
+ */
 export function taskItem(raw: Record<string, unknown>): TaskItem {
-  const status = typeof raw.status === "string" ? raw.status : undefined;
-  const running = status === undefined || status === "RUNNING" || status === "running";
-  const user = typeof raw.tokenid === "string" && !String(raw.user ?? "").includes("!")
-    ? `${raw.user}!${raw.tokenid}`
-    : String(raw.user ?? "");
+  const upidText = typeof raw.upid === "string" ? raw.upid : "";
+  const upid = isUpid(upidText) ? parseUpid(upidText) : undefined;
+  const text = (value: unknown): string | undefined =>
+    typeof value === "string" && value !== "" ? value : undefined;
+  const status = text(raw.status);
+  const ended = raw.endtime !== undefined && raw.endtime !== null && raw.endtime !== "";
+  const runningShape = !ended &&
+    (raw.saved === 0 || raw.saved === "0" || raw.saved === false || raw.starttime !== undefined);
+  const running = status !== undefined ? /^running$/i.test(status) : runningShape;
+  const rawUser = text(raw.user);
+  const user = rawUser === undefined
+    ? upid?.user ?? ""
+    : typeof raw.tokenid === "string" && !rawUser.includes("!")
+    ? `${rawUser}!${raw.tokenid}`
+    : rawUser;
   const item: TaskItem = {
-    upid: String(raw.upid ?? ""),
-    node: String(raw.node ?? ""),
-    type: String(raw.type ?? ""),
-    id: String(raw.id ?? ""),
+    upid: upidText,
+    node: text(raw.node) ?? upid?.node ?? "",
+    type: text(raw.type) ?? upid?.type ?? "",
+    id: (typeof raw.id === "string" || typeof raw.id === "number" ? String(raw.id) : undefined) ??
+      upid?.id ?? "",
     user,
     status: running ? "running" : status ?? "unknown",
     running,
   };
-  const start = isoTime(num(raw.starttime));
+  const start = isoTime(num(raw.starttime) ?? upid?.starttime);
   const end = isoTime(num(raw.endtime));
   if (start !== undefined) item.start_time = start;
   if (end !== undefined && !running) item.end_time = end;

@@ -9,6 +9,7 @@
  */
 
 import { type ApiMethod, checkParams, endpointSchema, schemaTemplates } from "../../schema/mod.ts";
+import { quoted } from "../_shared/format.ts";
 
 /** A parameter value as a tool receives it. */
 export type ApiParamValue = string | number | boolean | string[];
@@ -38,29 +39,51 @@ export interface ApiRequestError {
   errors?: Record<string, string>;
 }
 
-/** Splits a user-given path into decoded segments, rejecting what PVE paths never contain. */
+/** The form of path the API tools accept, for refusals. */
+export const PATH_FORM = 'a plain path below /api2/json on this cluster, starting with "/", ' +
+  'e.g. "/nodes/pve1/qemu/100/config" (no scheme or host, no other /api2 format, no query ' +
+  "string, no spaces or empty segments)";
+
+function refusePath(path: string, why: string): ApiRequestError {
+  return { ok: false, message: `Path ${quoted(path)} is refused: ${why}. Give ${PATH_FORM}.` };
+}
+
+/**
+ * Splits a user-given path into decoded segments. Only a plain path is accepted, exactly as
+ * given: nothing is stripped, added or rewritten (an absolute URL would otherwise be sent to
+ * the configured cluster, `/api2/extjs` silently become `/api2/json`, a trailing newline
+ * vanish). A leading `/api2/json` is the same path, and is accepted.
+ */
 function splitUserPath(path: string): string[] | ApiRequestError {
-  let rest = path.trim();
-  if (rest.includes("?") || rest.includes("#")) {
-    return {
-      ok: false,
-      message:
-        `Path "${path}" contains a query string: pass query values in params instead of the path.`,
-    };
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(path) || path.startsWith("//")) {
+    return refusePath(path, "it is a URL, and only paths on the configured cluster are sent");
   }
-  rest = rest.replace(/^https?:\/\/[^/]+/i, "");
-  rest = rest.replace(/^\/?api2\/(json|extjs)(?=\/|$)/, "");
+  // deno-lint-ignore no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(path)) {
+    return refusePath(path, "it contains whitespace or control characters");
+  }
+  if (!path.startsWith("/")) return refusePath(path, 'it does not start with "/"');
+  if (path.includes("?") || path.includes("#")) {
+    return refusePath(path, "it contains a query string; pass query values in params");
+  }
+  let rest = path;
+  if (rest === "/api2/json" || rest.startsWith("/api2/json/")) {
+    rest = rest.slice("/api2/json".length);
+  } else if (rest === "/api2" || rest.startsWith("/api2/")) {
+    return refusePath(path, "only the /api2/json format is used");
+  }
+  if (rest === "" || rest === "/") return [];
   const segments: string[] = [];
-  for (const raw of rest.split("/")) {
-    if (raw === "") continue;
+  for (const raw of rest.slice(1).split("/")) {
+    if (raw === "") return refusePath(path, 'it has an empty segment ("//" or a trailing "/")');
     let segment: string;
     try {
       segment = decodeURIComponent(raw);
     } catch {
-      return { ok: false, message: `Path "${path}" has a malformed %-escape: encode it again.` };
+      return refusePath(path, "it has a malformed %-escape");
     }
     if (segment === "." || segment === "..") {
-      return { ok: false, message: `Path "${path}" contains "${segment}": give an absolute path.` };
+      return refusePath(path, `it contains a "${segment}" segment`);
     }
     segments.push(segment);
   }
@@ -79,9 +102,32 @@ function wireValue(value: ApiParamValue): string | string[] {
   return String(value);
 }
 
-/** One error on one line: PVE's newlines (and `\n` joins) become commas, no trailing stop. */
+/** Characters of one parameter's error kept in a message (PVE's texts echo the value). */
+const ERROR_MAX = 200;
+
+/** `text` without the trailing characters in `chars` (a loop: `/[…]+$/` is quadratic). */
+function trimEnd(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1]!)) end--;
+  return text.slice(0, end);
+}
+
+/** Cuts an error text that echoes a long value, saying how long it was. */
+function bounded(text: string): string {
+  return text.length <= ERROR_MAX
+    ? text
+    : `${text.slice(0, ERROR_MAX)}… (${text.length} characters)`;
+}
+
+/**
+ * One error on one line: PVE's newlines (and `\n` joins) become commas, no trailing stop, at
+ * most {@linkcode ERROR_MAX} characters.
+ */
 function oneLine(message: string): string {
-  return message.replace(/[.!\s]+$/, "").replace(/\s*(?:\n|\\n)\s*/g, ", ");
+  return bounded(
+    trimEnd(message, ".! \t\r\n").split(/\n|\\n/).map((part) => part.trim())
+      .filter((part) => part !== "").join(", "),
+  );
 }
 
 /**
@@ -104,7 +150,9 @@ export function checkApiRequest(
       : "";
     return {
       ok: false,
-      message: `No API path matches "${path}": check the spelling against the PVE API.${options}`,
+      message: `No API path matches ${
+        quoted(path)
+      }: check the spelling against the PVE API.${options}`,
     };
   }
   const { template, pathParams } = match;
@@ -134,7 +182,7 @@ export function checkApiRequest(
   const failed = Object.keys(found).sort();
   if (failed.length > 0) {
     const errors: Record<string, string> = {};
-    for (const key of failed) errors[key] = (found[key] ?? "").replace(/\n+$/, "");
+    for (const key of failed) errors[key] = bounded(trimEnd(found[key] ?? "", "\n"));
     const details = failed.map((key) => `${key}: ${oneLine(errors[key] ?? "")}`).join("; ");
     const known = Object.keys(properties).filter((k) => pathParams[k] === undefined).sort();
     const hint = known.length > 0

@@ -23,9 +23,17 @@ import { type ApiRequestOk, checkApiRequest } from "./_schema.ts";
 
 /** The `params` input of the API tools. */
 export const apiParams = z.record(
-  z.string(),
-  z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]),
+  z.string().min(1).max(64),
+  z.union([
+    z.string().max(65_536),
+    z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+    z.boolean(),
+    z.array(z.string().max(4096)).max(64),
+  ]),
 ).optional().describe("Query (GET/DELETE) or body (POST/PUT) parameters");
+
+/** Most parameters one request may carry (the largest PVE endpoint takes a few hundred). */
+export const MAX_API_PARAMS = 512;
 
 /** The `path` input of the API tools. */
 export const apiPath = z.string().min(1).max(2048).describe(
@@ -42,6 +50,13 @@ export function checkedRequest(
   path: string,
   params: Record<string, string | number | boolean | string[]> | undefined,
 ): ApiRequestOk {
+  const count = Object.keys(params ?? {}).length;
+  if (count > MAX_API_PARAMS) {
+    throw new PveValidationError(
+      `Too many parameters (${count}): one request takes at most ${MAX_API_PARAMS}; send fewer.`,
+      { errors: { params: `more than ${MAX_API_PARAMS} parameters` } },
+    );
+  }
   const check = checkApiRequest(method, path, params ?? {});
   if (!check.ok) {
     throw new PveValidationError(

@@ -18,6 +18,7 @@ import { annotationsFor } from "../../policy/capability.ts";
 import { isUpid } from "../../pve/mod.ts";
 import { defineTool, type Plan } from "../types.ts";
 import { describeOutcome, taskFields, taskFieldsOf } from "../_shared/task.ts";
+import { sendWrite } from "../_shared/write.ts";
 import { apiParams, apiPath, checkedRequest, scopeOfRequest, truncateData } from "./_shared.ts";
 
 const outputSchema = z.object({
@@ -89,10 +90,7 @@ export const pveApiCall = defineTool({
       throw new Error("pve_api_call handler called without its plan");
     }
     const template = templates.get(plan) ?? call.path;
-    const data = await ctx.client.request(call.method, call.path, {
-      ...(call.params === undefined ? {} : { params: call.params }),
-      signal: ctx.signal,
-    });
+    const data = await sendWrite(ctx, call);
     const structured: z.infer<typeof outputSchema> = {
       method: args.method,
       path: call.path,

@@ -17,6 +17,7 @@ import {
   round4,
   truthy,
 } from "../_shared/format.ts";
+import { allOrAbort } from "../_shared/parallel.ts";
 
 /** Per-node versions are fetched only up to this many online nodes (one call each). */
 const PER_NODE_VERSION_LIMIT = 16;
@@ -80,17 +81,17 @@ export const clusterStatus = defineTool({
   name: "cluster_status",
   title: "Cluster status",
   description:
-    "Cluster health at a glance: name, quorum, each node online/offline with CPU, memory and uptime, and Proxmox VE version(s). Start here.",
+    "Cluster health at a glance: name, quorum, each node online/offline with CPU, memory, root disk and uptime, and Proxmox VE version(s). Start here.",
   toolset: "inventory",
   capability: "read",
   inputSchema: z.object({}),
   outputSchema,
   annotations: { ...annotationsFor("read"), idempotentHint: true },
   async handler(_args, ctx) {
-    const [statusData, resourceData, versionData] = await Promise.all([
-      ctx.client.get("/cluster/status", undefined, { signal: ctx.signal }),
-      ctx.client.get("/cluster/resources", { type: "node" }, { signal: ctx.signal }),
-      ctx.client.get("/version", undefined, { signal: ctx.signal }),
+    const [statusData, resourceData, versionData] = await allOrAbort(ctx.signal, [
+      (signal) => ctx.client.get("/cluster/status", undefined, { signal }),
+      (signal) => ctx.client.get("/cluster/resources", { type: "node" }, { signal }),
+      (signal) => ctx.client.get("/version", undefined, { signal }),
     ]);
     const status = (Array.isArray(statusData) ? statusData : []) as StatusEntry[];
     const resources = (Array.isArray(resourceData) ? resourceData : []) as NodeResource[];

@@ -23,9 +23,11 @@ import {
   guestPath,
   guestSelector,
   guestTitle,
+  lockOf,
   resolveGuestArg,
   scopeOf,
 } from "../_shared/guest.ts";
+import { allOrAbort } from "../_shared/parallel.ts";
 
 const ipSchema = z.object({
   interface: z.string(),
@@ -139,12 +141,11 @@ export const guestGet = defineTool({
     const guest = await resolveGuestArg(args, ctx);
     ctx.assertInScope(scopeOf(guest));
     const base = guestPath(guest);
-    const sig = { signal: ctx.signal };
-    const [statusData, configData, pendingData, snapshotData] = await Promise.all([
-      ctx.client.get(`${base}/status/current`, undefined, sig),
-      ctx.client.get(`${base}/config`, undefined, sig),
-      ctx.client.get(`${base}/pending`, undefined, sig).catch(() => []),
-      ctx.client.get(`${base}/snapshot`, undefined, sig).catch(() => []),
+    const [statusData, configData, pendingData, snapshotData] = await allOrAbort(ctx.signal, [
+      (signal) => ctx.client.get(`${base}/status/current`, undefined, { signal }),
+      (signal) => ctx.client.get(`${base}/config`, undefined, { signal }),
+      (signal) => ctx.client.get(`${base}/pending`, undefined, { signal }).catch(() => []),
+      (signal) => ctx.client.get(`${base}/snapshot`, undefined, { signal }).catch(() => []),
     ]);
     const status = (statusData ?? {}) as Record<string, unknown>;
     const rawConfig = (configData ?? {}) as Record<string, unknown>;
@@ -171,11 +172,8 @@ export const guestGet = defineTool({
 
     const running = status.status === "running";
     const ha = (status.ha ?? {}) as { managed?: unknown; state?: unknown; group?: unknown };
-    const lock = typeof status.lock === "string"
-      ? status.lock
-      : typeof rawConfig.lock === "string"
-      ? rawConfig.lock
-      : undefined;
+    // `"lock": ""` (some servers send the key empty) means unlocked.
+    const lock = lockOf(status.lock) ?? lockOf(rawConfig.lock);
     const out: Output = {
       vmid: guest.vmid,
       node: guest.node,
@@ -226,7 +224,7 @@ export const guestGet = defineTool({
             const result = await ctx.client.get(
               `${base}/agent/network-get-interfaces`,
               undefined,
-              sig,
+              { signal: ctx.signal },
             );
             out.agent.ips = agentIps(result);
           } catch (error) {

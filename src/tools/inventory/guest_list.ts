@@ -15,7 +15,9 @@ import { defineTool } from "../types.ts";
 import { decodeCursor, encodeCursor, queryFingerprint } from "../_shared/cursor.ts";
 import { scopeOf } from "../_shared/guest.ts";
 import { unscoped } from "../_shared/tasks.ts";
-import { formatBytes, formatPercent, round4 } from "../_shared/format.ts";
+import { formatBytes, formatPercent, quoted, round4 } from "../_shared/format.ts";
+import { globMatcher } from "../_shared/glob.ts";
+import { cursorParam, guestNameParam, nodeParam, poolParam, tagParam } from "../_shared/params.ts";
 
 /** Columns a caller may ask for. */
 const FIELDS = [
@@ -86,27 +88,21 @@ const outputSchema = z.object({
 });
 
 const inputSchema = z.object({
-  node: z.string().optional(),
+  node: nodeParam().optional(),
   type: z.enum(["qemu", "lxc"]).optional(),
   status: z.enum(["running", "stopped", "unknown"]).optional(),
-  tag: z.string().optional(),
-  pool: z.string().optional(),
-  name: z.string().optional().describe("Glob, e.g. web*"),
+  tag: tagParam().optional(),
+  pool: poolParam().optional(),
+  name: guestNameParam("Glob, e.g. web*").optional(),
   template: z.boolean().optional(),
-  fields: z.array(z.enum(FIELDS)).optional().describe(
+  fields: z.array(z.enum(FIELDS)).max(FIELDS.length).optional().describe(
     "Columns (default vmid,name,type,node,status; cpu/mem when running; lock when set)",
   ),
   sort: z.enum(["vmid", "name", "node", "cpu", "mem"]).optional(),
   order: z.enum(["asc", "desc"]).optional(),
   limit: z.number().int().min(1).max(MAX_LIMIT).optional().describe(`Default ${DEFAULT_LIMIT}`),
-  cursor: z.string().optional().describe("next_cursor of the previous page"),
+  cursor: cursorParam().optional(),
 });
-
-/** A case-insensitive glob (`*`, `?`) as a regular expression. */
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");
-  return new RegExp(`^${body}$`, "i");
-}
 
 function fullRow(g: Guest): Record<Field, unknown> {
   return {
@@ -249,7 +245,9 @@ export const guestList = defineTool({
       const decoded = decodeCursor(args.cursor, query);
       if (decoded === undefined) {
         throw new PveValidationError(
-          `Cursor "${args.cursor}" does not belong to this query: repeat the call without cursor, or with the same filters and sort as the call that returned it.`,
+          `Cursor ${
+            quoted(args.cursor)
+          } does not belong to this query: repeat the call without cursor, or with the same filters and sort as the call that returned it.`,
           { errors: { cursor: "unknown or stale cursor" } },
         );
       }
@@ -259,9 +257,7 @@ export const guestList = defineTool({
     // Unfiltered: still one request, and the node entries tell which nodes are offline.
     const inventory = await ctx.client.resources(undefined, { signal: ctx.signal });
     const guests = inventory.guests;
-    const nameRe = args.name !== undefined && args.name !== ""
-      ? globToRegExp(args.name)
-      : undefined;
+    const nameRe = args.name !== undefined && args.name !== "" ? globMatcher(args.name) : undefined;
     const tag = args.tag?.toLowerCase();
     const matching = guests.filter((g) =>
       (args.node === undefined || g.node === args.node) &&

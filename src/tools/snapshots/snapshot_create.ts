@@ -10,6 +10,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
 import { defineTool } from "../types.ts";
+import { descriptionParam, snapshotNameParam } from "../_shared/params.ts";
 import { guestPath, guestSelector, guestTitle, resolveGuestArg } from "../_shared/guest.ts";
 import {
   checkSnapshotName,
@@ -30,10 +31,11 @@ export const snapshotCreate = defineTool({
   capability: "change",
   inputSchema: z.object({
     ...guestSelector,
-    snapshot: z.string().describe(
+    snapshot: snapshotNameParam(
       "New snapshot's name: a letter, then letters, digits, - or _; 2-40 chars",
+      128,
     ),
-    description: z.string().max(8192).optional(),
+    description: descriptionParam().optional(),
     vmstate: z.boolean().optional().describe("Include RAM (QEMU only)"),
   }),
   outputSchema: snapshotWriteOutput,

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { defineTool } from "../types.ts";
+import { snapshotNameParam } from "../_shared/params.ts";
 import { guestPath, guestSelector, guestTitle, resolveGuestArg } from "../_shared/guest.ts";
 import {
   assertSnapshotExists,
@@ -29,7 +30,7 @@ export const snapshotRollback = defineTool({
   capability: "destroy",
   inputSchema: z.object({
     ...guestSelector,
-    snapshot: z.string().min(1).describe("Snapshot name"),
+    snapshot: snapshotNameParam(),
     start: z.boolean().optional().describe("Start the guest after the rollback"),
   }),
   outputSchema: snapshotWriteOutput,

@@ -8,6 +8,8 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { parseUpid } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
+import { allOrAbort } from "../_shared/parallel.ts";
+import { upidParam } from "../_shared/params.ts";
 import { isoTime, num } from "../_shared/format.ts";
 import { taskStateSchema } from "../_shared/task.ts";
 import { assertTaskInScope, explainTaskLookup } from "../_shared/tasks.ts";
@@ -35,7 +37,7 @@ export const taskGet = defineTool({
   toolset: "tasks",
   capability: "read",
   inputSchema: z.object({
-    upid: z.string().min(1),
+    upid: upidParam(),
     lines: z.number().int().min(1).max(500).optional().describe("Log lines to show (default 20)"),
   }),
   outputSchema,
@@ -49,12 +51,13 @@ export const taskGet = defineTool({
       ctx,
       { node: upid.node, upid: args.upid },
       () =>
-        Promise.all([
-          ctx.client.get(`${base}/status`, undefined, { signal: ctx.signal }),
-          ctx.client.requestEnvelope("GET", `${base}/log`, {
-            params: { start: 0, limit: 1 },
-            signal: ctx.signal,
-          }),
+        allOrAbort(ctx.signal, [
+          (signal) => ctx.client.get(`${base}/status`, undefined, { signal }),
+          (signal) =>
+            ctx.client.requestEnvelope("GET", `${base}/log`, {
+              params: { start: 0, limit: 1 },
+              signal,
+            }),
         ]),
     );
     const status = (statusData ?? {}) as Record<string, unknown>;

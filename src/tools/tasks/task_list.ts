@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { defineTool } from "../types.ts";
+import { nodeParam, taskTypeParam } from "../_shared/params.ts";
 import {
   explainTaskLookup,
   isErrorStatus,
@@ -36,9 +37,9 @@ export const taskList = defineTool({
   toolset: "tasks",
   capability: "read",
   inputSchema: z.object({
-    node: z.string().optional(),
+    node: nodeParam().optional(),
     vmid: z.number().int().min(100).max(999_999_999).optional(),
-    type: z.string().optional().describe("Task type, e.g. qmstart, vzdump"),
+    type: taskTypeParam().optional(),
     errors: z.boolean().optional().describe("Only failed tasks"),
     running: z.boolean().optional().describe("Only running tasks"),
     limit: z.number().int().min(1).max(200).optional().describe(`Default ${DEFAULT_LIMIT}`),

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { parseUpid } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
+import { upidParam } from "../_shared/params.ts";
 import { describeOutcome, taskFieldsOf, taskStateSchema } from "../_shared/task.ts";
 import { assertTaskInScope, explainTaskLookup } from "../_shared/tasks.ts";
 
@@ -33,7 +34,7 @@ export const taskWait = defineTool({
   toolset: "tasks",
   capability: "read",
   inputSchema: z.object({
-    upid: z.string().min(1),
+    upid: upidParam(),
     timeout_seconds: z.number().int().min(1).max(3600).optional().describe(
       "Default: the server's wait limit",
     ),

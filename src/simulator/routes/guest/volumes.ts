@@ -8,7 +8,7 @@
 import { dieError } from "../../errors.ts";
 import type { Sim, TaskRunner } from "../../router.ts";
 import type { Guest, SimState, StorageConfig, Volume } from "../../state.ts";
-import { volumesOn } from "../storage.ts";
+import { assertRoom, volumePath, volumesOn } from "../storage.ts";
 import { guestDisks, isCdrom, parseDrive, printDrive } from "./disks.ts";
 import type { Kind } from "./kind.ts";
 import { formatSize } from "./sizes.ts";
@@ -113,6 +113,13 @@ export function allocateVolume(
     volname = fileBased ? `${baseName}/${volname}` : `${baseName}/${volname}`;
   }
   const volid = `${storage.storage}:${volname}`;
+  // A full storage refuses a new volume (a linked clone only references its base).
+  if (options.base === undefined) {
+    assertRoom(sim.state, storage, node, size, {
+      volname,
+      ...(fileBased ? { path: volumePath(storage, volid) } : {}),
+    });
+  }
   const volume: Volume = {
     volid,
     content,
