@@ -108,6 +108,8 @@ type Part<T> = { state: "idle" } | { state: "loading" } | { state: "ok"; value: 
 
 /** Guests asked for in one `guest_list` call (its maximum page). */
 const GUEST_LIMIT = 500;
+/** Guests shown per node card until "more" is clicked. */
+const GUESTS_PER_CARD = 16;
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 const SEVERITY_KIND = { critical: "crit", warning: "warn", info: "info" } as const;
 
@@ -118,6 +120,8 @@ let guests: Part<GuestList> = { state: "idle" };
 let selected: number | undefined;
 let detail: Part<GuestDetail> = { state: "idle" };
 let failure: string | undefined;
+/** Nodes whose card shows all its guests. */
+const expanded = new Set<string>();
 
 const view = startView("cluster view", {
   onResult(result: ToolResultLike) {
@@ -315,7 +319,7 @@ function nodeCard(n: NodeRow, rows: GuestRow[] | undefined): HTMLElement {
     ),
     meta === "" ? undefined : h("div", { class: "sub" }, meta),
     h("div", { class: "bars" }, ...bars),
-    guestList(rows),
+    guestList(n.node, rows),
   );
 }
 
@@ -323,26 +327,28 @@ function share(used: number | undefined, total: number | undefined): number | un
   return used !== undefined && total !== undefined && total > 0 ? used / total : undefined;
 }
 
-function guestList(rows: GuestRow[] | undefined): HTMLElement | undefined {
+function guestList(node: string, rows: GuestRow[] | undefined): HTMLElement | undefined {
   if (guests.state === "loading") return note("Loading guests…");
   if (guests.state !== "ok") return undefined;
   const list = rows ?? [];
   const running = list.filter((g) => g.status === "running").length;
+  const shown = expanded.has(node) ? list : list.slice(0, GUESTS_PER_CARD);
+  let more: HTMLElement | undefined;
+  if (shown.length < list.length) {
+    more = h("button", { type: "button", class: "more" }, `${list.length - shown.length} more`);
+    more.addEventListener("click", () => {
+      expanded.add(node);
+      render();
+    });
+  }
   return h(
     "div",
     { class: "guests" },
     h("h4", {}, `Guests · ${running} of ${list.length} running`),
-    list.length === 0 ? note("No guests.") : h(
-      "ul",
-      { class: "guest-list" },
-      ...list.map((g) =>
-        h(
-          "li",
-          {},
-          guestButton(g),
-        )
-      ),
-    ),
+    list.length === 0
+      ? note("No guests.")
+      : h("ul", { class: "guest-list" }, ...shown.map((g) => h("li", {}, guestButton(g)))),
+    more,
   );
 }
 

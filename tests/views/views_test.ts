@@ -112,6 +112,37 @@ Deno.test({
 
 Deno.test({
   ...browserTest(
+    "on a bigger cluster a node card lists its first 16 guests and the rest on a click",
+  ),
+  ...browser,
+  async fn() {
+    await withHost({ sim: { seed: "scale", nodes: 2, guests: 60 } }, async (host) => {
+      const view = await host.open("cluster_status");
+      await view.frame.waitForSelector('[data-node="node01"] .guest');
+      const guestsOf = (node: string) =>
+        view.frame.$$eval(`[data-node="${node}"] .guest`, (buttons) => buttons.length);
+      const heading = await view.frame.$eval(
+        '[data-node="node01"] h4',
+        (e) => (e as HTMLElement).innerText,
+      );
+      const total = Number(/of (\d+) running/i.exec(heading)?.[1]);
+      assert.ok(total > 16, heading);
+      assert.equal(await guestsOf("node01"), 16);
+      const more = await view.frame.$('[data-node="node01"] button.more');
+      assert.equal(await more?.evaluate((e) => (e as HTMLElement).innerText), `${total - 16} more`);
+      await more?.click();
+      await view.frame.waitForFunction(
+        (n) => document.querySelectorAll('[data-node="node01"] .guest').length === n,
+        {},
+        total,
+      );
+      assert.equal(await guestsOf("node02") <= 16, true, "the other card stays short");
+    });
+  },
+});
+
+Deno.test({
+  ...browserTest(
     "the view follows the host's theme: light, then dark when the host context changes",
   ),
   ...browser,
