@@ -51,8 +51,8 @@ export function inlineScript(js: string): string {
   return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 }
 
-/** One self-contained HTML page. */
-export function page(title: string, css: string, js: string): string {
+/** One self-contained HTML page: the title, the styles and the script, inlined. */
+export function page({ title, css, js }: { title: string; css: string; js: string }): string {
   if (/<\/style/i.test(css)) throw new Error(`The styles of "${title}" close their own element`);
   return [
     "<!doctype html>",
@@ -78,7 +78,7 @@ export async function buildView(view: ViewInfo): Promise<string> {
     await Deno.readTextFile(`${ROOT}src/views/_ui/style.css`),
     await readIfExists(`${ROOT}src/views/${view.id}_view.css`),
   ].join("\n");
-  return page(view.title, css, await bundle(`src/views/${view.id}_view.ts`));
+  return page({ title: view.title, css, js: await bundle(`src/views/${view.id}_view.ts`) });
 }
 
 /** The text of `built.json`: every view's page by `ui://` URI. */

@@ -291,21 +291,18 @@ function nodeCard(n: NodeRow, rows: GuestRow[] | undefined): HTMLElement {
   ].filter((part) => part !== undefined).join(" · ");
   const bars = n.online
     ? [
-      usageBar(
-        "CPU",
-        n.cpu_fraction,
-        `${formatPercent(n.cpu_fraction)}${n.maxcpu !== undefined ? ` of ${n.maxcpu}` : ""}`,
-      ),
-      usageBar(
-        "Memory",
-        share(n.mem_bytes, n.maxmem_bytes),
-        `${formatBytes(n.mem_bytes)} / ${formatBytes(n.maxmem_bytes)}`,
-      ),
-      usageBar(
-        "Root disk",
-        share(n.rootfs_used_bytes, n.rootfs_total_bytes),
-        `${formatBytes(n.rootfs_used_bytes)} / ${formatBytes(n.rootfs_total_bytes)}`,
-      ),
+      usageBar("CPU", {
+        fraction: n.cpu_fraction,
+        text: `${formatPercent(n.cpu_fraction)}${n.maxcpu !== undefined ? ` of ${n.maxcpu}` : ""}`,
+      }),
+      usageBar("Memory", {
+        fraction: share(n.mem_bytes, n.maxmem_bytes),
+        text: `${formatBytes(n.mem_bytes)} / ${formatBytes(n.maxmem_bytes)}`,
+      }),
+      usageBar("Root disk", {
+        fraction: share(n.rootfs_used_bytes, n.rootfs_total_bytes),
+        text: `${formatBytes(n.rootfs_used_bytes)} / ${formatBytes(n.rootfs_total_bytes)}`,
+      }),
     ]
     : [note("Offline: its guests cannot be managed until it is back.")];
   return h(
@@ -410,16 +407,16 @@ function detailSection(): HTMLElement | undefined {
       ? h(
         "div",
         { class: "bars" },
-        usageBar(
-          "CPU",
-          g.cpu_fraction,
-          `${formatPercent(g.cpu_fraction)}${g.maxcpu !== undefined ? ` of ${g.maxcpu}` : ""}`,
-        ),
-        usageBar(
-          "Memory",
-          share(g.mem_bytes, g.maxmem_bytes),
-          `${formatBytes(g.mem_bytes)} / ${formatBytes(g.maxmem_bytes)}`,
-        ),
+        usageBar("CPU", {
+          fraction: g.cpu_fraction,
+          text: `${formatPercent(g.cpu_fraction)}${
+            g.maxcpu !== undefined ? ` of ${g.maxcpu}` : ""
+          }`,
+        }),
+        usageBar("Memory", {
+          fraction: share(g.mem_bytes, g.maxmem_bytes),
+          text: `${formatBytes(g.mem_bytes)} / ${formatBytes(g.maxmem_bytes)}`,
+        }),
       )
       : undefined,
     h(

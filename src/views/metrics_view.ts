@@ -296,7 +296,7 @@ function topParts(m: Metrics): HTMLElement[] {
             formatValue(row.cpu_fraction as number | undefined, "fraction")
           } of its vCPUs)`
           : formatValue(value, figure?.unit ?? "value");
-        return usageBar(label, fraction, `${shown} · ${row.node}`, { relative: true });
+        return usageBar(label, { fraction, text: `${shown} · ${row.node}`, relative: true });
       }),
     ),
   ];

@@ -99,7 +99,7 @@ function progress(t: Task): HTMLElement {
     : t.task_state === "failed"
     ? "failed"
     : "done";
-  return usageBar("Progress", fraction, text);
+  return usageBar("Progress", { fraction, text });
 }
 
 function render(): void {

@@ -12,9 +12,12 @@ Deno.test("src/views/built.json is what `deno task views` builds from the view s
 
 Deno.test("an inlined script cannot close its element or open an HTML comment", () => {
   const js = 'const a = "</script><script>alert(1)</script>"; const b = "<!-- x";';
-  const html = page("T", "body{}", js);
+  const html = page({ title: "T", css: "body{}", js });
   assert.equal((html.match(/<\/script>/g) ?? []).length, 1);
   assert.ok(html.includes(inlineScript(js)));
   assert.doesNotMatch(inlineScript(js), /<\/script|<!--/i);
-  assert.throws(() => page("T", "a{}</style><script>", ""), /close their own element/);
+  assert.throws(
+    () => page({ title: "T", css: "a{}</style><script>", js: "" }),
+    /close their own element/,
+  );
 });

@@ -12,16 +12,22 @@ export function level(fraction: number): "ok" | "warn" | "crit" {
   return fraction >= 0.9 ? "crit" : fraction >= 0.75 ? "warn" : "ok";
 }
 
+/** What a usage bar shows. */
+export interface Usage {
+  /** How full, 0…1 (`undefined`: unknown, an empty bar). */
+  fraction: number | undefined;
+  /** The figures, as text beside the bar. */
+  text: string;
+  /** A ranking rather than a usage: one colour, whatever the fill. */
+  relative?: boolean;
+}
+
 /**
- * A labelled usage bar: `label`, a bar filled to `fraction`, and the figures as text. A full bar
- * turns amber, then red; `relative` bars (a ranking, not a usage) keep one colour.
+ * A labelled usage bar: `label`, a bar filled to the fraction, and the figures as text. A
+ * fuller bar turns amber, then red, unless it is `relative`.
  */
-export function usageBar(
-  label: string,
-  fraction: number | undefined,
-  text: string,
-  options: { relative?: boolean } = {},
-): HTMLElement {
+export function usageBar(label: string, usage: Usage): HTMLElement {
+  const { fraction, text } = usage;
   const known = fraction !== undefined && Number.isFinite(fraction);
   const clamped = known ? Math.min(1, Math.max(0, fraction)) : 0;
   const fill = h("span", { class: "usage-fill" });
@@ -33,7 +39,7 @@ export function usageBar(
     h(
       "span",
       {
-        class: `usage-track level-${known && options.relative !== true ? level(clamped) : "none"}`,
+        class: `usage-track level-${known && usage.relative !== true ? level(clamped) : "none"}`,
         role: "meter",
         "aria-label": label,
         "aria-valuemin": 0,
