@@ -64,11 +64,13 @@ export async function readView(uri: string): Promise<string> {
 
 /**
  * Serves the views of the offered tools through `resources/list` and `resources/read` (the
- * server must announce the `resources` capability).
+ * server must announce the `resources` capability), and answers `resources/templates/list`,
+ * which clients ask of every server with that capability, with no templates.
  */
 export function registerViewResources(server: Server, offeredTools: Iterable<string>): void {
   const resources = offeredViews(offeredTools).map(viewResource);
   server.setRequestHandler("resources/list", () => ({ resources }));
+  server.setRequestHandler("resources/templates/list", () => ({ resourceTemplates: [] }));
   server.setRequestHandler("resources/read", async (request) => {
     const uri = request.params.uri;
     return {

@@ -106,6 +106,7 @@ for (const era of ["legacy", "modern"] as const) {
     const s = await connect({ era });
     try {
       assert.deepEqual(s.client.getServerCapabilities()?.resources, {});
+      assert.deepEqual((await s.client.listResourceTemplates()).resourceTemplates, []);
       const { resources } = await s.client.listResources();
       const offered = VIEWS.filter((view) => view.tools.some((tool) => TOOL_NAMES.has(tool)));
       assert.deepEqual(resources.map((r) => r.uri), offered.map((view) => view.uri));
