@@ -29,6 +29,22 @@ const STORAGE_READ: PrivilegeNeed = {
   any: true,
 };
 const SPACE: PrivilegeNeed = { path: "/storage", privileges: ["Datastore.AllocateSpace"] };
+/** Placement checks read node status, network and storage status. */
+const PLACE: PrivilegeNeed[] = [
+  { path: "/nodes", privileges: ["Sys.Audit"] },
+  { path: "/storage", privileges: ["Datastore.Audit", "Datastore.AllocateSpace"], any: true },
+];
+const CONFIG: PrivilegeNeed = {
+  path: "/vms",
+  privileges: [
+    "VM.Config.CPU",
+    "VM.Config.Memory",
+    "VM.Config.Network",
+    "VM.Config.Options",
+    "VM.Config.Cloudinit",
+    "VM.Config.Disk",
+  ],
+};
 
 /**
  * What each tool needs. `pve_api_get` and `pve_api_call` need whatever the called endpoint
@@ -71,6 +87,21 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
     privileges: ["VM.Allocate", "VM.Backup"],
     any: true,
   }, SPACE],
+  guest_suspend: POWER,
+  guest_resume: POWER,
+  guest_reset: POWER,
+  vm_create: [AUDIT, { path: "/vms", privileges: ["VM.Allocate"] }, CONFIG, SPACE, ...PLACE],
+  ct_create: [AUDIT, { path: "/vms", privileges: ["VM.Allocate"] }, CONFIG, SPACE, ...PLACE],
+  guest_clone: [AUDIT, { path: "/vms", privileges: ["VM.Clone", "VM.Allocate"] }, SPACE, ...PLACE],
+  guest_config_update: [AUDIT, { ...CONFIG, any: true }],
+  guest_disk_resize: [AUDIT, { path: "/vms", privileges: ["VM.Config.Disk"] }, SPACE, ...PLACE],
+  guest_migrate: [AUDIT, { path: "/vms", privileges: ["VM.Migrate"] }, ...PLACE],
+  guest_template: [AUDIT, { path: "/vms", privileges: ["VM.Allocate"] }],
+  guest_delete: [AUDIT, { path: "/vms", privileges: ["VM.Allocate"] }, ...PLACE, {
+    path: "/",
+    privileges: ["Sys.Audit"],
+    optional: true,
+  }],
   task_list: TASKS,
   task_get: TASKS,
   task_wait: TASKS,

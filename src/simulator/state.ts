@@ -112,6 +112,11 @@ export interface Guest {
   stats: GuestStats;
   agent?: AgentState;
   execs: Map<number, AgentExec>;
+  /**
+   * QEMU's `[special:cloudinit]` section: cloud-init values changed on a running VM since its
+   * cloud-init drive was last generated (the old value per key, `added` lists new keys).
+   */
+  cloudinit?: Record<string, string>;
 }
 
 /** Storage config (an entry of `storage.cfg`). */
@@ -235,6 +240,20 @@ export interface HaResource {
   comment?: string;
 }
 
+/** A storage replication job (`replication.cfg`). */
+export interface ReplicationJob {
+  /** `<guest>-<jobnum>`. */
+  id: string;
+  type: "local";
+  guest: number;
+  jobnum: number;
+  target: string;
+  schedule?: string;
+  comment?: string;
+  disable?: 0 | 1;
+  source?: string;
+}
+
 /** One line of a task log. */
 export interface TaskLogLine {
   n: number;
@@ -272,6 +291,8 @@ export interface SimState {
   tasks: Task[];
   backupJobs: Map<string, BackupJob>;
   ha: Map<string, HaResource>;
+  /** Storage replication jobs by id. */
+  replication: Map<string, ReplicationJob>;
   /** Next simulated process id for tasks and guests. */
   nextPid: number;
   /** Variants of odd but real servers, switched on through `POST /_sim/quirks`. */
@@ -315,6 +336,7 @@ export function emptyState(): SimState {
     tasks: [],
     backupJobs: new Map(),
     ha: new Map(),
+    replication: new Map(),
     nextPid: 10_000,
     quirks: { sparseTaskRows: false, jsonBooleans: false },
     taskWarnings: [],

@@ -20,7 +20,18 @@ import { guestList } from "./inventory/guest_list.ts";
 import { guestReboot } from "./lifecycle/guest_reboot.ts";
 import { guestShutdown } from "./lifecycle/guest_shutdown.ts";
 import { guestStart } from "./lifecycle/guest_start.ts";
+import { guestReset } from "./lifecycle/guest_reset.ts";
+import { guestResume } from "./lifecycle/guest_resume.ts";
 import { guestStop } from "./lifecycle/guest_stop.ts";
+import { guestSuspend } from "./lifecycle/guest_suspend.ts";
+import { ctCreate } from "./provisioning/ct_create.ts";
+import { guestClone } from "./provisioning/guest_clone.ts";
+import { guestConfigUpdate } from "./provisioning/guest_config_update.ts";
+import { guestDelete } from "./provisioning/guest_delete.ts";
+import { guestDiskResize } from "./provisioning/guest_disk_resize.ts";
+import { guestMigrate } from "./provisioning/guest_migrate.ts";
+import { guestTemplate } from "./provisioning/guest_template.ts";
+import { vmCreate } from "./provisioning/vm_create.ts";
 import { snapshotCreate } from "./snapshots/snapshot_create.ts";
 import { snapshotDelete } from "./snapshots/snapshot_delete.ts";
 import { snapshotList } from "./snapshots/snapshot_list.ts";
@@ -43,6 +54,17 @@ export const allTools: readonly AnyTool[] = [
   guestShutdown,
   guestReboot,
   guestStop,
+  guestSuspend,
+  guestResume,
+  guestReset,
+  vmCreate,
+  ctCreate,
+  guestClone,
+  guestConfigUpdate,
+  guestDiskResize,
+  guestMigrate,
+  guestTemplate,
+  guestDelete,
   snapshotList,
   snapshotCreate,
   snapshotRollback,

@@ -819,7 +819,11 @@ Deno.test("migrate checks preconditions and moves the VM with lock migrate", asy
       (pre.local_disks as Record<string, unknown>[])[0]?.volid,
       "local-lvm:vm-700-disk-0",
     );
-    const r = await call(handle, "POST", `${V}/migrate`, { target: "pve2", online: 1 });
+    const r = await call(handle, "POST", `${V}/migrate`, {
+      target: "pve2",
+      online: 1,
+      "with-local-disks": 1,
+    });
     assert.equal(r.status, 200, r.text);
     assert.match(r.body.data, /:qmigrate:700:/);
     await until(async () => {

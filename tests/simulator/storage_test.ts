@@ -510,9 +510,16 @@ Deno.test("an unreachable storage is inactive, reports no usage and refuses list
 Deno.test("a full storage refuses a new disk in the task, in the storage tool's words", async () => {
   const sim = await startTestSimulator();
   try {
+    // Thin volumes may overcommit the pool (lvcreate warns); the pool is then full.
+    const big = await api(sim, "POST", "/nodes/pve1/qemu", {
+      token: true,
+      params: { vmid: 709, name: "overcommit", scsi0: "local-lvm:900" },
+    });
+    assert.equal(big.status, 200, big.text);
+    assert.equal((await finished(sim, "pve1", big.body.data)).exitstatus, "OK");
     const res = await api(sim, "POST", "/nodes/pve1/qemu", {
       token: true,
-      params: { vmid: 710, name: "too-big", scsi0: "local-lvm:900" },
+      params: { vmid: 710, name: "too-big", scsi0: "local-lvm:8" },
     });
     assert.equal(res.status, 200, res.text);
     const task = await finished(sim, "pve1", res.body.data);
@@ -521,6 +528,8 @@ Deno.test("a full storage refuses a new disk in the task, in the storage tool's 
       /lvcreate 'pve\/vm-710-disk-0' error: {3}Cannot create new thin volume, free space in thin pool pve\/data reached threshold\.$/,
     );
     assert.equal(sim.sim.state.guests.get(710), undefined);
+    const freed = await api(sim, "DELETE", "/nodes/pve1/qemu/709", { token: true });
+    assert.equal((await finished(sim, "pve1", freed.body.data)).exitstatus, "OK");
     const small = await api(sim, "POST", "/nodes/pve1/qemu", {
       token: true,
       params: { vmid: 711, name: "fits", scsi0: "local-lvm:8" },

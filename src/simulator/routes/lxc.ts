@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dieError, TaskFailure } from "../errors.ts";
+import { dieError, paramError, TaskFailure } from "../errors.ts";
 import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
@@ -28,6 +28,7 @@ import {
   checkConfigUpdate,
   checkPool,
   checkSkiplock,
+  checkStorageEnabled,
   completeNic,
   createdLine,
   discardCreatedGuest,
@@ -195,6 +196,7 @@ const CREATE_META = new Set([
   "ignore-unpack-errors",
   "bwlimit",
   "ha-managed",
+  "unprivileged",
 ]);
 
 function ostypeOf(template: string): string {
@@ -248,9 +250,19 @@ function createCt(ctx: RouteContext): string {
   const found = restore ? undefined : findVolume(state, ostemplate, n);
   if (!restore && found === undefined) throw dieError(`volume '${ostemplate}' does not exist`);
   const rootfs = pstr(params, "rootfs");
-  if (rootfs !== undefined) {
-    const m = /^([^:,]+):\d+(\.\d+)?$/.exec(parseDrive(rootfs).volid);
-    if (m?.[1] !== undefined) requireStorage(state, m[1]);
+  const rootfsStorage = rootfs === undefined
+    ? storeid
+    : /^([^:,]+):\d+(\.\d+)?$/.exec(parseDrive(rootfs).volid)?.[1];
+  if (rootfsStorage !== undefined && restore) requireStorage(state, rootfsStorage);
+  else if (rootfsStorage !== undefined) {
+    // `check_and_activate_storage` of pve-container's create_vm (restores keep their storage).
+    const storage = requireStorage(state, rootfsStorage);
+    checkStorageEnabled(storage, n);
+    if (!storage.content.includes("rootdir")) {
+      throw paramError({
+        storage: `storage '${rootfsStorage}' does not support container directories`,
+      });
+    }
   }
   const backupConfig = source === undefined ? undefined : backupConfigOf(source);
   const old = existing;
@@ -338,7 +350,8 @@ async function createBody(
     }
     config[key] = value;
   }
-  config.unprivileged = pnum(params, "unprivileged") ?? 1;
+  // pve-container writes `unprivileged: 1` only; a privileged container has no such key.
+  if ((pnum(params, "unprivileged") ?? 1) === 1) config.unprivileged = 1;
   const file = ostemplate.slice(ostemplate.indexOf(":") + 1).replace(/^vztmpl\//, "");
   task.log(`extracting archive '/var/lib/vz/template/cache/${file}'`);
   await task.sleep(2);

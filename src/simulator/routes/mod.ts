@@ -15,6 +15,7 @@ import { routes as nodes } from "./nodes.ts";
 import { routes as pools } from "./pools.ts";
 import { routes as prune } from "./prune.ts";
 import { routes as qemu } from "./qemu.ts";
+import { routes as replication } from "./replication.ts";
 import { routes as storage } from "./storage.ts";
 import { routes as tasks } from "./tasks.ts";
 
@@ -30,6 +31,7 @@ export const allRoutes: readonly Route[] = [
   ...pools,
   ...prune,
   ...qemu,
+  ...replication,
   ...storage,
   ...tasks,
 ];

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dieError, TaskFailure } from "../errors.ts";
+import { dieError, paramError, TaskFailure } from "../errors.ts";
 import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
@@ -22,6 +22,7 @@ import {
   addHaResource,
   addToPool,
   agentEnabled,
+  allocateCloudinitDrive,
   allocateVolume,
   applyConfigUpdate,
   applyPending,
@@ -37,6 +38,8 @@ import {
   driveSize,
   findGuest,
   formatSize,
+  getCloudinit,
+  getCloudinitDump,
   guestDisks,
   guestInTask,
   guestName,
@@ -46,6 +49,7 @@ import {
   isCdrom,
   isDiskKey,
   isHaManaged,
+  isNewCloudinitDrive,
   listGuests,
   liveStats,
   logStamp,
@@ -53,6 +57,7 @@ import {
   markRunning,
   markStopped,
   materializeDisk,
+  missingBridges,
   newGuest,
   overruleShutdown,
   parseDrive,
@@ -61,7 +66,9 @@ import {
   printDrive,
   pseudoUuid,
   pstr,
+  putCloudinit,
   QEMU,
+  regenerateCloudinit,
   regenerateMacs,
   removeVolume,
   renderBytes,
@@ -231,6 +238,23 @@ async function postConfig(ctx: RouteContext): Promise<unknown> {
 // ---------------------------------------------------------------------------------------
 // Create and restore
 
+/**
+ * `check_storage_access` for one drive parameter: a new disk (`<storage>:<GiB>`) needs
+ * `Datastore.AllocateSpace` and a storage whose content includes `images` (400 under
+ * `storage` otherwise); a cloud-init drive (`<storage>:cloudinit`) is not checked here.
+ */
+function checkNewDiskStorage(ctx: RouteContext, value: string): void {
+  if (isCdrom(value) || isNewCloudinitDrive(value)) return;
+  const volid = parseDrive(value).volid;
+  const m = /^([^:]+):\d+(\.\d+)?$/.exec(volid);
+  if (m?.[1] === undefined) return;
+  ctx.sim.require(ctx.auth, `/storage/${m[1]}`, "Datastore.AllocateSpace");
+  const storage = requireStorage(ctx.sim.state, m[1]);
+  if (!storage.content.includes("images")) {
+    throw paramError({ storage: `storage '${m[1]}' does not support vm images` });
+  }
+}
+
 const CREATE_META = new Set([
   "node",
   "vmid",
@@ -274,12 +298,7 @@ function createVm(ctx: RouteContext): string {
   } else {
     for (const [key, value] of Object.entries(params)) {
       if (!isDiskKey(QEMU, key)) continue;
-      const volid = parseDrive(String(value)).volid;
-      const m = /^([^:]+):\d+(\.\d+)?$/.exec(volid);
-      if (m?.[1] !== undefined) {
-        requireStorage(state, m[1]);
-        sim.require(ctx.auth, `/storage/${m[1]}`, "Datastore.AllocateSpace");
-      }
+      checkNewDiskStorage(ctx, String(value));
     }
   }
   const old = existing;
@@ -303,14 +322,18 @@ function createVm(ctx: RouteContext): string {
       }
     } catch (e) {
       discardCreatedGuest(state, QEMU, guest);
-      throw e;
+      if (archive !== undefined) throw e;
+      // `create_vm` dies with "$emsg $err" when allocating or writing the config fails.
+      throw new Error(`unable to create VM ${id} - ${e instanceof Error ? e.message : String(e)}`);
     }
     addToPool(state, pool, id);
     if (pbool(params, "ha-managed")) addHaResource(state, QEMU, id);
     if (guest.config.lock === "create") delete guest.config.lock;
     if (pbool(params, "start")) {
+      task.log("Execute autostart");
       await task.sleep(1);
       applyPending(sim, QEMU, guest);
+      regenerateCloudinit(guest, task);
       markRunning(sim, guest);
     }
   });
@@ -333,6 +356,13 @@ async function createBody(
     }
     if (/^net\d+$/.test(key)) {
       value = completeNic(QEMU, sim.state, `${guest.vmid}/${key}`, String(value));
+    } else if (isDiskKey(QEMU, key) && isNewCloudinitDrive(String(value))) {
+      value = allocateCloudinitDrive(sim, task, {
+        guest,
+        key,
+        value: String(value),
+        others: config,
+      });
     } else if (isDiskKey(QEMU, key)) {
       await task.sleep(0.5);
       value = materializeDisk(sim, task, {
@@ -462,6 +492,10 @@ function startVm(ctx: RouteContext): string {
     }
     await task.sleep(1);
     applyPending(sim, QEMU, g);
+    const bridges = missingBridges(sim.state, g, n);
+    // `tap_plug` while QEMU starts: a NIC on a bridge the node lacks fails the start.
+    if (bridges.length > 0) throw new Error(`bridge '${bridges[0]}' does not exist`);
+    regenerateCloudinit(g, task);
     markRunning(sim, g);
     await task.sleep(0.5);
   });
@@ -547,6 +581,7 @@ function rebootVm(ctx: RouteContext): string {
     await task.sleep(needed);
     markStopped(g);
     applyPending(sim, QEMU, g);
+    regenerateCloudinit(g, task);
     await task.sleep(1);
     markRunning(sim, g);
   });
@@ -658,5 +693,8 @@ export const routes: Route[] = [
   route("POST", `${base}/status/resume`, resumeVm),
   route("PUT", `${base}/config`, putConfig),
   route("POST", `${base}/config`, postConfig),
+  route("GET", `${base}/cloudinit`, getCloudinit),
+  route("PUT", `${base}/cloudinit`, putCloudinit),
+  route("GET", `${base}/cloudinit/dump`, getCloudinitDump),
   ...guestRoutes(QEMU),
 ];

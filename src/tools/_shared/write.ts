@@ -12,15 +12,21 @@ import { PveOutcomeUnknownError } from "../../pve/errors.ts";
 import { readablePath } from "../../pve/errors.ts";
 import type { PlannedCall, ToolContext } from "../types.ts";
 
-/** The message for a write whose outcome is unknown, naming the tools that check it. */
-export function unknownOutcomeMessage(error: PveOutcomeUnknownError): string {
+/**
+ * The message for a write whose outcome is unknown, naming the tools that check it. `what` is
+ * the tool's own words for what to look at ("whether VM 180 exists (guest_get)"); without it,
+ * the guest (when the write names one) or what the write changes.
+ */
+export function unknownOutcomeMessage(error: PveOutcomeUnknownError, what?: string): string {
   const filters = [
     ...(error.node === undefined ? [] : [`node "${error.node}"`]),
     ...(error.vmid === undefined ? [] : [`vmid ${error.vmid}`]),
     ...(error.taskType === undefined ? [] : [`type "${error.taskType}"`]),
   ];
   const tasks = `task_list${filters.length === 0 ? "" : ` (${filters.join(", ")})`}`;
-  const check = error.vmid === undefined
+  const check = what !== undefined
+    ? `check ${what} and its tasks with ${tasks}`
+    : error.vmid === undefined
     ? `check ${tasks} and the state of what it changes`
     : `check the guest with guest_get (vmid ${error.vmid}) and its tasks with ${tasks}`;
   return `It is unknown whether Proxmox VE carried out ${error.method ?? "the write"} ${
@@ -29,8 +35,11 @@ export function unknownOutcomeMessage(error: PveOutcomeUnknownError): string {
 }
 
 /** {@linkcode unknownOutcomeMessage} as an error with the same details. */
-export function toolOutcomeError(error: PveOutcomeUnknownError): PveOutcomeUnknownError {
-  return new PveOutcomeUnknownError(unknownOutcomeMessage(error), {
+export function toolOutcomeError(
+  error: PveOutcomeUnknownError,
+  what?: string,
+): PveOutcomeUnknownError {
+  return new PveOutcomeUnknownError(unknownOutcomeMessage(error, what), {
     happened: error.happened,
     cause: error.cause ?? error,
     ...(error.status === undefined ? {} : { status: error.status }),

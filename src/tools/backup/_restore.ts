@@ -6,6 +6,7 @@
  * @module
  */
 
+import { sendWrite } from "../_shared/write.ts";
 import { z } from "zod";
 import { PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
 import type { ClusterResources } from "../../pve/mod.ts";
@@ -213,7 +214,7 @@ export async function runRestore(
     throw new Error("Restore handler called without its plan");
   }
   ctx.progress(plan?.summary ?? "Restoring");
-  const upid = String(await ctx.client.post(call.path, call.params, { signal: ctx.signal }));
+  const upid = String(await sendWrite(ctx, call));
   const outcome = await ctx.waitTask(upid);
   const fields = taskFieldsOf(outcome);
   const structured: RestoreOutput = {

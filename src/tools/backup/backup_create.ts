@@ -8,6 +8,7 @@
  * @module
  */
 
+import { sendWrite } from "../_shared/write.ts";
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError, PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
@@ -251,7 +252,7 @@ export const backupCreate = defineTool({
       const batch = state.batches[i];
       if (batch === undefined) continue;
       ctx.progress(`Starting vzdump on ${batch.node} for ${batch.guests.map((g) => g.vmid)}`);
-      const upid = String(await ctx.client.post(call.path, call.params, { signal: ctx.signal }));
+      const upid = String(await sendWrite(ctx, call));
       started.push({ batch, upid });
     }
     const guests: GuestOutcome[] = [];

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { sendWrite } from "../_shared/write.ts";
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError, PveValidationError } from "../../pve/errors.ts";
@@ -242,7 +243,7 @@ export const storageDownload = defineTool({
       throw new Error("storage_download handler called without its plan");
     }
     ctx.progress(`Downloading from ${state.host} to ${state.volid}`);
-    const upid = String(await ctx.client.post(call.path, call.params, { signal: ctx.signal }));
+    const upid = String(await sendWrite(ctx, call));
     const outcome = await ctx.waitTask(upid);
     const fields = taskFieldsOf(outcome);
     const structured: Output = {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { sendWrite } from "../_shared/write.ts";
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError, PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
@@ -252,10 +253,7 @@ export const volumeDelete = defineTool({
       throw new Error("volume_delete handler called without its plan");
     }
     ctx.progress(plan.summary);
-    const answer = await ctx.client.request(call.method, call.path, {
-      ...(call.params === undefined ? {} : { params: call.params }),
-      signal: ctx.signal,
-    });
+    const answer = await sendWrite(ctx, call);
     const base = { volid: state.volid, node: state.node, via: state.via };
     if (typeof answer !== "string" || !answer.startsWith("UPID:")) {
       return {

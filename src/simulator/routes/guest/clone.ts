@@ -4,10 +4,12 @@
  * @module
  */
 
-import { dieError } from "../../errors.ts";
+import { dieError, paramError } from "../../errors.ts";
+import { checkStorageEnabled } from "./volumes.ts";
 import type { RouteContext } from "../../router.ts";
 import type { GuestConfig } from "../../state.ts";
-import { driveSize, guestDisks, parseDrive, printDrive } from "./disks.ts";
+import { cloudinitVolumes, driveSize, guestDisks, parseDrive, printDrive } from "./disks.ts";
+import { CLOUDINIT_DISK_SIZE } from "./cloudinit.ts";
 import { pseudoUuid } from "./hash.ts";
 import type { Kind } from "./kind.ts";
 import { assertUnlockedSync } from "./locks.ts";
@@ -63,6 +65,20 @@ export function cloneGuest(ctx: RouteContext, kind: Kind): string {
   const targetStorage = storageParam === undefined
     ? undefined
     : requireStorage(state, storageParam);
+  if (targetStorage !== undefined) {
+    checkStorageEnabled(targetStorage, node);
+    if (!targetStorage.content.includes(kind.type === "qemu" ? "images" : "rootdir")) {
+      throw kind.type === "qemu"
+        ? paramError({ storage: `storage '${targetStorage.storage}' does not support vm images` })
+        : dieError(`storage '${targetStorage.storage}' does not support CT rootdirs`);
+    }
+    if (target !== undefined) {
+      checkStorageEnabled(targetStorage, target);
+      if (!targetStorage.shared) {
+        throw dieError(`can't clone to non-shared storage '${targetStorage.storage}'`);
+      }
+    }
+  }
   if (target !== undefined) {
     if (!state.nodes.has(target)) throw dieError(`no such cluster node '${target}'`);
     const local = guestDisks(kind, baseConfig).filter(([k, v]) =>
@@ -102,6 +118,9 @@ export function cloneGuest(ctx: RouteContext, kind: Kind): string {
   newConfig.lock = "clone";
   const disks = guestDisks(kind, baseConfig).filter(([k]) => !/^unused\d+$/.test(k));
   for (const [key] of disks) delete newConfig[key];
+  // A cloud-init drive is always cloned full: a fresh `vm-<newid>-cloudinit`, generated later.
+  const cloudinit = kind.type === "qemu" ? cloudinitVolumes(baseConfig) : [];
+  for (const [key] of cloudinit) delete newConfig[key];
   const clone = newGuest(kind, newid, newNode, newConfig);
   state.guests.set(newid, clone);
 
@@ -109,7 +128,19 @@ export function cloneGuest(ctx: RouteContext, kind: Kind): string {
     ctx.auth,
     { node, type: `${kind.prefix}clone`, id: String(vmid) },
     async (task) => {
+      // The worker repeats `load_and_check`: a volume that cannot be linked fails it, before
+      // anything is allocated (so without the `clone failed:` prefix).
+      if (!full) {
+        for (const [key, volid] of disks) {
+          const volname = volid.slice(volid.indexOf(":") + 1);
+          if (!/^(base|basevol)-\d+-disk-\d+/.test(volname.split("/").pop() ?? "")) {
+            if (state.guests.get(newid) === clone) state.guests.delete(newid);
+            throw new Error(`Linked clone feature is not supported for '${volid}' (${key})`);
+          }
+        }
+      }
       const created: string[] = [];
+      if (kind.type === "qemu") task.log(`creating a clone of VM ${vmid} with ID ${newid}`);
       try {
         for (const [key, volid, value] of disks) {
           const srcStorage = storageOf(state, volid);
@@ -117,10 +148,6 @@ export function cloneGuest(ctx: RouteContext, kind: Kind): string {
           const opts = parseDrive(value).opts.filter(([k]) => k !== "size");
           const what = kind.type === "qemu" ? `drive ${key}` : `mountpoint ${key}`;
           if (!full) {
-            const volname = volid.slice(volid.indexOf(":") + 1);
-            if (!/^(base|basevol)-\d+-disk-\d+/.test(volname.split("/").pop() ?? "")) {
-              throw new Error(`Linked clone feature is not supported for '${volid}' (${key})`);
-            }
             task.log(`create linked clone of ${what} (${volid})`);
             if (srcStorage === undefined) {
               throw new Error(`storage '${volid.split(":")[0]}' does not exist`);
@@ -154,6 +181,7 @@ export function cloneGuest(ctx: RouteContext, kind: Kind): string {
           });
           created.push(newVolid);
           task.log(createdLine(newVolid, storage));
+          task.log(`allocated target volume '${newVolid}'`);
           const steps = 5;
           const prefix = kind.type === "qemu" ? `drive-${key}` : key;
           for (let i = 1; i <= steps; i++) {
@@ -168,6 +196,26 @@ export function cloneGuest(ctx: RouteContext, kind: Kind): string {
           }
           clone.config[key] = printDrive(newVolid, [...opts, ["size", formatSize(size)]]);
         }
+        for (const [key, volid] of cloudinit) {
+          const storage = targetStorage ?? storageOf(state, volid);
+          if (storage === undefined) {
+            throw new Error(`storage '${volid.split(":")[0]}' does not exist`);
+          }
+          task.log(`create full clone of drive ${key} (${volid})`);
+          const newVolid = allocateVolume(sim, {
+            storage,
+            node: newNode,
+            vmid: newid,
+            size: CLOUDINIT_DISK_SIZE,
+            content: "images",
+            name: `vm-${newid}-cloudinit`,
+          });
+          created.push(newVolid);
+          task.log(createdLine(newVolid, storage));
+          task.log(`allocated target volume '${newVolid}'`);
+          const opts = parseDrive(String(baseConfig[key])).opts.filter(([k]) => k !== "size");
+          clone.config[key] = printDrive(newVolid, opts);
+        }
         if (kind.type === "qemu" && src.status === "running" && full && disks.length > 0) {
           task.log("all 'mirror' jobs are ready");
         }
@@ -176,7 +224,9 @@ export function cloneGuest(ctx: RouteContext, kind: Kind): string {
       } catch (e) {
         for (const volid of created) removeVolume(state, volid, newNode);
         if (state.guests.get(newid) === clone) state.guests.delete(newid);
-        throw e;
+        throw kind.type === "qemu"
+          ? new Error(`clone failed: ${e instanceof Error ? e.message : String(e)}`)
+          : e;
       }
     },
   );

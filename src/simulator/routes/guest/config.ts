@@ -96,6 +96,9 @@ export function configText(guest: Guest): string {
     lines.push("", "[PENDING]", ...configLines(guest.pending));
     if (guest.pendingDelete.length > 0) lines.push(`delete: ${guest.pendingDelete.join(",")}`);
   }
+  if (guest.cloudinit !== undefined && Object.keys(guest.cloudinit).length > 0) {
+    lines.push("", "[special:cloudinit]", ...configLines(guest.cloudinit));
+  }
   for (const snap of [...guest.snapshots.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push("", `[${snap.name}]`);
     const snapConf: GuestConfig = { ...snap.config, snaptime: snap.snaptime };

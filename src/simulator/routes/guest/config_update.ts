@@ -10,7 +10,14 @@ import { dieError, paramError } from "../../errors.ts";
 import type { Params, RouteContext, Sim, TaskRunner } from "../../router.ts";
 import type { ConfigValue, Guest, GuestConfig } from "../../state.ts";
 import { configDigest } from "./config.ts";
-import { isCdrom, isDiskKey, parseDrive } from "./disks.ts";
+import {
+  allocateCloudinitDrive,
+  encryptPassword,
+  isNewCloudinitDrive,
+  isPasswordHash,
+  recordCloudinitChange,
+} from "./cloudinit.ts";
+import { isCdrom, isCloudinitDrive, isDiskKey, parseDrive } from "./disks.ts";
 import type { Kind } from "./kind.ts";
 import { assertUnlockedSync } from "./locks.ts";
 import { completeNic } from "./network.ts";
@@ -196,13 +203,21 @@ export function applyConfigUpdate(
       if (!guest.pendingDelete.includes(key)) guest.pendingDelete.push(key);
       continue;
     }
+    const before = guest.config[key];
     deleteConfigKey(sim, kind, guest, key, force, task);
+    if (kind.type === "qemu" && guest.status === "running") {
+      recordCloudinitChange(guest, key, String(before), undefined);
+    }
   }
   for (const [key, raw] of Object.entries(params)) {
     if (UPDATE_META_KEYS.has(key)) continue;
     let value: ConfigValue = Array.isArray(raw) ? raw.join(",") : raw;
     if (/^net\d+$/.test(key)) {
       value = completeNic(kind, sim.state, `${guest.vmid}/${key}/${String(value)}`, String(value));
+    } else if (kind.type === "qemu" && key === "cipassword" && !isPasswordHash(String(value))) {
+      value = encryptPassword(String(value));
+    } else if (kind.type === "qemu" && isDiskKey(kind, key) && isNewCloudinitDrive(String(value))) {
+      value = allocateCloudinitDrive(sim, task, { guest, key, value: String(value) });
     } else if (isDiskKey(kind, key)) {
       value = materializeDisk(sim, task, {
         kind,
@@ -225,6 +240,9 @@ export function applyConfigUpdate(
       }
     }
     guest.config[key] = value;
+    if (kind.type === "qemu" && guest.status === "running") {
+      recordCloudinitChange(guest, key, old === undefined ? undefined : String(old), String(value));
+    }
   }
 }
 
@@ -240,6 +258,14 @@ export function deleteConfigKey(
   const old = guest.config[key];
   if (old === undefined) return;
   delete guest.config[key];
+  if (kind.type === "qemu" && isDiskKey(kind, key) && isCloudinitDrive(String(old))) {
+    // `vmconfig_register_unused_drive`: a cloud-init drive is freed, never kept as unusedN.
+    const volid = parseDrive(String(old)).volid;
+    removeVolume(sim.state, volid, guest.node);
+    task?.log(removedLine(volid, storageOf(sim.state, volid)));
+    delete guest.cloudinit;
+    return;
+  }
   const isUnused = /^unused\d+$/.test(key);
   if (!isUnused && !(isDiskKey(kind, key) && !isCdrom(String(old)))) return;
   const volid = parseDrive(String(old)).volid;

@@ -7,14 +7,13 @@
 import { dieError } from "../../errors.ts";
 import type { RouteContext } from "../../router.ts";
 import { poolOf, type SimState } from "../../state.ts";
-import { guestDisks } from "./disks.ts";
 import { haSid } from "./ha.ts";
 import type { Kind } from "./kind.ts";
 import { assertUnlockedTask } from "./locks.ts";
 import { findGuest, guestInTask } from "./lookup.ts";
 import { checkSkiplock, pbool } from "./params.ts";
 import { markStopped } from "./power.ts";
-import { removedLine, removeVolume, storageOf } from "./volumes.ts";
+import { ownedVolumes, removedLine, removeVolume, storageOf } from "./volumes.ts";
 
 /** Removes a guest from its pool, backup jobs and HA (destroy with `purge`). */
 export function purgeGuestReferences(
@@ -27,6 +26,7 @@ export function purgeGuestReferences(
   if (pool !== undefined) state.pools.get(pool)?.vms.delete(vmid);
   if (!purge) return;
   state.ha.delete(haSid(kind, vmid));
+  for (const [id, job] of state.replication) if (job.guest === vmid) state.replication.delete(id);
   for (const job of state.backupJobs.values()) {
     if (job.vmid === undefined) continue;
     const ids = job.vmid.split(/[,;\s]+/).filter((v) => v !== "" && v !== String(vmid));
@@ -51,6 +51,15 @@ export function destroyGuest(ctx: RouteContext, kind: Kind): string {
   if (Number(guest.config.protection ?? 0) === 1) {
     throw dieError(`can't remove ${kind.label} ${vmid} - protection mode enabled`);
   }
+  if (!purge) {
+    // `check_for_existing_jobs` of pve-guest-common's ReplicationConfig.
+    const job = [...sim.state.replication.values()].find((j) => j.guest === vmid);
+    if (job !== undefined) {
+      throw dieError(
+        `There is a replication job '${job.id}' for guest '${vmid}' - Please remove that first.`,
+      );
+    }
+  }
   if (guest.status === "running" && !force) {
     throw dieError(
       kind.type === "qemu"
@@ -71,9 +80,12 @@ export function destroyGuest(ctx: RouteContext, kind: Kind): string {
         markStopped(g);
       }
       g.config.lock = "destroyed";
-      const volids = new Set(guestDisks(kind, g.config).map(([, v]) => v));
+      const volids = new Set(ownedVolumes(kind, g.config));
+      if (typeof g.config.vmstate === "string" && g.config.vmstate.includes(":")) {
+        volids.add(g.config.vmstate);
+      }
       for (const snap of g.snapshots.values()) {
-        for (const [, v] of guestDisks(kind, snap.config)) volids.add(v);
+        for (const v of ownedVolumes(kind, snap.config)) volids.add(v);
       }
       if (unreferenced) {
         for (const [key, list] of sim.state.volumes) {
@@ -90,9 +102,13 @@ export function destroyGuest(ctx: RouteContext, kind: Kind): string {
         removeVolume(sim.state, volid, node);
         task.log(removedLine(volid, storageOf(sim.state, volid)));
       }
-      sim.state.guests.delete(vmid);
-      purgeGuestReferences(sim.state, kind, vmid, purge);
+      const ha = sim.state.ha.has(haSid(kind, vmid));
       if (purge) task.log(`purging ${kind.label} ${vmid} from related configurations..`);
+      purgeGuestReferences(sim.state, kind, vmid, purge);
+      if (purge && ha) {
+        task.log(`NOTE: removed ${kind.label} ${vmid} from HA resource configuration.`);
+      }
+      sim.state.guests.delete(vmid);
     },
   );
 }

@@ -69,3 +69,19 @@ export function guestDisks(kind: Kind, config: GuestConfig): [string, string, st
   }
   return out.sort((a, b) => a[0].localeCompare(b[0]));
 }
+
+/** Whether a drive value is a cloud-init drive (`…:vm-<vmid>-cloudinit…`, a generated CD-ROM). */
+export function isCloudinitDrive(value: string): boolean {
+  return /(^|[:/])vm-\d+-cloudinit(\.[a-z0-9]+)?$/.test(parseDrive(value).volid);
+}
+
+/** The cloud-init drives of a config: `[key, volid]` (PVE allows one). */
+export function cloudinitVolumes(config: GuestConfig): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (/^(ide|sata|scsi|virtio)\d+$/.test(key) && isCloudinitDrive(String(value))) {
+      out.push([key, parseDrive(String(value)).volid]);
+    }
+  }
+  return out;
+}

@@ -7,6 +7,7 @@
 
 import type { RouteContext } from "../../router.ts";
 import type { Guest, SimState } from "../../state.ts";
+import { regenerateCloudinit } from "./cloudinit.ts";
 import { applyPending } from "./config_update.ts";
 import type { Kind } from "./kind.ts";
 import { lookupGuest } from "./lookup.ts";
@@ -62,6 +63,7 @@ export function haTask(
     if (g === undefined) return;
     if (type === "hastart" && g.status !== "running") {
       applyPending(sim, kind, g);
+      if (kind.type === "qemu") regenerateCloudinit(g);
       markRunning(sim, g);
     } else if (type === "hastop" && g.status === "running") {
       markStopped(g);

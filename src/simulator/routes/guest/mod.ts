@@ -11,6 +11,7 @@ export * from "./lookup.ts";
 export * from "./locks.ts";
 export * from "./config.ts";
 export * from "./config_update.ts";
+export * from "./cloudinit.ts";
 export * from "./sizes.ts";
 export * from "./disks.ts";
 export * from "./volumes.ts";

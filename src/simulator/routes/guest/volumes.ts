@@ -7,11 +7,11 @@
 
 import { dieError } from "../../errors.ts";
 import type { Sim, TaskRunner } from "../../router.ts";
-import type { Guest, SimState, StorageConfig, Volume } from "../../state.ts";
-import { assertRoom, volumePath, volumesOn } from "../storage.ts";
-import { guestDisks, isCdrom, parseDrive, printDrive } from "./disks.ts";
+import type { Guest, GuestConfig, SimState, StorageConfig, Volume } from "../../state.ts";
+import { storageBasePath, storageOnNode, storageUsage, volumesOn } from "../storage.ts";
+import { cloudinitVolumes, guestDisks, isCdrom, parseDrive, printDrive } from "./disks.ts";
 import type { Kind } from "./kind.ts";
-import { formatSize } from "./sizes.ts";
+import { formatSize, renderBytes } from "./sizes.ts";
 
 const GIB = 1024 ** 3;
 
@@ -72,6 +72,17 @@ function nextDiskIndex(
   }
 }
 
+/**
+ * `storage_check_enabled`: 500 `storage 'x' is disabled` or `storage 'x' is not available on
+ * node 'y'` (a storage limited to other nodes).
+ */
+export function checkStorageEnabled(storage: StorageConfig, node: string): void {
+  if (storage.disable) throw dieError(`storage '${storage.storage}' is disabled`);
+  if (!storageOnNode(storage, node)) {
+    throw dieError(`storage '${storage.storage}' is not available on node '${node}'`);
+  }
+}
+
 /** Looks up a storage by id; 500 `storage 'x' does not exist`. */
 export function requireStorage(state: SimState, storeid: string): StorageConfig {
   const storage = state.storages.get(storeid);
@@ -86,7 +97,67 @@ export function requireStorageInTask(sim: Sim, storeid: string): StorageConfig {
   return storage;
 }
 
-/** Allocates a new volume for a guest disk; returns its volid. */
+/**
+ * What the storage plugin's `alloc_image` does when the storage cannot hold `size` more bytes
+ * (FACTS §5.17; `used` is the sum of the volumes): LVM refuses with `not enough free space`
+ * (free bytes against KiB, as `alloc_lvm_image` compares them), ZFS with `out of space`, an
+ * LVM-thin pool only once it is completely full (thin volumes may overcommit it, with LVM's
+ * warning), a directory only when not even an empty image fits. Throws PVE's message.
+ */
+function checkRoom(
+  sim: Sim,
+  options: { storage: StorageConfig; node: string; volname: string; size: number },
+  log: ((line: string) => void) | undefined,
+): void {
+  const { storage, node, volname, size } = options;
+  const { total, used, avail } = storageUsage(sim.state, storage, node);
+  const vg = storage.vgname ?? "pve";
+  switch (storage.type) {
+    case "lvm":
+      if (avail < size) {
+        throw new Error(`not enough free space (${avail} < ${Math.ceil(size / 1024)})`);
+      }
+      return;
+    case "zfspool":
+      if (avail < size) {
+        throw new Error(`zfs error: cannot create 'rpool/data/${volname}': out of space`);
+      }
+      return;
+    case "lvmthin": {
+      const pool = `${vg}/${storage.thinpool ?? "data"}`;
+      if (used >= total) {
+        throw new Error(
+          `lvcreate '${vg}/${volname}' error:   Cannot create new thin volume, free space in thin pool ${pool} reached threshold.`,
+        );
+      }
+      if (avail < size) {
+        log?.(
+          `  WARNING: Sum of all thin volume sizes (${
+            renderBytes(used + size)
+          }) exceeds the size of thin pool ${pool} (${renderBytes(total)}).`,
+        );
+      }
+      return;
+    }
+    case "dir":
+    case "nfs":
+      if (avail < 1024 * 1024) {
+        const path = `${storageBasePath(storage)}/images/${volname}`;
+        throw new Error(
+          `unable to create image: qemu-img: ${path}: Could not create '${path}': No space left on device`,
+        );
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Allocates a new volume for a guest disk (`vm-<vmid>-disk-<n>`, or `name` such as
+ * `vm-<vmid>-cloudinit`); returns its volid. Fails with the plugin's message when the storage
+ * is full (`log` receives the warnings the plugin prints).
+ */
 export function allocateVolume(
   sim: Sim,
   options: {
@@ -97,29 +168,30 @@ export function allocateVolume(
     content: "images" | "rootdir";
     format?: string;
     base?: string;
+    name?: string;
+    log?: (line: string) => void;
   },
 ): string {
   const { storage, node, vmid, size, content } = options;
-  const n = nextDiskIndex(sim.state, storage, node, vmid);
   const fileBased = storage.type === "dir" || storage.type === "nfs";
   const format = options.format ?? (fileBased ? (content === "rootdir" ? "raw" : "qcow2") : "raw");
   let volname: string;
-  if (fileBased) volname = `${vmid}/vm-${vmid}-disk-${n}.${format}`;
-  else if (storage.type === "zfspool" && content === "rootdir") {
-    volname = `subvol-${vmid}-disk-${n}`;
-  } else volname = `vm-${vmid}-disk-${n}`;
-  if (options.base !== undefined) {
+  if (options.name !== undefined) {
+    volname = fileBased ? `${vmid}/${options.name}.${format}` : options.name;
+  } else {
+    const n = nextDiskIndex(sim.state, storage, node, vmid);
+    if (fileBased) volname = `${vmid}/vm-${vmid}-disk-${n}.${format}`;
+    else if (storage.type === "zfspool" && content === "rootdir") {
+      volname = `subvol-${vmid}-disk-${n}`;
+    } else volname = `vm-${vmid}-disk-${n}`;
+  }
+  if (options.base === undefined) {
+    checkRoom(sim, { storage, node, volname, size }, options.log);
+  } else {
     const baseName = options.base.slice(options.base.indexOf(":") + 1);
-    volname = fileBased ? `${baseName}/${volname}` : `${baseName}/${volname}`;
+    volname = `${baseName}/${volname}`;
   }
   const volid = `${storage.storage}:${volname}`;
-  // A full storage refuses a new volume (a linked clone only references its base).
-  if (options.base === undefined) {
-    assertRoom(sim.state, storage, node, size, {
-      volname,
-      ...(fileBased ? { path: volumePath(storage, volid) } : {}),
-    });
-  }
   const volume: Volume = {
     volid,
     content,
@@ -188,6 +260,7 @@ export function materializeDisk(
     size,
     content: kind.type === "lxc" ? "rootdir" : "images",
     ...(format !== undefined ? { format } : {}),
+    ...(task !== undefined ? { log: (line: string) => task.log(line) } : {}),
   });
   const stored = printDrive(newVolid, [...rest, ["size", formatSize(size)]]);
   if (task !== undefined) {
@@ -199,6 +272,14 @@ export function materializeDisk(
 
 /** A create or restore task failed: its volumes go, and the placeholder guest with them. */
 export function discardCreatedGuest(state: SimState, kind: Kind, guest: Guest): void {
-  for (const [, volid] of guestDisks(kind, guest.config)) removeVolume(state, volid, guest.node);
+  for (const volid of ownedVolumes(kind, guest.config)) removeVolume(state, volid, guest.node);
   if (state.guests.get(guest.vmid) === guest) state.guests.delete(guest.vmid);
+}
+
+/** Every volume a config references that the guest owns: its disks, `unusedN` and cloud-init drive. */
+export function ownedVolumes(kind: Kind, config: GuestConfig): string[] {
+  return [
+    ...guestDisks(kind, config).map(([, volid]) => volid),
+    ...cloudinitVolumes(config).map(([, volid]) => volid),
+  ];
 }
