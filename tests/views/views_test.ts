@@ -258,19 +258,21 @@ Deno.test({
       const upid = await session.pve.request<string>("POST", "/nodes/pve1/qemu/9000/clone", {
         params: { newid: 150, full: 1, name: "web03" },
       });
-      const base = `/nodes/pve1/tasks/${encodeURIComponent(upid)}`;
-      const logLines = async () =>
-        (await session.pve.requestEnvelope("GET", `${base}/log`, { params: { limit: 1 } }))
-          .total as number;
-      /** Moves the clock one task second at a time until the log has `lines` lines. */
-      const runUntil = async (lines: number) => {
-        for (let tries = 0; (await logLines()) < lines; tries++) {
-          assert.ok(tries < 200, `the clone's log reached ${lines} lines`);
+      const log = async () =>
+        (await session.pve.request<{ t: string }[]>(
+          "GET",
+          `/nodes/pve1/tasks/${encodeURIComponent(upid)}/log`,
+          { params: { limit: 500 } },
+        )).map((line) => line.t).join("\n");
+      /** Moves the clock one task second at a time until the log has a line with `text`. */
+      const runUntil = async (text: string) => {
+        for (let tries = 0; !(await log()).includes(text); tries++) {
+          assert.ok(tries < 200, `the clone's log reached "${text}"`);
           session.sim.sim.clock.advance(1);
           await sleep(10);
         }
       };
-      await runUntil(4); // create, "Logical volume … created.", 20%, 40%
+      await runUntil("(40.00%)");
       const view = await host.open("task_get", { upid });
       await view.frame.waitForSelector("pre.log-lines");
       const running = await textOf(view.frame);
@@ -280,7 +282,7 @@ Deno.test({
       assert.match(running, /refreshing every 2 s/);
       await pngWritten(await host.screenshot(view, "task"));
 
-      await runUntil(8); // … 60%, 80%, 100%, TASK OK
+      await runUntil("TASK OK");
       await view.frame.waitForFunction(() => document.body.innerText.includes("TASK OK"), {
         timeout: 10_000,
       });
