@@ -19,7 +19,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary: string }>> = {
   serve: {
     load: () => Promise.resolve(runServeCli),
-    summary: "serve MCP over stdio (default; --demo: simulated cluster)",
+    summary: "serve MCP over stdio or --http (default; --demo: simulated cluster)",
   },
   demo: {
     load: async () => (await import("./src/cli/demo.ts")).runDemoCli,
@@ -44,6 +44,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
   simulator: {
     load: async () => (await import("./src/cli/simulator.ts")).runSimulatorCli,
     summary: "start the simulated Proxmox VE cluster",
+  },
+  healthcheck: {
+    load: async () => (await import("./src/cli/healthcheck.ts")).runHealthcheckCli,
+    summary: "exit 0 when a serve --http answers /healthz (containers)",
   },
 };
 

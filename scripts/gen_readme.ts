@@ -45,6 +45,15 @@ export const KEY_SOURCES: Readonly<Record<string, { env?: string; flag?: string 
   "policy.wait.defaultSeconds": { env: "PROXMOX_MCP_WAIT_SECONDS", flag: "--wait-seconds" },
   "audit.path": { env: "PROXMOX_MCP_AUDIT_PATH", flag: "--audit-path" },
   "logging.level": { env: "PROXMOX_MCP_LOG_LEVEL", flag: "--log-level" },
+  "http.listen": { env: "PROXMOX_MCP_HTTP", flag: "--http" },
+  "http.publicUrl": { env: "PROXMOX_MCP_PUBLIC_URL" },
+  "http.tlsCertFile": { env: "PROXMOX_MCP_TLS_CERT_FILE" },
+  "http.tlsKeyFile": { env: "PROXMOX_MCP_TLS_KEY_FILE" },
+  "http.allowedHosts": { env: "PROXMOX_MCP_ALLOWED_HOSTS" },
+  "http.allowedOrigins": { env: "PROXMOX_MCP_ALLOWED_ORIGINS" },
+  "http.redisUrl": { env: "PROXMOX_MCP_REDIS_URL" },
+  "http.redisUrlFile": { env: "PROXMOX_MCP_REDIS_URL_FILE" },
+  "http.replicaUrl": { env: "PROXMOX_MCP_REPLICA_URL" },
 };
 
 type JsonSchema = {
@@ -98,6 +107,10 @@ export function configKeys(): Array<{ key: string; description: string; default?
       );
       const cluster = record?.additionalProperties as JsonSchema;
       keys.push(...leaves(cluster, "clusters.<name>"));
+      continue;
+    }
+    if (section === "profiles") {
+      keys.push(...leaves(schema.additionalProperties as JsonSchema, "profiles.<name>"));
       continue;
     }
     keys.push(...leaves(schema, section));

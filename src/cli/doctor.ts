@@ -22,7 +22,8 @@ import { allTools } from "../tools/mod.ts";
 import { visibleTools } from "../tools/registry.ts";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFlags, parseCommandArgs } from "./_args.ts";
 import { formatTable, type Output, stdio } from "./_output.ts";
-import { type Permissions, privilegeGaps, TOOL_PRIVILEGES } from "./_privileges.ts";
+import { type Permissions, privilegeGaps, TOOL_PRIVILEGES } from "../policy/privileges.ts";
+import { grantCommand } from "../policy/role_hints.ts";
 import { clientOptions, hostPort, openRuntime, reportFailure } from "./_runtime.ts";
 
 /** Usage text of `doctor`. */
@@ -254,7 +255,6 @@ async function permissionRows(
   const failing = gaps.filter((gap) => gap.coverage === "none" && !gap.optional);
   const partial = gaps.filter((gap) => gap.coverage === "partial" || gap.optional);
   const unmapped = tools.filter((tool) => TOOL_PRIVILEGES[tool] === undefined);
-  const subject = identity.kind === "token" ? "--tokens" : "--users";
   if (failing.length === 0) {
     rows.push({
       check: "permissions",
@@ -273,16 +273,21 @@ async function permissionRows(
         check: "permissions",
         result: "fail",
         detail: `missing ${need} (for ${needing.join(", ")})`,
-        fix: `pveum acl modify ${path} ${subject} '${identity.principal}' --roles <a role with ` +
-          `${privileges.split(" or ")[0]}>, or disable those tools (policy.allow/exclude)`,
+        fix: `${
+          grantCommand(identity.principal, {
+            path,
+            privilege: privileges.split(" or ")[0] ?? "",
+          })
+        }, or disable those tools (policy.allow/exclude)`,
       });
     }
   }
   const warned = new Map<string, string[]>();
   for (const gap of partial) {
     const key = gap.optional
-      ? `without ${gap.privileges.join(" or ")} on ${gap.path} only the credential's own tasks ` +
-        "are visible"
+      ? `without ${gap.privileges.join(" or ")} on ${gap.path} ${
+        gap.limits ?? "the tool sees less"
+      }`
       : `${gap.privileges.join(" or ")} only on some objects below ${gap.path}`;
     warned.set(key, [...new Set([...(warned.get(key) ?? []), gap.tool])]);
   }

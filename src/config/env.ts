@@ -39,6 +39,15 @@ const SERVER_ENV = [
   "PROXMOX_MCP_WAIT_SECONDS",
   "PROXMOX_MCP_AUDIT_PATH",
   "PROXMOX_MCP_LOG_LEVEL",
+  "PROXMOX_MCP_HTTP",
+  "PROXMOX_MCP_PUBLIC_URL",
+  "PROXMOX_MCP_TLS_CERT_FILE",
+  "PROXMOX_MCP_TLS_KEY_FILE",
+  "PROXMOX_MCP_ALLOWED_HOSTS",
+  "PROXMOX_MCP_ALLOWED_ORIGINS",
+  "PROXMOX_MCP_REDIS_URL",
+  "PROXMOX_MCP_REDIS_URL_FILE",
+  "PROXMOX_MCP_REPLICA_URL",
 ] as const;
 
 /** Every environment variable the configuration reads (for `--allow-env=<names>`). */
@@ -97,6 +106,8 @@ export interface ConfigFlags {
   confirmFallback?: string | undefined;
   /** `--wait-seconds`: default wait for tasks. */
   waitSeconds?: number | string | undefined;
+  /** `--http`: serve Streamable HTTP on `[HOST:]PORT` (only `serve` takes it). */
+  http?: string | undefined;
 }
 
 /** One value to set: `path` starts with `"cluster"` for the single cluster's fields. */
@@ -183,6 +194,15 @@ export function envLayer(get: EnvGetter): Layer {
   );
   auditPatches(get("PROXMOX_MCP_AUDIT_PATH"), "PROXMOX_MCP_AUDIT_PATH", patches, used);
   read("PROXMOX_MCP_LOG_LEVEL", ["logging", "level"]);
+  read("PROXMOX_MCP_HTTP", ["http", "listen"]);
+  read("PROXMOX_MCP_PUBLIC_URL", ["http", "publicUrl"]);
+  read("PROXMOX_MCP_TLS_CERT_FILE", ["http", "tlsCertFile"]);
+  read("PROXMOX_MCP_TLS_KEY_FILE", ["http", "tlsKeyFile"]);
+  read("PROXMOX_MCP_ALLOWED_HOSTS", ["http", "allowedHosts"], splitList);
+  read("PROXMOX_MCP_ALLOWED_ORIGINS", ["http", "allowedOrigins"], splitList);
+  read("PROXMOX_MCP_REDIS_URL", ["http", "redisUrl"], (value) => value.trim());
+  read("PROXMOX_MCP_REDIS_URL_FILE", ["http", "redisUrlFile"]);
+  read("PROXMOX_MCP_REPLICA_URL", ["http", "replicaUrl"]);
   return { patches, used };
 }
 
@@ -237,5 +257,6 @@ export function flagsLayer(flags: ConfigFlags): Layer {
   );
   auditPatches(flags.auditPath, "--audit-path", patches, used);
   set("--log-level", ["logging", "level"], flags.logLevel);
+  set("--http", ["http", "listen"], flags.http);
   return { patches, used };
 }

@@ -47,5 +47,7 @@ Deno.test("the JSON schema describes the file as written, unknown keys included"
     "policy",
     "audit",
     "logging",
+    "http",
+    "profiles",
   ]);
 });

@@ -11,16 +11,19 @@
  * @module
  */
 
-import { isSecretKey, registerSecret } from "../log.ts";
+import { isSecretKey, registerSecret } from "../redact.ts";
 import type { Layer } from "./env.ts";
 import { ConfigError, quoteList } from "./errors.ts";
 import { configErrorFromIssues } from "./issues.ts";
 import {
   type ConfigSources,
+  isObject,
   type Json,
   type MergeOptions,
   mergeSources,
   rawClusters,
+  rawProfileClusters,
+  rawProfiles,
   readError,
 } from "./merge.ts";
 import {
@@ -58,13 +61,27 @@ export interface LoadConfigOptions extends MergeOptions {
   os?: string;
 }
 
-/** Whether the file holds a secret inline (token, tokenSecret, password). */
+/** Whether the file holds a secret inline (token, tokenSecret, password, a Redis URL). */
 function holdsSecrets(raw: Json): boolean {
-  return rawClusters(raw.clusters).some(({ cluster }) =>
-    Object.entries(cluster).some(([key, value]) =>
+  const inline = (object: Json) =>
+    Object.entries(object).some(([key, value]) =>
       isSecretKey(key) && typeof value === "string" && value !== ""
-    )
-  );
+    );
+  return rawClusters(raw.clusters).some(({ cluster }) => inline(cluster)) ||
+    rawProfiles(raw).some((profile) => rawProfileClusters(profile).some(inline)) ||
+    (isObject(raw.http) && typeof raw.http.redisUrl === "string" && raw.http.redisUrl !== "");
+}
+
+/** The keys of credentials that `resolveSecrets` reads and fills. */
+type CredentialFields = Pick<
+  ClusterConfig,
+  "token" | "tokenFile" | "tokenSecret" | "tokenSecretFile" | "password" | "passwordFile"
+>;
+
+/** The lowercase hex SHA-256 of a text (how caller bearer tokens are stored). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 async function readSecretFile(
@@ -94,8 +111,29 @@ async function resolveSecrets(
   readFile: (path: string) => Promise<string>,
 ): Promise<string[]> {
   const files: string[] = [];
-  for (const [name, cluster] of Object.entries(config.clusters)) {
-    const key = (field: string) => `clusters.${name}.${field}`;
+  const credentialSets: Array<[string, CredentialFields]> = Object.entries(config.clusters).map((
+    [name, cluster],
+  ) => [`clusters.${name}`, cluster]);
+  for (const [profileName, profile] of Object.entries(config.profiles)) {
+    for (const [name, credentials] of Object.entries(profile.clusters ?? {})) {
+      credentialSets.push([`profiles.${profileName}.clusters.${name}`, credentials]);
+    }
+    for (const [index, path] of profile.tokenFiles.entries()) {
+      const key = `profiles.${profileName}.tokenFiles.${index}`;
+      profile.tokenSha256.push(await sha256Hex(await readSecretFile(path, key, readFile)));
+      files.push(path);
+    }
+  }
+  if (config.http.redisUrlFile !== undefined) {
+    config.http.redisUrl = await readSecretFile(
+      config.http.redisUrlFile,
+      "http.redisUrlFile",
+      readFile,
+    );
+    files.push(config.http.redisUrlFile);
+  }
+  for (const [prefix, cluster] of credentialSets) {
+    const key = (field: string) => `${prefix}.${field}`;
     if (cluster.tokenFile !== undefined) {
       const token = await readSecretFile(cluster.tokenFile, key("tokenFile"), readFile);
       const problem = tokenProblem(token);

@@ -177,6 +177,35 @@ function resolveFilePaths(raw: Json, dir: string): void {
   if (isObject(raw.audit) && typeof raw.audit.path === "string" && raw.audit.path !== "") {
     raw.audit.path = joinPath(dir, raw.audit.path);
   }
+  if (isObject(raw.http)) {
+    for (const key of ["tlsCertFile", "tlsKeyFile", "redisUrlFile"]) {
+      const value = raw.http[key];
+      if (typeof value === "string" && value !== "") raw.http[key] = joinPath(dir, value);
+    }
+  }
+  for (const profile of rawProfiles(raw)) {
+    if (Array.isArray(profile.tokenFiles)) {
+      profile.tokenFiles = profile.tokenFiles.map((value) =>
+        typeof value === "string" && value !== "" ? joinPath(dir, value) : value
+      );
+    }
+    for (const credentials of rawProfileClusters(profile)) {
+      for (const key of PATH_KEYS) {
+        const value = credentials[key];
+        if (typeof value === "string" && value !== "") credentials[key] = joinPath(dir, value);
+      }
+    }
+  }
+}
+
+/** The profile objects of a raw (unparsed) config (remote mode). */
+export function rawProfiles(raw: Json): Json[] {
+  return isObject(raw.profiles) ? Object.values(raw.profiles).filter(isObject) : [];
+}
+
+/** The credential objects of a raw profile's `clusters`. */
+export function rawProfileClusters(profile: Json): Json[] {
+  return isObject(profile.clusters) ? Object.values(profile.clusters).filter(isObject) : [];
 }
 
 function setPath(target: Json, path: readonly string[], value: unknown): void {

@@ -9,7 +9,7 @@
  */
 
 import { z } from "zod";
-import { LOG_LEVELS } from "../log.ts";
+import { LOG_LEVELS } from "../log_levels.ts";
 import { CAPABILITIES } from "../policy/capability.ts";
 import { parseVmidRanges } from "../policy/scope.ts";
 import { quoteList } from "./errors.ts";
@@ -491,6 +491,293 @@ export const loggingSchema = strict({
     .meta({ description: "Lowest level written to stderr" }),
 });
 
+// ---- remote mode: HTTP transport, callers (profiles), OAuth, shared state -----------------
+
+const HOST_NAME = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const LISTEN = /^(?:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/;
+
+/** An http(s) URL a server or a person can reach (checked with `URL`, no credentials shown). */
+function httpUrl(description: string, example: string) {
+  return z
+    .string({ error: (issue) => `expected a URL, got ${showValue(issue.input)} — ${example}` })
+    .superRefine((value, ctx) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(value);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed === undefined || !/^https?:$/.test(parsed.protocol)) {
+        const shown = value.includes("@") ? "a URL with credentials" : showValue(value);
+        ctx.addIssue({
+          code: "custom",
+          message: `expected an https:// or http:// URL, got ${shown} — ${example}`,
+        });
+      }
+    })
+    .meta({ description });
+}
+
+/** `[HOST:]PORT` as given to `--http`. */
+export const listenSchema = z
+  .string({
+    error: (issue) =>
+      `expected "[HOST:]PORT", got ${showValue(issue.input)} — write it like "127.0.0.1:8080"`,
+  })
+  .regex(LISTEN, {
+    error: (issue) =>
+      `expected "[HOST:]PORT", got ${
+        showValue(issue.input)
+      } — write it like "127.0.0.1:8080", "[::1]:8080" or "8080"`,
+  })
+  .refine((value) => Number(/(\d+)$/.exec(value)?.[1]) <= 65535, {
+    error: "expected a port from 0 to 65535 — pick a free port like 8080",
+  })
+  .meta({
+    description:
+      "Serve MCP over Streamable HTTP on [HOST:]PORT (host 127.0.0.1 when omitted) instead of stdio",
+  });
+
+/** A token bucket: sustained rate per minute and burst size. */
+const bucketSchema = (what: string, perMinute: number, burst: number) =>
+  strict({
+    perMinute: wholeNumber(`${what}: tokens added per minute`, 1, "calls per minute").default(
+      perMinute,
+    ),
+    burst: wholeNumber(`${what}: bucket size (calls allowed at once)`, 1, "calls").default(burst),
+  }).prefault({});
+
+/** Per-caller rate limits (`http.rateLimit`, `profiles.<name>.rateLimit`). */
+export const rateLimitSchema = strict({
+  calls: bucketSchema("All tool calls", 120, 60).meta({
+    description: "Token bucket for every tool call of one caller",
+  }),
+  writes: bucketSchema("Write tool calls", 20, 5).meta({
+    description: "Stricter token bucket for tool calls whose class is not read",
+  }),
+});
+
+/** The credential part of a cluster, for a profile's own Proxmox VE credential. */
+const clusterCredentialsSchema = strict({
+  token: clusterShape.token,
+  tokenFile: clusterShape.tokenFile,
+  tokenId: clusterShape.tokenId,
+  tokenSecret: clusterShape.tokenSecret,
+  tokenSecretFile: clusterShape.tokenSecretFile,
+  user: clusterShape.user,
+  password: clusterShape.password,
+  passwordFile: clusterShape.passwordFile,
+}).superRefine(checkAuth);
+
+/** The credentials a profile uses for one cluster, after parsing. */
+export type ClusterCredentials = z.output<typeof clusterCredentialsSchema>;
+
+const hostNames = (description: string) =>
+  list(description, "host name", HOST_NAME, '"mcp.example.com"');
+
+const profilePolicySchema = strict({
+  allow: z
+    .array(capability, {
+      error: (issue) =>
+        `expected a list, got ${showValue(issue.input)} — write it like ["read", "lifecycle"]`,
+    })
+    .meta({ description: `Allowed capability classes: ${CAPABILITIES.join(", ")}` })
+    .optional(),
+  toolsets: names("Enabled toolsets", '"inventory"').optional(),
+  exclude: names("Tool names never offered", '"guest_delete"').optional(),
+  scope: scopeSchema.optional(),
+  confirmation: strict({
+    fallback: z.enum(["deny", "allow"], {
+      error: (issue) => `expected "deny" or "allow", got ${showValue(issue.input)} — use "deny"`,
+    }).meta({ description: "What to do when the client cannot ask the user to confirm" }),
+  }).optional(),
+}).meta({
+  description: "This caller's policy: each key given replaces the same key of the top-level policy",
+});
+
+/** One caller of the HTTP server. */
+export const profileSchema = strict({
+  tokenSha256: z
+    .array(
+      z.string({ error: "expected a SHA-256 hex digest — see the README's remote quick start" })
+        .regex(SHA256_HEX, {
+          error:
+            'expected 64 lowercase hex digits (the SHA-256 of the token) — compute it with: printf %s "$TOKEN" | sha256sum',
+        }),
+      {
+        error: (issue) =>
+          `expected a list, got ${showValue(issue.input)} — write it like ["<hex>"]`,
+      },
+    )
+    .default([])
+    .meta({ description: "SHA-256 hex digests of this caller's bearer tokens" }),
+  tokenFiles: z
+    .array(
+      text("File holding one bearer token (trimmed)", 'write a path like "/run/secrets/ops-token"'),
+      {
+        error: (issue) =>
+          `expected a list, got ${
+            showValue(issue.input)
+          } — write it like ["/run/secrets/ops-token"]`,
+      },
+    )
+    .default([])
+    .meta({ description: "Files each holding one bearer token of this caller (hashed when read)" }),
+  oauth: strict({
+    scopes: names("Every one of these scopes must be in the token", '"proxmox:read"').optional(),
+    claims: z.record(
+      z.string(),
+      z.string({ error: 'expected a string claim value — write it like "ops"' }),
+      { error: 'expected an object of claim names and values — write it like {"groups": "ops"}' },
+    ).optional().meta({
+      description: "Every claim must equal this value (or, for a list claim, contain it)",
+    }),
+  }).optional().meta({
+    description: "OAuth access tokens that map to this profile (first matching profile wins)",
+  }),
+  policy: profilePolicySchema.prefault({}),
+  rateLimit: rateLimitSchema.optional().meta({
+    description: "This caller's rate limits (default: http.rateLimit)",
+  }),
+  clusters: z
+    .record(clusterName, clusterCredentialsSchema, {
+      error: "expected an object of cluster names and credentials — see the README's remote mode",
+    })
+    .optional()
+    .meta({
+      description:
+        "This caller's own Proxmox VE credential per configured cluster (default: the cluster's)",
+    }),
+}).superRefine((profile, ctx) => {
+  if (profile.tokenSha256.length === 0 && profile.tokenFiles.length === 0 && !profile.oauth) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        'no way to authenticate as this profile — add "tokenSha256", "tokenFiles" or "oauth"',
+    });
+  }
+});
+
+/** A profile after parsing. */
+export type ProfileConfig = z.output<typeof profileSchema>;
+
+const profileName = z
+  .string()
+  .regex(PROFILE_NAME, {
+    error: (issue) =>
+      `invalid profile name ${
+        showValue(issue.input)
+      } — use letters, digits, ".", "_" and "-", starting with a letter or digit`,
+  });
+
+/** Callers of the HTTP server by name (`profiles`). */
+export const profilesSchema = z
+  .record(profileName, profileSchema, {
+    error: (issue) =>
+      issue.code === "invalid_type"
+        ? `expected an object of profiles by name, got ${
+          showValue(issue.input)
+        } — write it like {"ops": {"tokenSha256": ["<hex>"]}}`
+        : issue.code === "invalid_key"
+        ? `invalid profile name ${
+          showValue(issue.input)
+        } — use letters, digits, ".", "_" and "-", starting with a letter or digit`
+        : undefined,
+  })
+  .meta({ description: "Callers of the HTTP server by name, each with its own policy" });
+
+/** OAuth 2.1 resource server settings (`http.oauth`). */
+export const oauthSchema = strict({
+  issuer: httpUrl(
+    "Authorization server issuer (the JWT iss claim)",
+    'write it like "https://auth.example.com"',
+  ),
+  jwksUrl: httpUrl(
+    "The issuer's JWKS (default: <issuer>/.well-known/jwks.json)",
+    'write it like "https://auth.example.com/.well-known/jwks.json"',
+  ).optional(),
+  audience: text(
+    "Expected JWT aud claim (default: http.publicUrl)",
+    'write it like "https://mcp.example.com/mcp"',
+  ).optional(),
+  scopesSupported: names("Scopes advertised in the protected-resource metadata", '"proxmox:read"')
+    .optional(),
+});
+
+/** The `http` section (used by `serve --http`). */
+export const httpSchema = strict({
+  listen: listenSchema.optional(),
+  publicUrl: httpUrl(
+    "The URL callers use for the MCP endpoint (OAuth resource; its host is allowed)",
+    'write it like "https://mcp.example.com/mcp"',
+  ).optional(),
+  tlsCertFile: text(
+    "PEM certificate chain to serve HTTPS with",
+    'write a path like "/etc/proxmox-mcp/tls.pem"',
+  )
+    .optional(),
+  tlsKeyFile: text("PEM private key of tlsCertFile", 'write a path like "/etc/proxmox-mcp/tls.key"')
+    .optional(),
+  allowedHosts: hostNames("Host header names accepted besides the loopback names").optional(),
+  allowedOrigins: hostNames(
+    "Origin host names accepted besides the loopback names (a request without Origin passes)",
+  )
+    .optional(),
+  maxBodyBytes: wholeNumber("Largest request body accepted", 1024, "bytes").default(1_048_576),
+  maxSessions: wholeNumber("Most 2025-era sessions open at once", 1, "sessions").default(256),
+  sessionIdleSeconds: wholeNumber("A 2025-era session unused this long is closed", 1, "seconds")
+    .default(1800),
+  shutdownSeconds: wholeNumber("On SIGTERM, how long in-flight calls may finish", 0, "seconds")
+    .default(30),
+  rateLimit: rateLimitSchema.prefault({}).meta({
+    description: "Rate limits of each caller unless its profile sets its own",
+  }),
+  oauth: oauthSchema.optional(),
+  redisUrl: secret(
+    "Redis URL for state shared by replicas (confirmations, rate limits, sessions)",
+    'write it like "redis://redis:6379"',
+  ).optional(),
+  redisUrlFile: text(
+    "File holding the Redis URL (trimmed)",
+    'write a path like "/run/secrets/redis-url"',
+  )
+    .optional(),
+  replicaUrl: httpUrl(
+    "This replica's own address, reachable by the other replicas (2025-era session forwarding)",
+    'write it like "http://10.0.0.12:8080"',
+  ).optional(),
+}).superRefine((http, ctx) => {
+  if ((http.tlsCertFile === undefined) !== (http.tlsKeyFile === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [http.tlsCertFile === undefined ? "tlsCertFile" : "tlsKeyFile"],
+      message: 'missing: TLS needs both "tlsCertFile" and "tlsKeyFile" — set both, or neither',
+    });
+  }
+  if (http.redisUrl !== undefined && http.redisUrlFile !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["redisUrlFile"],
+      message: 'both "redisUrl" and "redisUrlFile" are set — keep only one of them',
+    });
+  }
+  if (
+    http.oauth !== undefined && http.oauth.audience === undefined && http.publicUrl === undefined
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["oauth", "audience"],
+      message:
+        'missing: OAuth needs the audience its tokens are issued for — set "http.oauth.audience" or "http.publicUrl"',
+    });
+  }
+});
+
+/** The `http` section after parsing. */
+export type HttpConfig = z.output<typeof httpSchema>;
+
 /** The whole configuration. */
 export const configSchema = strict({
   $schema: z.string().optional().meta({ description: "JSON Schema for editors" }),
@@ -498,6 +785,8 @@ export const configSchema = strict({
   policy: policySchema.prefault({}),
   audit: auditSchema.prefault({}),
   logging: loggingSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  profiles: profilesSchema.default({}),
 }).meta({ title: "proxmox-mcp configuration" });
 
 /** The configuration after parsing (defaults applied, clusters keyed by name). */

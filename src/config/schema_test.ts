@@ -33,6 +33,17 @@ Deno.test("an empty config gets the documented defaults", () => {
     },
     audit: { enabled: true, path: DEFAULT_AUDIT_PATH },
     logging: { level: "info" },
+    http: {
+      maxBodyBytes: 1_048_576,
+      maxSessions: 256,
+      sessionIdleSeconds: 1800,
+      shutdownSeconds: 30,
+      rateLimit: {
+        calls: { perMinute: 120, burst: 60 },
+        writes: { perMinute: 20, burst: 5 },
+      },
+    },
+    profiles: {},
   });
 });
 
@@ -198,7 +209,7 @@ Deno.test("each refinement names the key and the fix", () => {
     [
       { polcy: {} },
       'Invalid config: unknown key "polcy" — valid keys here are "$schema", "clusters", ' +
-      '"policy", "audit" and "logging"',
+      '"policy", "audit", "logging", "http" and "profiles"',
     ],
     [
       { policy: { alow: ["read"] } },

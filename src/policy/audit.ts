@@ -4,12 +4,13 @@
  * texts are scrubbed (`redactText`), so the file never holds a token secret, password or ticket.
  *
  * Line shape (keys in this order):
- * `{"time","cluster","tool","target","arguments","dry_run","outcome","upid"?,"error"?}`.
+ * `{"time","profile"?,"cluster","tool","target","arguments","dry_run","outcome","upid"?,"error"?}`;
+ * `profile` names the caller in remote mode (never its token).
  *
  * @module
  */
 
-import { redactSecrets, redactText } from "../log.ts";
+import { redactSecrets, redactText } from "../redact.ts";
 
 /** How a write attempt ended. */
 export const AUDIT_OUTCOMES = [
@@ -27,6 +28,8 @@ export type AuditOutcome = typeof AUDIT_OUTCOMES[number];
 
 /** What the caller reports about one write attempt. */
 export interface AuditEntry {
+  /** The caller's profile (remote mode), set by {@linkcode AuditLog.forProfile}. */
+  profile?: string | undefined;
   /** The cluster name the call went (or would go) to. */
   cluster: string;
   /** The tool name. */
@@ -123,12 +126,29 @@ export class AuditLog {
   readonly path: string | undefined;
   readonly #now: () => Date;
   readonly #write: (path: string, text: string) => Promise<void>;
-  #queue: Promise<void> = Promise.resolve();
+  /** Shared by the views {@linkcode forProfile} makes, so their lines never interleave. */
+  readonly #writer: { queue: Promise<void> };
+  readonly #profile: string | undefined;
 
-  private constructor(path: string | undefined, options: AuditLogOptions) {
+  private constructor(
+    path: string | undefined,
+    options: AuditLogOptions,
+    writer: { queue: Promise<void> } = { queue: Promise.resolve() },
+    profile?: string,
+  ) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
     this.#write = options.append ?? appendFile;
+    this.#writer = writer;
+    this.#profile = profile;
+  }
+
+  /**
+   * The same log, writing `profile` (a caller's profile name) into every line it records; lines
+   * of all views go through one queue to one file.
+   */
+  forProfile(profile: string): AuditLog {
+    return new AuditLog(this.path, { now: this.#now, append: this.#write }, this.#writer, profile);
   }
 
   /** An audit log appending to `path` (created with mode 0600 on first write). */
@@ -168,8 +188,10 @@ export class AuditLog {
   }
 
   #toRecord(entry: AuditEntry): AuditRecord {
+    const profile = entry.profile ?? this.#profile;
     const record: AuditRecord = {
       time: this.#now().toISOString(),
+      ...(profile === undefined ? {} : { profile }),
       cluster: entry.cluster,
       tool: entry.tool,
       target: typeof entry.target === "string"
@@ -188,14 +210,14 @@ export class AuditLog {
   #append(text: string): Promise<void> {
     const path = this.path;
     if (path === undefined) return Promise.resolve();
-    const run = this.#queue.then(async () => {
+    const run = this.#writer.queue.then(async () => {
       try {
         await this.#write(path, text);
       } catch (error) {
         throw explain(path, error);
       }
     });
-    this.#queue = run.catch(() => {});
+    this.#writer.queue = run.catch(() => {});
     return run;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * What may run: capability classes, tool visibility and confirmation, scope, and the audit log.
+ * What may run: capability classes, tool visibility and confirmation, scope, the audit log, and
+ * (remote mode) caller profiles and rate limits.
  *
  * @module
  */
@@ -8,3 +9,5 @@ export * from "./capability.ts";
 export * from "./policy.ts";
 export * from "./scope.ts";
 export * from "./audit.ts";
+export * from "./profile.ts";
+export * from "./rate_limit.ts";

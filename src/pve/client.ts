@@ -95,12 +95,14 @@ export interface PveRequestOptions<T = unknown> {
 /** Options of the shorthands (`get`, `post`, …): everything but `params`. */
 export type PveShorthandOptions<T = unknown> = Omit<PveRequestOptions<T>, "params">;
 
-/** The `{data}` envelope, plus `total` when PVE sends it. */
+/** The `{data}` envelope, plus `total` or `changes` when PVE sends them. */
 export interface PveEnvelope {
   /** The `data` value. */
   data: unknown;
   /** `total` (task lists, task logs), when present. */
   total?: number;
+  /** `changes` (a node's pending network edits as a diff), when present. */
+  changes?: string;
 }
 
 const SLOW_PATHS: RegExp[] = [
@@ -248,7 +250,7 @@ export class PveClient {
     return this.#parse(method, path, envelope.data, options.schema);
   }
 
-  /** Like {@linkcode request}, but returns the envelope (`data` and `total`) unparsed. */
+  /** Like {@linkcode request}, but returns the envelope (`data`, `total`, `changes`) unparsed. */
   async requestEnvelope(
     method: PveMethod,
     path: string,
@@ -642,6 +644,7 @@ export class PveClient {
           ? Number(record.total)
           : undefined;
         if (total !== undefined) envelope.total = total;
+        if (typeof record.changes === "string") envelope.changes = record.changes;
         return { envelope };
       }
       const error = errorFromResponse({

@@ -19,7 +19,8 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { z } from "zod";
-import { getLog, redactText } from "../log.ts";
+import { getLog } from "../log.ts";
+import { redactText } from "../redact.ts";
 import type { AuditLog, AuditOutcome } from "../policy/audit.ts";
 import { needsConfirmation } from "../policy/capability.ts";
 import {
@@ -57,6 +58,8 @@ export interface CallDeps {
   settings: CallSettings;
   clients: ReadonlyMap<string, PveClient>;
   audit: AuditLog;
+  /** The names of the tools this session offers (for `access_check`). */
+  offeredTools?: readonly string[];
 }
 
 const log = getLog("server.call");
@@ -129,6 +132,7 @@ export async function runToolCall(
     progress: progressReporter(ctx),
     scope: deps.settings.scope,
     wait: deps.settings.wait,
+    ...(deps.offeredTools === undefined ? {} : { offeredTools: deps.offeredTools }),
   });
 
   try {

@@ -11,6 +11,11 @@
  *   Each state is good for one answer: a replayed retry is asked again, so one "yes" runs
  *   one call.
  *
+ * In remote mode the HTTP server binds each server instance to its caller's profile and to a
+ * {@link ConfirmationStore} ({@link bindConfirmation}): a state minted for one caller does not
+ * confirm another's call, and replicas sharing a store (Redis) sign with one key and redeem each
+ * state once across all of them.
+ *
  * Only an explicit `accept` with the box ticked confirms. Clients that cannot elicit get the
  * configured fallback: `deny` (default) or `allow` (logged loudly). A tool argument never
  * counts as confirmation.
@@ -123,7 +128,7 @@ export async function confirm(
     message: confirmationMessage(request),
     requestedSchema: CONFIRM_SCHEMA,
   };
-  if (isModernEra(server)) return await confirmModern(ctx, request, params);
+  if (isModernEra(server)) return await confirmModern(server, ctx, request, params);
   try {
     const answer = await ctx.mcpReq.elicitInput(params, {
       signal: ctx.mcpReq.signal,
@@ -144,14 +149,19 @@ export async function confirm(
 }
 
 async function confirmModern(
+  server: Server,
   ctx: ServerContext,
   request: ConfirmRequest,
   params: ElicitRequestFormParams,
 ): Promise<ConfirmOutcome> {
-  const digest = await bindingDigest(request);
+  const binding = bindings.get(server) ?? { store: processStore };
+  const digest = await bindingDigest(request, binding.subject);
   const answer = ctx.mcpReq.inputResponses?.[CONFIRM_KEY];
   const state = ctx.mcpReq.requestState();
-  if (answer !== undefined && typeof state === "string" && await redeemState(state, digest)) {
+  if (
+    answer !== undefined && typeof state === "string" &&
+    await redeemState(binding.store, state, digest)
+  ) {
     return accepted(answer)
       ? { kind: "confirmed", via: "elicitation" }
       : { kind: "declined", reason: NOT_CONFIRMED };
@@ -161,7 +171,7 @@ async function confirmModern(
     kind: "input_required",
     result: inputRequired({
       inputRequests: { [CONFIRM_KEY]: inputRequired.elicit(params) },
-      requestState: await mintState(digest),
+      requestState: await mintState(binding.store, digest),
     }),
   };
 }
@@ -176,20 +186,64 @@ function accepted(answer: unknown): boolean {
 
 // ---- signed request state -------------------------------------------------------------
 
+/** Where 2026-era confirmation states are signed and redeemed. */
+export interface ConfirmationStore {
+  /** The HMAC-SHA-256 key states are signed with (replicas sharing a store share it). */
+  key(): Promise<CryptoKey>;
+  /**
+   * Marks `nonce` as answered until `expiresAtMs`, atomically; `true` when it was not answered
+   * before (so one state confirms one call, whichever replica sees it).
+   */
+  redeem(nonce: string, expiresAtMs: number): Promise<boolean>;
+}
+
+/** Who a server instance confirms for, and where its states live. */
+export interface ConfirmationBinding {
+  store: ConfirmationStore;
+  /** The caller (profile name): a state minted for one caller does not confirm another's. */
+  subject?: string;
+}
+
+const bindings = new WeakMap<Server, ConfirmationBinding>();
+
+/** Makes `server` sign and redeem its confirmation states in `binding` (remote mode). */
+export function bindConfirmation(server: Server, binding: ConfirmationBinding): void {
+  bindings.set(server, binding);
+}
+
 let keyPromise: Promise<CryptoKey> | undefined;
 
-function stateKey(): Promise<CryptoKey> {
-  keyPromise ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-    "verify",
-  ]) as Promise<CryptoKey>;
-  return keyPromise;
-}
+/** Nonces of states already answered, with their expiry (kept until the state expires). */
+const redeemed = new Map<string, number>();
+
+/** The default store: a random key and the answered nonces of this process. */
+const processStore: ConfirmationStore = {
+  key() {
+    keyPromise ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]) as Promise<CryptoKey>;
+    return keyPromise;
+  },
+  redeem(nonce, expiresAtMs) {
+    // No await here: checking and marking the nonce is one step, so two concurrent retries
+    // with the same state cannot both pass.
+    const now = Date.now();
+    for (const [used, until] of redeemed) if (until <= now) redeemed.delete(used);
+    if (redeemed.has(nonce)) return Promise.resolve(false);
+    redeemed.set(nonce, expiresAtMs);
+    return Promise.resolve(true);
+  },
+};
 
 const encoder = new TextEncoder();
 
-async function bindingDigest(request: ConfirmRequest): Promise<string> {
+async function bindingDigest(
+  request: ConfirmRequest,
+  subject: string | undefined,
+): Promise<string> {
   const material = stableJson({
+    ...(subject === undefined ? {} : { subject }),
     tool: request.tool,
     cluster: request.cluster,
     args: request.args,
@@ -200,15 +254,12 @@ async function bindingDigest(request: ConfirmRequest): Promise<string> {
   return toBase64Url(new Uint8Array(hash));
 }
 
-/** Nonces of states already answered, with their expiry (kept until the state expires). */
-const redeemed = new Map<string, number>();
-
-async function mintState(digest: string): Promise<string> {
+async function mintState(store: ConfirmationStore, digest: string): Promise<string> {
   const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
   const payload = toBase64Url(
     encoder.encode(JSON.stringify({ d: digest, n: nonce, exp: Date.now() + STATE_TTL_MS })),
   );
-  const mac = await crypto.subtle.sign("HMAC", await stateKey(), encoder.encode(payload));
+  const mac = await crypto.subtle.sign("HMAC", await store.key(), encoder.encode(payload));
   return `${payload}.${toBase64Url(new Uint8Array(mac))}`;
 }
 
@@ -216,7 +267,11 @@ async function mintState(digest: string): Promise<string> {
  * Whether `state` is ours, unexpired, bound to `digest` and not answered before; a state that
  * passes is used up, so replaying the same retry cannot confirm a second run.
  */
-async function redeemState(state: string, digest: string): Promise<boolean> {
+async function redeemState(
+  store: ConfirmationStore,
+  state: string,
+  digest: string,
+): Promise<boolean> {
   const [payload, mac, extra] = state.split(".");
   if (payload === undefined || mac === undefined || extra !== undefined) return false;
   let macBytes: Uint8Array<ArrayBuffer>;
@@ -225,7 +280,7 @@ async function redeemState(state: string, digest: string): Promise<boolean> {
     macBytes = fromBase64Url(mac);
     const ok = await crypto.subtle.verify(
       "HMAC",
-      await stateKey(),
+      await store.key(),
       macBytes,
       encoder.encode(payload),
     );
@@ -239,12 +294,7 @@ async function redeemState(state: string, digest: string): Promise<boolean> {
   if (d !== digest || typeof n !== "string" || typeof exp !== "number" || exp <= now) {
     return false;
   }
-  // No await from here on: checking and marking the nonce is one step, so two concurrent
-  // retries with the same state cannot both pass.
-  for (const [used, until] of redeemed) if (until <= now) redeemed.delete(used);
-  if (redeemed.has(n)) return false;
-  redeemed.set(n, exp);
-  return true;
+  return await store.redeem(n, exp);
 }
 
 /** JSON with object keys sorted, so equal values give equal text. */

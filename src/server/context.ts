@@ -26,6 +26,8 @@ export interface ContextOptions {
   progress: ProgressReporter;
   scope: Scope;
   wait: WaitRules;
+  /** The tools the policy offers in this session. */
+  offeredTools?: readonly string[];
 }
 
 /** A context that also remembers the tasks it waited for (for the audit line). */
@@ -44,6 +46,7 @@ export function createToolContext(options: ContextOptions): CallContext {
     signal,
     progress,
     tasks,
+    ...(options.offeredTools === undefined ? {} : { offeredTools: options.offeredTools }),
     inScope: (target) => inScope(target, scope),
     assertInScope: (target) => assertInScope(target, scope),
     async waitTask(upid, waitOptions = {}) {

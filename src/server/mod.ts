@@ -102,7 +102,13 @@ export function createServer(options: CreateServerOptions): McpServer {
   const mcp = new McpServer({ ...SERVER_INFO }, { instructions: INSTRUCTIONS });
   const server = mcp.server;
   server.registerCapabilities(serverCapabilities());
-  const deps = { server, settings, clients: options.clients, audit: options.audit };
+  const deps = {
+    server,
+    settings,
+    clients: options.clients,
+    audit: options.audit,
+    offeredTools: [...registry.keys()],
+  };
 
   server.setRequestHandler("tools/list", () => ({ tools: listed }));
   registerViewResources(server, registry.keys());

@@ -1,14 +1,21 @@
 /**
  * The simulator's control API under `/_sim/` (never under `/api2`): fault injection,
- * ticket expiry, the clock, node and guest state, and the request log. Only loopback
+ * ticket expiry, the clock, node and guest state, planted problems (node usage, failed
+ * services, subscriptions, full storage, finished tasks, HA states), and the request log. Only loopback
  * peers may use it. Responses are plain JSON (no PVE envelope).
  *
  * @module
  */
 
 import type { TicketAuthority } from "./auth.ts";
-import type { Sim } from "./router.ts";
-import type { Quirks } from "./state.ts";
+import type { AuthInfo, Sim } from "./router.ts";
+import {
+  type NodeState,
+  type Quirks,
+  type ServiceState,
+  type Subscription,
+  volumeKey,
+} from "./state.ts";
 
 /** A fault as the control API accepts it. */
 export interface FaultSpec {
@@ -229,6 +236,39 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
   },
   { method: "DELETE", path: "/_sim/guests/{vmid}/lock", doc: "Remove a guest config lock." },
   {
+    method: "POST",
+    path: "/_sim/nodes/{node}/usage",
+    doc: 'Set a node\'s memory and/or root disk usage: {"mem_fraction","disk_fraction"}.',
+  },
+  {
+    method: "POST",
+    path: "/_sim/nodes/{node}/services/{service}",
+    doc: 'Set a service\'s state: {"state":"failed"|"dead"|"running"}.',
+  },
+  {
+    method: "POST",
+    path: "/_sim/nodes/{node}/subscription",
+    doc: 'Set the subscription: {"status":"active"|"expired"|"invalid"|"suspended"|"new","level"}.',
+  },
+  { method: "DELETE", path: "/_sim/nodes/{node}/subscription", doc: "Remove the key." },
+  {
+    method: "POST",
+    path: "/_sim/storage/{storage}/usage",
+    doc: 'Shrink a storage so it is this full on a node: {"node","used_fraction"}.',
+  },
+  {
+    method: "POST",
+    path: "/_sim/tasks",
+    doc:
+      'Run a task that ends with "status" (OK, "WARNINGS: n" or an error): {"node","type","id","user","status","log"} -> {"upid"}.',
+  },
+  {
+    method: "POST",
+    path: "/_sim/ha/{sid}/state",
+    doc: 'Plant the CRM state of an HA resource: {"state":"error"|"fence"|"recovery"|…}.',
+  },
+  { method: "DELETE", path: "/_sim/ha/{sid}/state", doc: "Let the CRM state follow again." },
+  {
     method: "GET",
     path: "/_sim/requests",
     doc: "The request log (?since=SEQ for entries after SEQ).",
@@ -302,6 +342,162 @@ function parseFault(body: Record<string, unknown>): FaultSpec | string {
     return "Invalid fault: give at least one of status, reset or delay_ms";
   }
   return spec;
+}
+
+function fraction(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1
+    ? value
+    : undefined;
+}
+
+const SERVICE_STATES: Readonly<Record<string, ServiceState>> = {
+  failed: { state: "failed", "active-state": "failed", "unit-state": "enabled" },
+  dead: { state: "dead", "active-state": "inactive", "unit-state": "enabled" },
+};
+
+const SUBSCRIPTION_STATUSES = new Set(["new", "active", "invalid", "expired", "suspended"]);
+const LEVELS: Readonly<Record<string, string>> = {
+  c: "Community",
+  b: "Basic",
+  s: "Standard",
+  p: "Premium",
+};
+
+/** `/_sim/nodes/{node}/usage|services/{service}|subscription`; undefined when none matches. */
+function nodeControl(
+  node: NodeState,
+  method: string,
+  rest: readonly string[],
+  body: Record<string, unknown>,
+): ControlResponse | undefined {
+  const [what, name] = rest;
+  if (what === "usage" && rest.length === 1 && method === "POST") {
+    const mem = body["mem_fraction"];
+    const disk = body["disk_fraction"];
+    if (
+      (mem !== undefined && fraction(mem) === undefined) ||
+      (disk !== undefined && fraction(disk) === undefined)
+    ) {
+      return bad('Invalid usage: "mem_fraction" and "disk_fraction" are numbers from 0 to 1');
+    }
+    if (mem === undefined && disk === undefined) {
+      return bad('Invalid usage: give "mem_fraction" and/or "disk_fraction"');
+    }
+    if (typeof mem === "number") node.mem = Math.round(node.maxmem * mem);
+    if (typeof disk === "number") node.disk = Math.round(node.maxdisk * disk);
+    return { status: 200, body: { node: node.name, mem: node.mem, disk: node.disk } };
+  }
+  if (what === "services" && name !== undefined && rest.length === 2 && method === "POST") {
+    const state = body["state"];
+    if (state === "running") {
+      if (node.services !== undefined) delete node.services[name];
+      return { status: 200, body: { node: node.name, service: name, state } };
+    }
+    const set = typeof state === "string" ? SERVICE_STATES[state] : undefined;
+    if (set === undefined) return bad('Invalid "state": expected "failed", "dead" or "running"');
+    node.services = { ...node.services, [name]: { ...set } };
+    return { status: 200, body: { node: node.name, service: name, state } };
+  }
+  if (what === "subscription" && rest.length === 1) {
+    if (method === "DELETE") {
+      delete node.subscription;
+      node.level = "";
+      return { status: 200, body: { node: node.name, subscription: null } };
+    }
+    if (method === "POST") {
+      const status = body["status"];
+      const level = body["level"] ?? "c";
+      if (typeof status !== "string" || !SUBSCRIPTION_STATUSES.has(status)) {
+        return bad('Invalid "status": expected new, active, invalid, expired or suspended');
+      }
+      if (typeof level !== "string" || LEVELS[level] === undefined) {
+        return bad('Invalid "level": expected c, b, s or p');
+      }
+      node.subscription = {
+        status: status as Subscription["status"],
+        key: `pve${node.sockets}${level}-${
+          node.name.padEnd(10, "0").slice(0, 10).replace(/[^0-9a-f]/g, "0")
+        }`,
+        level,
+        productname: `Proxmox VE ${LEVELS[level]} Subscription ${node.sockets} CPU/year`,
+        regdate: "2025-01-15 00:00:00",
+        nextduedate: status === "expired" ? "2025-12-31" : "2027-01-15",
+        checktime: 1_767_225_600,
+      };
+      if (status !== "active") node.subscription.message = `subscription is ${status}`;
+      node.level = status === "active" ? level : "";
+      return { status: 200, body: { node: node.name, status, level } };
+    }
+  }
+  return undefined;
+}
+
+function storageUsageControl(
+  ctx: ControlContext,
+  id: string,
+  body: Record<string, unknown>,
+): ControlResponse {
+  const storage = ctx.sim.state.storages.get(id);
+  if (storage === undefined) return bad(`No storage "${id}" in the simulated cluster`, 404);
+  const nodeName = body["node"];
+  const wanted = fraction(body["used_fraction"]);
+  if (typeof nodeName !== "string" || !ctx.sim.state.nodes.has(nodeName)) {
+    return bad('Invalid "node": expected a node of the simulated cluster');
+  }
+  if (wanted === undefined || wanted <= 0) {
+    return bad('Invalid "used_fraction": expected a number above 0 and at most 1');
+  }
+  let used = 0;
+  for (const volume of ctx.sim.state.volumes.get(volumeKey(storage, nodeName)) ?? []) {
+    used += volume.size;
+  }
+  if (used === 0) {
+    return bad(`Storage "${id}" holds nothing on "${nodeName}": pick a storage with volumes`);
+  }
+  storage.total = Math.ceil(used / wanted);
+  return { status: 200, body: { storage: id, node: nodeName, total: storage.total, used } };
+}
+
+function plantTask(ctx: ControlContext, body: Record<string, unknown>): ControlResponse {
+  const { node, type, id, user, status, log } = body;
+  if (typeof node !== "string" || !ctx.sim.state.nodes.has(node)) {
+    return bad('Invalid "node": expected a node of the simulated cluster');
+  }
+  if (typeof type !== "string" || !/^[a-z][a-z0-9]*$/.test(type)) {
+    return bad('Invalid "type": expected a task type such as "vzdump"');
+  }
+  if (id !== undefined && (typeof id !== "string" || /[:\s/]/.test(id))) {
+    return bad('Invalid "id": expected a task id without ":", "/" or spaces');
+  }
+  if (user !== undefined && (typeof user !== "string" || !/^[^\s:]+@[^\s:]+$/.test(user))) {
+    return bad('Invalid "user": expected user@realm or user@realm!token');
+  }
+  if (typeof status !== "string" || status === "") {
+    return bad('Invalid "status": expected "OK", "WARNINGS: n" or an error message');
+  }
+  if (log !== undefined && (!Array.isArray(log) || log.some((line) => typeof line !== "string"))) {
+    return bad('Invalid "log": expected an array of lines');
+  }
+  const who = typeof user === "string" ? user : "root@pam";
+  const bang = who.indexOf("!");
+  const auth: AuthInfo = bang < 0
+    ? { kind: "ticket", userid: who }
+    : { kind: "token", userid: who.slice(0, bang), tokenid: who };
+  const warnings = /^WARNINGS: (\d+)$/.exec(status);
+  const upid = ctx.sim.startTask(
+    auth,
+    { node, type, id: typeof id === "string" ? id : "" },
+    (task) => {
+      for (const line of (log as string[] | undefined) ?? []) task.log(line);
+      if (warnings !== null) {
+        for (let i = 0; i < Number(warnings[1]); i++) task.warn("planted warning");
+      } else if (status !== "OK") {
+        throw new Error(status);
+      }
+      return Promise.resolve();
+    },
+  );
+  return { status: 200, body: { upid } };
 }
 
 /** Answers one control API request. `path` is the full path (starting `/_sim`). */
@@ -381,6 +577,34 @@ export function handleControl(
     if (method === "DELETE") {
       delete guest.config["lock"];
       return { status: 200, body: { vmid: guest.vmid, lock: null } };
+    }
+  }
+  if (first === "nodes" && second !== undefined && third !== undefined && parts.length >= 3) {
+    const node = ctx.sim.state.nodes.get(second);
+    if (node === undefined) return bad(`No node "${second}" in the simulated cluster`, 404);
+    const answer = nodeControl(node, method, parts.slice(2), body);
+    if (answer !== undefined) return answer;
+  }
+  if (first === "storage" && third === "usage" && parts.length === 3 && method === "POST") {
+    return storageUsageControl(ctx, second ?? "", body);
+  }
+  if (first === "tasks" && parts.length === 1 && method === "POST") {
+    return plantTask(ctx, body);
+  }
+  if (first === "ha" && third === "state" && parts.length === 3) {
+    const res = ctx.sim.state.ha.get((second ?? "").replace(/%3A/gi, ":"));
+    if (res === undefined) return bad(`No HA resource "${second}" in the simulated cluster`, 404);
+    if (method === "DELETE") {
+      delete res.crmState;
+      return { status: 200, body: { sid: res.sid, state: null } };
+    }
+    if (method === "POST") {
+      const state = body["state"];
+      if (typeof state !== "string" || !/^[a-z_ ]+$/.test(state)) {
+        return bad('Invalid "state": expected a CRM state such as "error" or "fence"');
+      }
+      res.crmState = state;
+      return { status: 200, body: { sid: res.sid, state } };
     }
   }
   if (first === "tasks" && second === "warnings" && parts.length === 2) {

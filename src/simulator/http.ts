@@ -25,6 +25,7 @@ import { checkPermissions } from "./permissions.ts";
 import {
   type AuthInfo,
   isDownload,
+  isWithChanges,
   isWithTotal,
   type Method,
   type Params,
@@ -391,6 +392,8 @@ async function handle(
     const body = ctx.sim.state.quirks.jsonBooleans ? jsonBooleans(data) : data;
     const payload: Record<string, unknown> = isWithTotal(body)
       ? { data: body.data ?? null, total: body.total }
+      : isWithChanges(body)
+      ? { data: body.data ?? null, changes: body.changes }
       : { data: body ?? null };
     sendJson(res, 200, "OK", payload);
   } catch (error) {

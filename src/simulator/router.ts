@@ -104,6 +104,26 @@ export function isWithTotal(value: unknown): value is WithTotal {
   return typeof value === "object" && value !== null && TOTAL in value;
 }
 
+/** A response with PVE's extra `changes` key next to `data` (pending network edits). */
+export interface WithChanges {
+  readonly [CHANGES]: true;
+  data: unknown;
+  /** The diff of the pending configuration against the running one. */
+  changes: string;
+}
+
+const CHANGES: unique symbol = Symbol("withChanges");
+
+/** Wraps `data` so the envelope also carries `changes` (`set_result_attrib('changes', …)`). */
+export function withChanges(data: unknown, changes: string): WithChanges {
+  return { [CHANGES]: true, data, changes };
+}
+
+/** Whether a handler result carries `changes`. */
+export function isWithChanges(value: unknown): value is WithChanges {
+  return typeof value === "object" && value !== null && CHANGES in value;
+}
+
 /** A raw (non-JSON) answer, as PVE sends for `download=1` (e.g. a task log file). */
 export interface Download {
   readonly [DOWNLOAD]: true;

@@ -44,6 +44,39 @@ export interface NodeState {
   level: string;
   /** Network interfaces, as `GET /nodes/{node}/network` returns them. */
   network: Record<string, ConfigValue | string[]>[];
+  /**
+   * The interfaces as `/etc/network/interfaces.new` has them: edits not applied yet (PVE lists
+   * these and puts the diff in the answer's `changes`). Undefined when nothing is pending.
+   */
+  networkPending?: Record<string, ConfigValue | string[]>[];
+  /** Services whose state differs from "running, enabled" (a failed unit, a stopped one). */
+  services?: Record<string, ServiceState>;
+  /** The subscription (`/etc/subscription`); undefined when no key is set. */
+  subscription?: Subscription;
+}
+
+/** A systemd unit's state as `GET /nodes/{node}/services` reports it. */
+export interface ServiceState {
+  /** systemd SubState: `running`, `dead`, `failed`, `exited`… */
+  state: string;
+  /** systemd ActiveState: `active`, `inactive`, `failed`… */
+  "active-state": string;
+  /** systemd UnitFileState: `enabled`, `disabled`, `masked`… */
+  "unit-state": string;
+}
+
+/** A node's subscription key and its last check. */
+export interface Subscription {
+  status: "new" | "active" | "invalid" | "expired" | "suspended";
+  key: string;
+  /** `c` (community), `b` (basic), `s` (standard), `p` (premium). */
+  level: string;
+  productname: string;
+  regdate: string;
+  nextduedate: string;
+  /** Epoch seconds of the last check against the shop. */
+  checktime: number;
+  message?: string;
 }
 
 /** A guest snapshot (a `[name]` section of the config). */
@@ -117,6 +150,8 @@ export interface Guest {
    * cloud-init drive was last generated (the old value per key, `added` lists new keys).
    */
   cloudinit?: Record<string, string>;
+  /** `/etc/pve/firewall/<vmid>.fw`, when the guest has one. */
+  firewall?: FirewallConfig;
 }
 
 /** Storage config (an entry of `storage.cfg`). */
@@ -238,6 +273,83 @@ export interface HaResource {
   max_restart: number;
   max_relocate: number;
   comment?: string;
+  /**
+   * The CRM's service state when it is not what the request state implies (`error`, `fence`,
+   * `recovery`, `migrate`…); planted through the control API. A resource on an offline node is
+   * `fence` without it.
+   */
+  crmState?: string;
+}
+
+/** A PVE 9 HA rule (`ha/rules.cfg`). */
+export interface HaRule {
+  rule: string;
+  type: "node-affinity" | "resource-affinity";
+  /** Service ids, e.g. `vm:100`. */
+  resources: string[];
+  /** Node-affinity: node names, optionally `name:priority`. */
+  nodes?: string[];
+  /** Node-affinity: only these nodes (1), or preferred (0). */
+  strict?: 0 | 1;
+  /** Resource-affinity: keep together (`positive`) or apart (`negative`). */
+  affinity?: "positive" | "negative";
+  disable?: 0 | 1;
+  comment?: string;
+}
+
+/** One firewall rule (a line of a `.fw` file's `[RULES]` or a group). */
+export interface FirewallRule {
+  /** `in`, `out`, `forward`, or `group` (then `action` names the security group). */
+  type: "in" | "out" | "forward" | "group";
+  action: string;
+  /** 0 for a disabled rule (`|IN …`), 1 otherwise. */
+  enable: 0 | 1;
+  macro?: string;
+  source?: string;
+  dest?: string;
+  proto?: string;
+  dport?: string;
+  sport?: string;
+  iface?: string;
+  log?: string;
+  "icmp-type"?: string;
+  comment?: string;
+}
+
+/** An IP set and its entries. */
+export interface FirewallIpset {
+  name: string;
+  comment?: string;
+  entries: { cidr: string; nomatch?: 0 | 1; comment?: string }[];
+}
+
+/** An alias: a name for an address or network. */
+export interface FirewallAlias {
+  name: string;
+  cidr: string;
+  comment?: string;
+}
+
+/** The content of one `.fw` file: options, rules, aliases and IP sets. */
+export interface FirewallConfig {
+  /** `[OPTIONS]` as set (defaults are not stored). */
+  options: Record<string, string | number>;
+  rules: FirewallRule[];
+  aliases: FirewallAlias[];
+  ipsets: FirewallIpset[];
+}
+
+/** The cluster's firewall: `cluster.fw` with its security groups, and each `host.fw`. */
+export interface FirewallState {
+  cluster: FirewallConfig;
+  groups: Map<string, { comment?: string; rules: FirewallRule[] }>;
+  /** `host.fw` per node (options and rules). */
+  nodes: Map<string, FirewallConfig>;
+}
+
+/** An empty `.fw` file. */
+export function emptyFirewall(): FirewallConfig {
+  return { options: {}, rules: [], aliases: [], ipsets: [] };
 }
 
 /** A storage replication job (`replication.cfg`). */
@@ -293,6 +405,9 @@ export interface SimState {
   ha: Map<string, HaResource>;
   /** Storage replication jobs by id. */
   replication: Map<string, ReplicationJob>;
+  /** PVE 9 HA rules by id. */
+  haRules: Map<string, HaRule>;
+  firewall: FirewallState;
   /** Next simulated process id for tasks and guests. */
   nextPid: number;
   /** Variants of odd but real servers, switched on through `POST /_sim/quirks`. */
@@ -337,6 +452,8 @@ export function emptyState(): SimState {
     backupJobs: new Map(),
     ha: new Map(),
     replication: new Map(),
+    haRules: new Map(),
+    firewall: { cluster: emptyFirewall(), groups: new Map(), nodes: new Map() },
     nextPid: 10_000,
     quirks: { sparseTaskRows: false, jsonBooleans: false },
     taskWarnings: [],

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { guestAgentInfo } from "./agent/guest_agent_info.ts";
+import { guestExec } from "./agent/guest_exec.ts";
 import { pveApiCall } from "./api/pve_api_call.ts";
 import { pveApiGet } from "./api/pve_api_get.ts";
 import { backupCreate } from "./backup/backup_create.ts";
@@ -32,6 +34,13 @@ import { guestDiskResize } from "./provisioning/guest_disk_resize.ts";
 import { guestMigrate } from "./provisioning/guest_migrate.ts";
 import { guestTemplate } from "./provisioning/guest_template.ts";
 import { vmCreate } from "./provisioning/vm_create.ts";
+import { accessCheck } from "./network/access_check.ts";
+import { firewallGet } from "./network/firewall_get.ts";
+import { haStatus } from "./network/ha_status.ts";
+import { networkList } from "./network/network_list.ts";
+import { clusterHealth } from "./observe/cluster_health.ts";
+import { metricsGet } from "./observe/metrics_get.ts";
+import { nodeGet } from "./observe/node_get.ts";
 import { snapshotCreate } from "./snapshots/snapshot_create.ts";
 import { snapshotDelete } from "./snapshots/snapshot_delete.ts";
 import { snapshotList } from "./snapshots/snapshot_list.ts";
@@ -48,8 +57,11 @@ import type { AnyTool } from "./types.ts";
 /** Every tool, in the order `tools/list` shows them. */
 export const allTools: readonly AnyTool[] = [
   clusterStatus,
+  clusterHealth,
   guestList,
   guestGet,
+  nodeGet,
+  metricsGet,
   guestStart,
   guestShutdown,
   guestReboot,
@@ -82,6 +94,12 @@ export const allTools: readonly AnyTool[] = [
   taskList,
   taskGet,
   taskWait,
+  networkList,
+  firewallGet,
+  haStatus,
+  accessCheck,
+  guestAgentInfo,
+  guestExec,
   pveApiGet,
   pveApiCall,
 ];

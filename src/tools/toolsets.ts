@@ -69,7 +69,7 @@ export const TOOLSETS: readonly Toolset[] = [
   {
     id: "api",
     description: "The escape hatch: any Proxmox VE API path, checked against the API schema",
-    default: true,
+    default: false,
   },
 ];
 

@@ -80,6 +80,11 @@ export interface ToolContext {
   /** Throws a scope `PolicyError` unless the guest is inside the configured scope (read tools on one guest). */
   assertInScope(target: ScopeTarget): void;
   /**
+   * Names of the tools the policy offers in this session, when the server tells (`access_check`
+   * then checks exactly those; without it, every tool it knows).
+   */
+  offeredTools?: readonly string[];
+  /**
    * Waits for a task under the configured wait policy, forwarding progress and honouring
    * cancellation; `timeoutSeconds` is capped by the policy's maximum.
    */

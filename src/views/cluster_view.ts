@@ -45,7 +45,8 @@ interface ClusterStatus {
 interface Finding {
   severity: "critical" | "warning" | "info";
   check: string;
-  subject: string;
+  /** Earlier builds of cluster_health named it apart; now the detail sentence does. */
+  subject?: string;
   detail: string;
   next_step: string;
   count?: number;
@@ -56,7 +57,8 @@ interface ClusterHealth {
   healthy: boolean;
   counts: { critical: number; warning: number; info: number };
   findings: Finding[];
-  findings_total: number;
+  findings_total?: number;
+  checked?: { nodes?: number; guests?: number; storages?: number };
   skipped?: string[];
 }
 
@@ -240,12 +242,12 @@ function findingsSection(): HTMLElement | undefined {
             "div",
             { class: "finding-head" },
             badge(f.severity, SEVERITY_KIND[f.severity]),
-            h("strong", {}, f.subject),
+            f.subject === undefined ? h("span", {}, f.detail) : h("strong", {}, f.subject),
             f.count !== undefined && f.count > 1
               ? h("span", { class: "sub" }, `×${f.count}`)
               : undefined,
           ),
-          h("div", {}, f.detail),
+          f.subject === undefined ? undefined : h("div", {}, f.detail),
           f.examples !== undefined && f.examples.length > 0
             ? h("div", { class: "sub" }, f.examples.join(", "))
             : undefined,
@@ -253,9 +255,27 @@ function findingsSection(): HTMLElement | undefined {
         )
       ),
     ),
-    value.findings_total > value.findings.length
+    value.findings_total !== undefined && value.findings_total > value.findings.length
       ? note(`${value.findings_total - value.findings.length} more finding(s) not listed.`)
       : undefined,
+    checkedLine(value),
+  );
+}
+
+function checkedLine(value: ClusterHealth): HTMLElement | undefined {
+  const c = value.checked;
+  const parts = c === undefined ? [] : [
+    c.nodes !== undefined ? `${c.nodes} node(s)` : undefined,
+    c.guests !== undefined ? `${c.guests} guest(s)` : undefined,
+    c.storages !== undefined ? `${c.storages} storage(s)` : undefined,
+  ].filter((part) => part !== undefined);
+  const skipped = value.skipped ?? [];
+  if (parts.length === 0 && skipped.length === 0) return undefined;
+  return note(
+    [
+      parts.length > 0 ? `Checked ${parts.join(", ")}.` : "",
+      skipped.length > 0 ? `Not checked: ${skipped.join("; ")}.` : "",
+    ].filter(Boolean).join(" "),
   );
 }
 

@@ -4,12 +4,12 @@ import {
   neededPrivileges,
   privilegeGaps,
   TOOL_PRIVILEGES,
-} from "../../src/cli/_privileges.ts";
+} from "../../src/policy/privileges.ts";
 import { allTools } from "../../src/tools/mod.ts";
 
 Deno.test("every tool has an entry in the privilege map doctor checks against", () => {
   const missing = allTools.map((tool) => tool.name).filter((name) => !(name in TOOL_PRIVILEGES));
-  assert.deepEqual(missing, [], "add these tools to src/cli/_privileges.ts");
+  assert.deepEqual(missing, [], "add these tools to src/policy/privileges.ts");
 });
 
 Deno.test("a privilege on /vms counts fully on /vms and partly on single guests or pools", () => {

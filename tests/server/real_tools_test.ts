@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { PveClient } from "../../src/pve/mod.ts";
 import { type SimulatorHandle, startSimulator } from "../../src/simulator/mod.ts";
 import { allTools } from "../../src/tools/mod.ts";
-import { defaultToolsetIds } from "../../src/tools/toolsets.ts";
+import { toolSets } from "../../src/tools/sets.ts";
 import { connect, type ConnectOptions, type Session, textOf } from "./_harness.ts";
 
 const ERAS = ["legacy", "modern", "v1"] as const;
@@ -53,13 +53,10 @@ async function writesSeen(sim: SimulatorHandle): Promise<string[]> {
 }
 
 for (const era of ERAS) {
-  Deno.test(`${era} client: every real read tool of the default toolsets is listed and cluster_status answers`, async () => {
+  Deno.test(`${era} client: every read tool of the default toolsets is listed and cluster_status answers`, async () => {
     await withRealTools({ era }, async (session) => {
       const listed = (await session.listTools()).map((tool) => tool.name);
-      const defaults = defaultToolsetIds();
-      const reads = allTools.filter((tool) =>
-        tool.capability === "read" && defaults.includes(tool.toolset)
-      ).map((tool) => tool.name);
+      const reads = toolSets(allTools).default;
       assert.deepEqual(listed, reads);
       const result = await session.call("cluster_status");
       assert.equal(result.isError, undefined, textOf(result));

@@ -39,7 +39,9 @@ Deno.test("GET /cluster/status lists the cluster and each member node", async ()
       version: 3,
       quorate: 1,
     });
-    assert.deepEqual(nodes[0], {
+    // PVE walks a hash: nodes come unsorted (pve2 first here), the same way every time.
+    assert.deepEqual(nodes.map((n) => n.name), ["pve2", "pve1", "pve3"]);
+    assert.deepEqual(nodes.find((n) => n.name === "pve1"), {
       type: "node",
       id: "node/pve1",
       name: "pve1",
@@ -49,7 +51,7 @@ Deno.test("GET /cluster/status lists the cluster and each member node", async ()
       online: 1,
       level: "",
     });
-    assert.deepEqual(nodes.map((n) => n.local), [1, 0, 0]);
+    assert.deepEqual(nodes.map((n) => n.local), [0, 1, 0]);
   } finally {
     await sim.close();
   }
@@ -163,7 +165,12 @@ Deno.test("GET /cluster/resources filters by type and rejects unknown types", as
       token: true,
       params: { type: "node" },
     })).body.data as Entry[];
-    assert.deepEqual(nodes.map((e) => e.id), ["node/pve1", "node/pve2", "node/pve3"]);
+    assert.deepEqual(nodes.map((e) => e.id), ["node/pve2", "node/pve1", "node/pve3"]);
+    const again = (await api(sim, "GET", "/cluster/resources", { token: true })).body
+      .data as Entry[];
+    const guestIds = again.filter((e) => e.type === "qemu" || e.type === "lxc").map((e) => e.vmid);
+    assert.deepEqual(guestIds, vms.map((e) => e.vmid), "the same order on every call");
+    assert.notDeepEqual(guestIds, [...guestIds].sort((a, b) => Number(a) - Number(b)));
     const storage = (await api(sim, "GET", "/cluster/resources", {
       token: true,
       params: { type: "storage" },

@@ -94,7 +94,9 @@ Deno.test("guest_migrate checks the target before sending anything", async () =>
       { vmid: 100, target_node: "pve7", with_local_disks: true },
       /Node "pve7" is not in this cluster/,
     );
-    s.sim.sim.state.nodes.get("pve2")?.network.splice(0);
+    const pve2 = s.sim.sim.state.nodes.get("pve2");
+    pve2?.network.splice(0);
+    if (pve2 !== undefined) delete pve2.networkPending;
     await refused(
       s,
       "guest_migrate",

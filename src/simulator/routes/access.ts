@@ -1,7 +1,8 @@
 /**
  * Simulated PVE endpoints: access (`pve-access-control src/PVE/API2/AccessControl.pm`,
- * `User.pm`, `Domains.pm`): login with tickets (renewal, two-step TFA), the caller's
- * effective permissions, users and realms.
+ * `User.pm`, `Domains.pm`, `ACL.pm`, `Role.pm`, `Group.pm`): login with tickets (renewal,
+ * two-step TFA), the caller's effective permissions, and the read side of users, API tokens,
+ * groups, roles, ACLs and realms.
  *
  * @module
  */
@@ -9,7 +10,14 @@
 import { ticketAuthorityOf, userActive } from "../auth.ts";
 import { HttpError } from "../errors.ts";
 import { canAny } from "../permissions.ts";
-import { authSubject, effectivePermissions, normalizePath, privilegesAt } from "../roles.ts";
+import { hashOrder } from "../order.ts";
+import {
+  authSubject,
+  BUILTIN_ROLES,
+  effectivePermissions,
+  normalizePath,
+  privilegesAt,
+} from "../roles.ts";
 import { type AuthInfo, type Params, type Route, route, type Sim } from "../router.ts";
 import type { SimState, User } from "../state.ts";
 
@@ -180,6 +188,89 @@ function listUsers(sim: Sim, auth: AuthInfo, params: Params): unknown[] {
   return result;
 }
 
+function noSuchUser(userid: string): HttpError {
+  return new HttpError(500, `no such user ('${userid}')`);
+}
+
+/** `GET /access/users/{userid}`. */
+function readUser(sim: Sim, userid: string): Record<string, unknown> {
+  const user = sim.state.users.get(userid);
+  if (user === undefined) throw noSuchUser(userid);
+  const entry: Record<string, unknown> = { enable: user.enable, expire: user.expire };
+  for (const key of ["firstname", "lastname", "email", "comment"] as const) {
+    if (user[key] !== undefined) entry[key] = user[key];
+  }
+  entry["groups"] = [...user.groups];
+  const tokens: Record<string, unknown> = {};
+  for (const token of user.tokens.values()) {
+    tokens[token.name] = { privsep: token.privsep, expire: token.expire, comment: token.comment };
+  }
+  entry["tokens"] = tokens;
+  return entry;
+}
+
+function tokenEntry(user: User, name: string): Record<string, unknown> {
+  const token = user.tokens.get(name);
+  if (token === undefined) {
+    throw new HttpError(500, `no such token '${name}' for user '${user.userid}'`);
+  }
+  return { privsep: token.privsep, expire: token.expire, comment: token.comment };
+}
+
+/** `GET /access/acl`: the entries on paths where the caller may modify permissions. */
+function listAcl(sim: Sim, auth: AuthInfo): unknown[] {
+  const entries = sim.state.acls.filter((entry) =>
+    sim.can(auth, normalizePath(entry.path), "Permissions.Modify")
+  );
+  return hashOrder(entries, (e) => `${e.path}|${e.type}|${e.ugid}|${e.roleid}`).map((e) => ({
+    path: normalizePath(e.path),
+    type: e.type,
+    ugid: e.ugid.replace(/^@/, ""),
+    roleid: e.roleid,
+    propagate: e.propagate,
+  }));
+}
+
+/** `GET /access/roles`: every role with its privileges, `special` for the built-in ones. */
+function listRoles(): unknown[] {
+  return hashOrder(BUILTIN_ROLES.keys(), (role) => role).map((roleid) => ({
+    roleid,
+    privs: [...(BUILTIN_ROLES.get(roleid) ?? [])].sort().join(","),
+    special: 1,
+  }));
+}
+
+function readRole(roleid: string): unknown {
+  const privileges = BUILTIN_ROLES.get(roleid);
+  if (privileges === undefined) throw new HttpError(500, `role '${roleid}' does not exist`);
+  return Object.fromEntries([...privileges].sort().map((priv) => [priv, 1]));
+}
+
+/** `GET /access/groups`: groups the caller may audit, with their members. */
+function listGroups(sim: Sim, auth: AuthInfo): unknown[] {
+  const privs = ["User.Modify", "Sys.Audit", "Group.Allocate"];
+  const out: unknown[] = [];
+  for (const group of hashOrder(sim.state.groups.values(), (g) => g.groupid)) {
+    if (!canAny(sim.state, { auth, path: `/access/groups/${group.groupid}`, privs })) continue;
+    const members = [...sim.state.users.values()]
+      .filter((user) => user.groups.includes(group.groupid)).map((user) => user.userid).sort();
+    const entry: Record<string, unknown> = { groupid: group.groupid, users: members.join(",") };
+    if (group.comment !== "") entry["comment"] = group.comment;
+    out.push(entry);
+  }
+  return out;
+}
+
+function readGroup(sim: Sim, groupid: string): unknown {
+  const group = sim.state.groups.get(groupid);
+  if (group === undefined) throw new HttpError(500, `group '${groupid}' does not exist`);
+  const members = [...sim.state.users.values()]
+    .filter((user) => user.groups.includes(groupid)).map((user) => user.userid).sort();
+  const entry: Record<string, unknown> = { members };
+  if (group.comment !== "") entry["comment"] = group.comment;
+  return entry;
+}
+
 /** The access endpoints this simulator implements. */
 export const routes: Route[] = [
   route("GET", "/access/ticket", () => null),
@@ -192,4 +283,31 @@ export const routes: Route[] = [
     }))),
   route("GET", "/access/permissions", ({ sim, auth, params }) => permissions(sim, auth, params)),
   route("GET", "/access/users", ({ sim, auth, params }) => listUsers(sim, auth, params)),
+  route(
+    "GET",
+    "/access/users/{userid}",
+    ({ sim, params }) => readUser(sim, String(params["userid"])),
+  ),
+  route("GET", "/access/users/{userid}/token", ({ sim, params }) => {
+    const userid = String(params["userid"]);
+    const user = sim.state.users.get(userid);
+    if (user === undefined) throw noSuchUser(userid);
+    return hashOrder(user.tokens.keys(), (name) => name).map((name) => ({
+      tokenid: name,
+      ...tokenEntry(user, name),
+    }));
+  }),
+  route("GET", "/access/users/{userid}/token/{tokenid}", ({ sim, params }) => {
+    const userid = String(params["userid"]);
+    const user = sim.state.users.get(userid);
+    if (user === undefined) throw noSuchUser(userid);
+    return tokenEntry(user, String(params["tokenid"]));
+  }),
+  route("GET", "/access/acl", ({ sim, auth }) => listAcl(sim, auth)),
+  route("GET", "/access/roles", () => listRoles()),
+  route("GET", "/access/roles/{roleid}", ({ params }) => readRole(String(params["roleid"]))),
+  route("GET", "/access/groups", ({ sim, auth }) => listGroups(sim, auth)),
+  route("GET", "/access/groups/{groupid}", ({ sim, params }) => {
+    return readGroup(sim, String(params["groupid"]));
+  }),
 ];

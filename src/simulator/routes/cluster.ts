@@ -8,11 +8,15 @@
  * `pool`, `lock`, `tags`, `hastate`, `template`, `name`); the node entry has
  * `status: "offline"` without usage stats.
  *
+ * Lists come in PVE's hash order (`order.ts`): grouped by kind as `Cluster.pm` builds them,
+ * unsorted within each kind.
+ *
  * @module
  */
 
 import { paramError } from "../errors.ts";
 import { type AuthInfo, type Route, route, type Sim } from "../router.ts";
+import { hashOrder } from "../order.ts";
 import type { Guest, NodeState, SimState } from "../state.ts";
 import { storageResource } from "./storage.ts";
 
@@ -196,14 +200,14 @@ function resources(sim: Sim, auth: AuthInfo, type: string | undefined): unknown[
   const out: unknown[] = [];
   if (type === undefined || type === "vm") {
     const pools = poolIndex(state);
-    for (const guest of state.guests.values()) {
+    for (const guest of hashOrder(state.guests.values(), (g) => String(g.vmid))) {
       if (!sim.can(auth, `/vms/${guest.vmid}`, "VM.Audit")) continue;
       out.push(guestResource(sim, guest, pools.get(guest.vmid)));
     }
   }
   if (type === undefined || type === "node") {
     const haActive = state.ha.size > 0;
-    for (const node of state.nodes.values()) {
+    for (const node of hashOrder(state.nodes.values(), (n) => n.name)) {
       const entry = nodeEntry(sim, auth, node);
       entry["cgroup-mode"] = 2;
       entry["host-arch"] = "x86_64";
@@ -212,23 +216,23 @@ function resources(sim: Sim, auth: AuthInfo, type: string | undefined): unknown[
     }
   }
   if (type === undefined || type === "storage") {
-    for (const storage of state.storages.values()) {
+    for (const storage of hashOrder(state.storages.values(), (s) => s.storage)) {
       if (storage.disable) continue;
       if (!sim.can(auth, `/storage/${storage.storage}`, "Datastore.Audit")) continue;
-      for (const node of state.nodes.values()) {
+      for (const node of hashOrder(state.nodes.values(), (n) => n.name)) {
         if (storage.nodes !== undefined && !storage.nodes.includes(node.name)) continue;
         out.push(storageResource(state, storage, node));
       }
     }
   }
   if (type === undefined) {
-    for (const pool of state.pools.values()) {
+    for (const pool of hashOrder(state.pools.values(), (p) => p.poolid)) {
       if (!sim.can(auth, `/pool/${pool.poolid}`, "Pool.Audit")) continue;
       out.push(poolResource(sim, pool.poolid));
     }
   }
   if (type === undefined || type === "sdn") {
-    for (const node of state.nodes.values()) {
+    for (const node of hashOrder(state.nodes.values(), (n) => n.name)) {
       if (!sim.can(auth, "/sdn/zones/localnetwork", "SDN.Audit")) break;
       const status = node.online ? "ok" : "unknown";
       if (type === "sdn") {
@@ -280,7 +284,7 @@ function clusterStatus(sim: Sim): unknown[] {
     version: nodes.length,
     quorate: online * 2 > nodes.length ? 1 : 0,
   }];
-  for (const n of nodes) {
+  for (const n of hashOrder(nodes, (node) => node.name)) {
     out.push({
       type: "node",
       id: `node/${n.name}`,

@@ -1,5 +1,9 @@
 /**
- * Simulated PVE endpoints: HA resources, groups and the HA manager status.
+ * Simulated PVE endpoints: HA resources, groups (always empty: PVE 9 migrated them to rules),
+ * PVE 9 HA rules (`pve-ha-manager PVE/API2/HA/Rules.pm`) and the HA manager status
+ * (`PVE/API2/HA/Status.pm`): quorum, master, one LRM per node and each service with its CRM
+ * state. A started resource whose node is offline is `fence`; the control API can plant
+ * other CRM states (`error`, `recovery`…).
  *
  * @module
  */
@@ -7,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { dieError, paramError } from "../errors.ts";
 import { type Params, type Route, route, type Sim } from "../router.ts";
-import type { HaResource, SimState } from "../state.ts";
+import type { HaResource, HaRule, SimState } from "../state.ts";
 
 /** Resolves a service id: `vm:100`, `ct:200`, or a bare vmid (looked up in the guest list). */
 export function parseSid(
@@ -131,6 +135,23 @@ function perlTime(epoch: number): string {
   }:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
 }
 
+/** What the CRM reports for a resource: planted state, `fence` on a dead node, else the request. */
+function crmState(state: SimState, res: HaResource, node: string): string | undefined {
+  if (res.state === "ignored") return undefined;
+  if (res.crmState !== undefined) return res.crmState;
+  const wanted = res.state === "started" || res.state === "enabled" ? "started" : "stopped";
+  if (wanted === "started" && state.nodes.get(node)?.online === false) return "fence";
+  return wanted;
+}
+
+/** `PVE::HA::Tools::get_verbose_service_state`. */
+function verboseState(res: HaResource, crm: string | undefined): string {
+  if (res.state === "ignored") return "ignored";
+  if (crm === undefined) return "not found";
+  if (res.state === "disabled" && crm === "stopped") return "disabled";
+  return crm;
+}
+
 function haStatus(sim: Sim): unknown[] {
   const state = sim.state;
   const nodes = [...state.nodes.values()];
@@ -138,11 +159,12 @@ function haStatus(sim: Sim): unknown[] {
   const master = online[0] ?? nodes[0];
   const now = sim.clock.now();
   const quorate = online.length * 2 > nodes.length;
+  const here = master?.name ?? "";
   const out: unknown[] = [{
     id: "quorum",
     type: "quorum",
-    node: master?.name ?? "",
-    status: quorate ? "OK" : "No quorum on node",
+    node: here,
+    status: quorate ? "OK" : `No quorum on node '${here}'!`,
     quorate: quorate ? 1 : 0,
   }];
   if (state.ha.size === 0 || master === undefined) return out;
@@ -158,7 +180,8 @@ function haStatus(sim: Sim): unknown[] {
     const guest = state.guests.get(Number(res.sid.split(":")[1]));
     if (guest !== undefined) serviceNodes.add(guest.node);
   }
-  for (const node of nodes) {
+  // Status.pm walks `sort keys`: LRMs by node name, services by sid.
+  for (const node of [...nodes].sort((a, b) => a.name.localeCompare(b.name))) {
     const mode = serviceNodes.has(node.name) ? "active" : "idle";
     out.push({
       id: `lrm:${node.name}`,
@@ -173,23 +196,71 @@ function haStatus(sim: Sim): unknown[] {
   for (const res of [...state.ha.values()].sort((a, b) => a.sid.localeCompare(b.sid))) {
     const guest = state.guests.get(Number(res.sid.split(":")[1]));
     const node = guest?.node ?? master.name;
-    const serviceState = res.state === "enabled" ? "started" : res.state;
+    const crm = crmState(state, res, node);
+    const verbose = verboseState(res, crm);
     const entry: Record<string, unknown> = {
       id: `service:${res.sid}`,
       type: "service",
       sid: res.sid,
       node,
-      status: serviceState,
-      state: serviceState,
+      state: verbose,
+      status: `${res.sid} (${node}, ${verbose})`,
       request_state: res.state,
-      crm_state: serviceState,
       max_restart: res.max_restart,
       max_relocate: res.max_relocate,
       failback: 1,
     };
+    if (crm !== undefined) entry.crm_state = crm;
+    if (res.group !== undefined) entry.group = res.group;
+    if (res.comment !== undefined) entry.comment = res.comment;
     out.push(entry);
   }
   return out;
+}
+
+function rulesDigest(state: SimState): string {
+  return createHash("sha1").update(JSON.stringify([...state.haRules.values()])).digest("hex");
+}
+
+/** A rule as `GET /cluster/ha/rules` shows it (`$get_api_ha_rule`, defaults set). */
+function ruleEntry(rule: HaRule, order: number, digest: string): Record<string, unknown> {
+  const entry: Record<string, unknown> = {
+    rule: rule.rule,
+    type: rule.type,
+    resources: rule.resources.join(","),
+    digest,
+    order,
+  };
+  if (rule.type === "node-affinity") {
+    entry.nodes = (rule.nodes ?? []).join(",");
+    entry.strict = rule.strict ?? 0;
+  } else {
+    entry.affinity = rule.affinity ?? "positive";
+  }
+  if (rule.disable !== undefined) entry.disable = rule.disable;
+  if (rule.comment !== undefined) entry.comment = rule.comment;
+  return entry;
+}
+
+function listRules(sim: Sim, params: Params): unknown[] {
+  const digest = rulesDigest(sim.state);
+  const type = typeof params.type === "string" ? params.type : undefined;
+  const resource = typeof params.resource === "string" ? params.resource : undefined;
+  const out: unknown[] = [];
+  [...sim.state.haRules.values()].forEach((rule, index) => {
+    if (type !== undefined && rule.type !== type) return;
+    if (resource !== undefined && !rule.resources.includes(resource)) return;
+    out.push(ruleEntry(rule, index + 1, digest));
+  });
+  return out;
+}
+
+function readRule(sim: Sim, id: string): unknown {
+  const rules = [...sim.state.haRules.values()];
+  const index = rules.findIndex((rule) => rule.rule === id);
+  const rule = rules[index];
+  if (rule === undefined) throw dieError(`no such ha rule '${id}'`);
+  return ruleEntry(rule, index + 1, rulesDigest(sim.state));
 }
 
 /** The ha endpoints this simulator implements. */
@@ -220,5 +291,7 @@ export const routes: Route[] = [
     return null;
   }),
   route("GET", "/cluster/ha/groups", () => []),
+  route("GET", "/cluster/ha/rules", ({ sim, params }) => listRules(sim, params)),
+  route("GET", "/cluster/ha/rules/{rule}", ({ sim, params }) => readRule(sim, String(params.rule))),
   route("GET", "/cluster/ha/status/current", ({ sim }) => haStatus(sim)),
 ];

@@ -1,17 +1,16 @@
 /**
  * Simulated PVE endpoints: the node list and per-node index, status (with PVE's Perl
- * string quirks), version, network interfaces and RRD metrics.
- *
- * RRD values are generated deterministically from the node and the time slot, so two
- * requests at the same simulated time return the same floats.
+ * string quirks), version, system services and the subscription. Network interfaces are in
+ * `network.ts`, RRD metrics in `rrd.ts`.
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
 import { dieError } from "../errors.ts";
-import { type Route, route, type Sim } from "../router.ts";
-import type { NodeState } from "../state.ts";
+import { type AuthInfo, type Route, route, type Sim } from "../router.ts";
+import type { NodeState, ServiceState } from "../state.ts";
+import { hashOrder } from "../order.ts";
 import { nodeEntry } from "./cluster.ts";
 
 const CPU_FLAGS = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 " +
@@ -94,76 +93,80 @@ function nodeStatus(sim: Sim, node: NodeState): Record<string, unknown> {
   };
 }
 
-const BRIDGE_TYPES = new Set(["bridge", "OVSBridge"]);
+/** The units `GET /nodes/{node}/services` reports on a PVE 9 node, with their descriptions. */
+const SERVICES: readonly [string, string][] = [
+  ["chrony", "chrony, an NTP client/server"],
+  ["corosync", "Corosync Cluster Engine"],
+  ["cron", "Regular background program processing daemon"],
+  ["ksmtuned", "Kernel Samepage Merging (KSM) Tuning Daemon"],
+  ["lxcfs", "FUSE filesystem for LXC"],
+  ["postfix", "Postfix Mail Transport Agent (instance -)"],
+  ["proxmox-firewall", "Proxmox nftables firewall"],
+  ["pve-cluster", "The Proxmox VE cluster filesystem"],
+  ["pve-firewall", "Proxmox VE firewall"],
+  ["pve-ha-crm", "PVE Cluster HA Resource Manager Daemon"],
+  ["pve-ha-lrm", "PVE Local HA Resource Manager Daemon"],
+  ["pve-lxc-syscalld", "Proxmox VE LXC Syscall Daemon"],
+  ["pvedaemon", "PVE API Daemon"],
+  ["pvefw-logger", "Proxmox VE firewall logger"],
+  ["pveproxy", "PVE API Proxy Server"],
+  ["pvescheduler", "Proxmox VE scheduler"],
+  ["pvestatd", "PVE Status Daemon"],
+  ["qmeventd", "PVE Qemu Event Daemon"],
+  ["spiceproxy", "PVE SPICE Proxy Server"],
+  ["sshd", "OpenBSD Secure Shell server"],
+  ["syslog", "System Logging Service"],
+  ["systemd-journald", "Journal Service"],
+];
 
-function networkList(node: NodeState, type: string | undefined): unknown[] {
-  return node.network.filter((iface) => {
-    if (type === undefined || type === "include_sdn") return true;
-    if (type === "any_bridge" || type === "any_local_bridge") {
-      return BRIDGE_TYPES.has(String(iface.type));
-    }
-    return iface.type === type;
-  });
+/** A unit's state on a node: what the seed or control API set, else PVE's usual state. */
+function serviceState(sim: Sim, node: NodeState, service: string): ServiceState {
+  const set = node.services?.[service];
+  if (set !== undefined) return set;
+  // The nftables firewall is a tech preview, off unless enabled; corosync needs a cluster.
+  if (service === "proxmox-firewall" || (service === "corosync" && !sim.state.clusterName)) {
+    return { state: "dead", "active-state": "inactive", "unit-state": "enabled" };
+  }
+  return { state: "running", "active-state": "active", "unit-state": "enabled" };
 }
 
-/** Points and step (seconds) of each RRD timeframe (PVE 9 format). */
-export const RRD_FRAMES: Record<string, { points: number; step: number }> = {
-  hour: { points: 60, step: 60 },
-  day: { points: 1440, step: 60 },
-  week: { points: 336, step: 1800 },
-  month: { points: 1440, step: 1800 },
-  year: { points: 1440, step: 21600 },
-  decade: { points: 520, step: 604800 },
-};
-
-function seedOf(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return (h >>> 0) / 4294967296;
+function serviceEntry(sim: Sim, node: NodeState, service: string, desc: string): unknown {
+  return { service, name: service, desc, ...serviceState(sim, node, service) };
 }
 
-function wave(t: number, phase: number): number {
-  return 0.5 + 0.3 * Math.sin(t / 5400 + phase * 6.28) + 0.2 * Math.sin(t / 997 + phase * 17);
+/** A server id as PVE derives it from the host's MAC addresses: 32 uppercase hex digits. */
+function serverId(node: NodeState): string {
+  return createHash("md5").update(`serverid:${node.name}`).digest("hex").toUpperCase();
 }
 
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
+const SHOP_URL = "https://www.proxmox.com/en/proxmox-virtual-environment/pricing";
 
-function nodeRrd(sim: Sim, node: NodeState, timeframe: string, cf: string): unknown[] {
-  const frame = RRD_FRAMES[timeframe] ?? { points: 60, step: 60 };
-  const last = Math.floor(sim.clock.now() / frame.step) * frame.step;
-  const phase = seedOf(node.name);
-  const peak = cf === "MAX" ? 1.25 : 1;
-  const out: unknown[] = [];
-  for (let i = frame.points - 1; i >= 0; i--) {
-    const time = last - i * frame.step;
-    const w = wave(time, phase);
-    const cpu = Math.min(1, node.cpu * (0.5 + w) * peak);
-    const memused = Math.min(node.maxmem, node.mem * (0.9 + 0.2 * w) * (cf === "MAX" ? 1.05 : 1));
-    out.push({
-      time,
-      loadavg: round(Number(node.loadavg[0]) * (0.5 + w) * peak, 4),
-      maxcpu: node.maxcpu,
-      cpu: round(cpu, 6),
-      iowait: round(cpu * 0.04, 6),
-      memtotal: node.maxmem,
-      memused: round(memused, 2),
-      memavailable: round(node.maxmem - memused, 2),
-      arcsize: 0,
-      swaptotal: node.swaptotal,
-      swapused: node.swapused,
-      roottotal: node.maxdisk,
-      rootused: round(node.disk * (0.98 + 0.02 * w), 2),
-      netin: round(150000 * w * peak, 4),
-      netout: round(60000 * w * peak, 4),
-      pressurecpusome: round(0.01 * w * peak, 4),
-      pressureiosome: round(0.004 * w * peak, 4),
-      pressureiofull: round(0.002 * w * peak, 4),
-      pressurememorysome: 0,
-      pressurememoryfull: 0,
-    });
+function subscription(sim: Sim, auth: AuthInfo, node: NodeState): Record<string, unknown> {
+  const audit = sim.can(auth, `/nodes/${node.name}`, "Sys.Audit");
+  const sub = node.subscription;
+  if (sub === undefined) {
+    const out: Record<string, unknown> = {
+      status: "notfound",
+      message: "There is no subscription key",
+      url: SHOP_URL,
+    };
+    if (audit) out.serverid = serverId(node);
+    return out;
+  }
+  const out: Record<string, unknown> = {
+    status: sub.status,
+    level: sub.level,
+    productname: sub.productname,
+    regdate: sub.regdate,
+    nextduedate: sub.nextduedate,
+    checktime: sub.checktime,
+    sockets: node.sockets,
+    url: SHOP_URL,
+  };
+  if (sub.message !== undefined) out.message = sub.message;
+  if (audit) {
+    out.key = sub.key;
+    out.serverid = serverId(node);
   }
   return out;
 }
@@ -216,7 +219,7 @@ const NODE_INDEX = [
 export const routes: Route[] = [
   route("GET", "/nodes", ({ sim, auth }) => {
     const out: unknown[] = [];
-    for (const node of sim.state.nodes.values()) {
+    for (const node of hashOrder(sim.state.nodes.values(), (n) => n.name)) {
       const entry = nodeEntry(sim, auth, node);
       entry.ssl_fingerprint = sslFingerprint(node.name);
       out.push(entry);
@@ -227,6 +230,25 @@ export const routes: Route[] = [
   route("GET", "/nodes/{node}/status", ({ sim, params }) => {
     return nodeStatus(sim, getNode(sim, String(params.node)));
   }),
+  route("GET", "/nodes/{node}/services", ({ sim, params }) => {
+    const node = getNode(sim, String(params.node));
+    return hashOrder(SERVICES, ([service]) => service)
+      .map(([service, desc]) => serviceEntry(sim, node, service, desc));
+  }),
+  route(
+    "GET",
+    "/nodes/{node}/services/{service}",
+    () => ["state", "start", "stop", "restart", "reload"].map((subdir) => ({ subdir })),
+  ),
+  route("GET", "/nodes/{node}/services/{service}/state", ({ sim, params }) => {
+    const node = getNode(sim, String(params.node));
+    const service = String(params.service);
+    const desc = SERVICES.find(([name]) => name === service)?.[1] ?? service;
+    return serviceEntry(sim, node, service, desc);
+  }),
+  route("GET", "/nodes/{node}/subscription", ({ sim, auth, params }) => {
+    return subscription(sim, auth, getNode(sim, String(params.node)));
+  }),
   route("GET", "/nodes/{node}/version", ({ sim, params }) => {
     const node = getNode(sim, String(params.node));
     const v = sim.state.version;
@@ -235,14 +257,5 @@ export const routes: Route[] = [
       release: node.pveVersion.split(".").slice(0, 2).join("."),
       repoid: v.repoid,
     };
-  }),
-  route("GET", "/nodes/{node}/network", ({ sim, params }) => {
-    const node = getNode(sim, String(params.node));
-    return networkList(node, typeof params.type === "string" ? params.type : undefined);
-  }),
-  route("GET", "/nodes/{node}/rrddata", ({ sim, params }) => {
-    const node = getNode(sim, String(params.node));
-    const cf = typeof params.cf === "string" ? params.cf : "AVERAGE";
-    return nodeRrd(sim, node, String(params.timeframe), cf);
   }),
 ];

@@ -7,6 +7,7 @@
  */
 
 import { dieError, paramError, TaskFailure } from "../errors.ts";
+import { blockstat } from "./guest/blockstat.ts";
 import type { Route, RouteContext, Sim, TaskRunner } from "../router.ts";
 import { route } from "../router.ts";
 import type { Guest, GuestConfig } from "../state.ts";
@@ -137,6 +138,7 @@ function vmStatus(sim: Sim, guest: Guest, full: boolean): Record<string, unknown
       };
     });
     d.nics = nics;
+    d.blockstat = blockstat(guest, s.diskread, s.diskwrite);
     d.balloon = s.maxmem;
     d.ballooninfo = {
       actual: s.maxmem,

@@ -20,6 +20,8 @@ import {
   macFor,
   mulberry32,
 } from "./_common.ts";
+import { addDemoFirewall } from "./_firewall.ts";
+import { bondedNetwork, stageIsolatedBridge } from "./_network.ts";
 
 /** Options of the demo seed. */
 export interface DemoOptions {
@@ -429,6 +431,19 @@ export function buildDemo(options: DemoOptions): SimState {
     max_relocate: 1,
     comment: "Second web frontend",
   });
+  state.haRules.set("web02-prefers-pve2", {
+    rule: "web02-prefers-pve2",
+    type: "node-affinity",
+    resources: ["vm:101"],
+    nodes: ["pve2:2", "pve3:1"],
+    strict: 0,
+    comment: "Keep web02 off pve1, where web01 runs",
+  });
+
+  const [pve1, pve2] = [state.nodes.get("pve1"), state.nodes.get("pve2")];
+  if (pve1 !== undefined) pve1.network = bondedNetwork("10.0.0.11", "10.0.50.11");
+  if (pve2 !== undefined) stageIsolatedBridge(pve2, "vmbr1", "eno2");
+  addDemoFirewall(state);
 
   addUsers(state, options);
   return state;

@@ -82,7 +82,7 @@ export function buildScale(options: ScaleOptions): SimState {
     });
   }
 
-  addDefaultStorages(state, { localGiB: 200, lvmGiB: 16000 });
+  addDefaultStorages(state, { localGiB: 200, lvmGiB: 16_000 });
   addStorage(state, {
     storage: "shared-nfs",
     type: "nfs",
@@ -154,6 +154,17 @@ export function buildScale(options: ScaleOptions): SimState {
       });
     if (i % 997 === 500) guest.config.lock = LOCKS[(i / 997 | 0) % LOCKS.length] ?? "backup";
     if (random() < 0.2) pools[Math.floor(random() * pools.length)]?.vms.add(vmid);
+    // About 1 % of the running guests are HA-managed (no random draw: other guests stay put).
+    if (i % 97 === 13 && guest.status === "running") {
+      const sid = `${guest.type === "qemu" ? "vm" : "ct"}:${vmid}`;
+      state.ha.set(sid, {
+        sid,
+        type: guest.type === "qemu" ? "vm" : "ct",
+        state: "started",
+        max_restart: 1,
+        max_relocate: 1,
+      });
+    }
   }
 
   addBackups(state, now, mulberry32(options.random + 1));
@@ -171,6 +182,36 @@ export function buildScale(options: ScaleOptions): SimState {
       "notes-template": "{{guestname}}",
     });
   }
+  // Placement rules over the HA resources: each keeps ten of them near two nodes.
+  const haSids = [...state.ha.keys()];
+  for (let r = 0; r * 10 < haSids.length && r < 10; r++) {
+    const id = `ha-rule-${pad2(r + 1)}`;
+    state.haRules.set(id, {
+      rule: id,
+      type: "node-affinity",
+      resources: haSids.slice(r * 10, r * 10 + 10),
+      nodes: [`${nodeNames[r % nodeCount]}:2`, `${nodeNames[(r + 1) % nodeCount]}:1`],
+      strict: 0,
+    });
+  }
+  // A datacenter with a community subscription and the firewall on.
+  for (const node of state.nodes.values()) {
+    node.level = "c";
+    node.subscription = {
+      status: "active",
+      key: `pve2c-${node.name.replace(/\D/g, "").padStart(10, "0")}`,
+      level: "c",
+      productname: "Proxmox VE Community Subscription 2 CPUs/year",
+      regdate: "2025-01-15 00:00:00",
+      nextduedate: "2027-01-15",
+      checktime: now - 86400,
+    };
+  }
+  state.firewall.cluster.options = { enable: 1, policy_in: "DROP" };
+  state.firewall.cluster.rules = [
+    { type: "in", action: "ACCEPT", enable: 1, macro: "SSH", source: "10.1.0.0/16" },
+    { type: "in", action: "ACCEPT", enable: 1, proto: "tcp", dport: "8006", source: "10.1.0.0/16" },
+  ];
 
   addRoot(state, options);
   return state;

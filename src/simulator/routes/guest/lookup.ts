@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hashOrder } from "../../order.ts";
 import { dieError } from "../../errors.ts";
 import type { RouteContext } from "../../router.ts";
 import type { Guest, GuestConfig, SimState } from "../../state.ts";
@@ -91,7 +92,8 @@ export function listGuests(
   status: (guest: Guest) => Record<string, unknown>,
 ): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for (const guest of ctx.sim.state.guests.values()) {
+  // `vmlist` walks a Perl hash: the order is stable but not sorted.
+  for (const guest of hashOrder(ctx.sim.state.guests.values(), (g) => String(g.vmid))) {
     if (guest.type !== kind.type || guest.node !== String(ctx.params.node)) continue;
     if (!ctx.sim.can(ctx.auth, `/vms/${guest.vmid}`, "VM.Audit")) continue;
     out.push(status(guest));

@@ -1,5 +1,9 @@
 /**
- * `GET …/rrddata`: deterministic RRD series of a guest.
+ * `GET …/rrddata`: deterministic RRD series of a guest, in PVE 9's resolutions (`../rrd.ts`).
+ * A slot before the guest existed has only `time`; a slot in which it was not running carries
+ * only `time` and the `max*` capacities (pvestatd writes the live values as unknown); only the
+ * slots since the guest's current start carry cpu, memory, disk and network I/O. The simulator
+ * keeps no run history, so a stopped guest has no live values anywhere in the window.
  *
  * @module
  */
@@ -9,22 +13,16 @@ import { hash32 } from "./hash.ts";
 import type { Kind } from "./kind.ts";
 import { findGuest } from "./lookup.ts";
 import { pstr } from "./params.ts";
+import { RRD_FRAMES } from "../rrd.ts";
 import { bootDiskSize, configCpus, configMemory } from "./stats.ts";
-
-const RRD_FRAMES: Record<string, [number, number]> = {
-  hour: [60, 60],
-  day: [60, 1440],
-  week: [1800, 336],
-  month: [1800, 1440],
-  year: [21600, 1440],
-};
 
 /** `GET …/rrddata`: deterministic series from the vmid and the time slots. */
 export function rrdData(ctx: RouteContext, kind: Kind): Record<string, number>[] {
   const guest = findGuest(ctx, kind);
   const timeframe = pstr(ctx.params, "timeframe") ?? "hour";
   const cf = pstr(ctx.params, "cf") ?? "AVERAGE";
-  const [step, count] = RRD_FRAMES[timeframe] ?? [60, 60];
+  const frame = RRD_FRAMES[timeframe] ?? { points: 60, step: 60 };
+  const [step, count] = [frame.step, frame.points];
   const now = ctx.sim.clock.now();
   const end = Math.floor(now / step) * step;
   const ctimeMatch = /ctime=(\d+)/.exec(String(guest.config.meta ?? ""));
@@ -38,6 +36,11 @@ export function rrdData(ctx: RouteContext, kind: Kind): Record<string, number>[]
     const time = end - i * step;
     if (time < since) {
       out.push({ time });
+      continue;
+    }
+    // A slot counts as running when the guest runs now and had started by its end.
+    if (guest.status !== "running" || time + step <= guest.startedAt) {
+      out.push({ time, maxcpu, maxmem, maxdisk });
       continue;
     }
     const h = hash32(`${guest.vmid}/${time}`);

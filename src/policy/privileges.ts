@@ -1,6 +1,7 @@
 /**
  * The Proxmox VE privileges each tool needs, derived from the permissions of the endpoints it
- * calls (the schema's `permissions.check`), for `doctor` and the README's token recipe.
+ * calls (the schema's `permissions.check`), for `doctor`, the `access_check` tool and the
+ * README's token recipe (it lives below the CLI so tools can use it too).
  * Guest tools also read `/cluster/resources` to find a guest's node, which lists only guests
  * the credential holds `VM.Audit` on.
  *
@@ -17,23 +18,27 @@ export interface PrivilegeNeed {
   any?: boolean;
   /** Missing it only narrows what the tool sees (e.g. other users' tasks); not a failure. */
   optional?: boolean;
+  /** For an optional need: what goes missing without it, e.g. `only its own tasks are visible`. */
+  limits?: string;
 }
 
 const AUDIT: PrivilegeNeed = { path: "/vms", privileges: ["VM.Audit"] };
 const POWER: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.PowerMgmt"] }];
 const SNAPSHOT: PrivilegeNeed[] = [AUDIT, { path: "/vms", privileges: ["VM.Snapshot"] }];
-const TASKS: PrivilegeNeed[] = [{ path: "/nodes", privileges: ["Sys.Audit"], optional: true }];
-const STORAGE_READ: PrivilegeNeed = {
+const TASKS: PrivilegeNeed[] = [{
+  path: "/nodes",
+  privileges: ["Sys.Audit"],
+  optional: true,
+  limits: "only the credential's own tasks are visible",
+}];
+const STORAGE_AUDIT: PrivilegeNeed = {
   path: "/storage",
   privileges: ["Datastore.Audit", "Datastore.AllocateSpace"],
   any: true,
 };
 const SPACE: PrivilegeNeed = { path: "/storage", privileges: ["Datastore.AllocateSpace"] };
 /** Placement checks read node status, network and storage status. */
-const PLACE: PrivilegeNeed[] = [
-  { path: "/nodes", privileges: ["Sys.Audit"] },
-  { path: "/storage", privileges: ["Datastore.Audit", "Datastore.AllocateSpace"], any: true },
-];
+const PLACE: PrivilegeNeed[] = [{ path: "/nodes", privileges: ["Sys.Audit"] }, STORAGE_AUDIT];
 const CONFIG: PrivilegeNeed = {
   path: "/vms",
   privileges: [
@@ -66,23 +71,23 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
     privileges: ["VM.Snapshot.Rollback", "VM.Snapshot"],
     any: true,
   }],
-  storage_list: [STORAGE_READ],
-  storage_content: [STORAGE_READ],
+  storage_list: [STORAGE_AUDIT],
+  storage_content: [STORAGE_AUDIT],
   storage_download: [
     { path: "/storage", privileges: ["Datastore.AllocateTemplate"] },
     { path: "/nodes", privileges: ["Sys.AccessNetwork"] },
   ],
-  volume_delete: [STORAGE_READ, {
+  volume_delete: [STORAGE_AUDIT, {
     path: "/storage",
     privileges: ["Datastore.Allocate", "Datastore.AllocateSpace"],
     any: true,
   }],
-  backup_status: [AUDIT, STORAGE_READ],
-  backup_list: [AUDIT, STORAGE_READ],
+  backup_status: [AUDIT, STORAGE_AUDIT],
+  backup_list: [AUDIT, STORAGE_AUDIT],
   backup_jobs: [{ path: "/", privileges: ["Sys.Audit"] }],
   backup_create: [AUDIT, { path: "/vms", privileges: ["VM.Backup"] }, SPACE],
-  backup_restore: [AUDIT, STORAGE_READ, { path: "/vms", privileges: ["VM.Allocate"] }, SPACE],
-  backup_restore_overwrite: [AUDIT, STORAGE_READ, {
+  backup_restore: [AUDIT, STORAGE_AUDIT, { path: "/vms", privileges: ["VM.Allocate"] }, SPACE],
+  backup_restore_overwrite: [AUDIT, STORAGE_AUDIT, {
     path: "/vms",
     privileges: ["VM.Allocate", "VM.Backup"],
     any: true,
@@ -105,6 +110,37 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
   task_list: TASKS,
   task_get: TASKS,
   task_wait: TASKS,
+  cluster_health: [{ path: "/", privileges: ["Sys.Audit"] }, AUDIT, STORAGE_AUDIT, ...TASKS],
+  node_get: [{ path: "/nodes", privileges: ["Sys.Audit"] }],
+  metrics_get: [
+    AUDIT,
+    {
+      path: "/nodes",
+      privileges: ["Sys.Audit"],
+      optional: true,
+      limits: "node metrics are refused",
+    },
+    { ...STORAGE_AUDIT, optional: true, limits: "storage metrics are refused" },
+  ],
+  network_list: [],
+  firewall_get: [
+    { path: "/", privileges: ["Sys.Audit"] },
+    AUDIT,
+    {
+      path: "/nodes",
+      privileges: ["Sys.Audit"],
+      optional: true,
+      limits: "node firewalls are refused",
+    },
+  ],
+  ha_status: [{ path: "/", privileges: ["Sys.Audit"] }],
+  access_check: [],
+  guest_agent_info: [AUDIT, {
+    path: "/vms",
+    privileges: ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"],
+    any: true,
+  }],
+  guest_exec: [AUDIT, { path: "/vms", privileges: ["VM.GuestAgent.Unrestricted"] }],
   pve_api_get: [],
   pve_api_call: [],
 };
@@ -140,6 +176,8 @@ export interface PrivilegeGap {
   privileges: readonly string[];
   coverage: "partial" | "none";
   optional: boolean;
+  /** What goes missing without it, for an optional need. */
+  limits?: string;
 }
 
 /** The requirements of `tools` that `permissions` do not fully meet. */
@@ -161,13 +199,15 @@ export function privilegeGaps(
         ? "partial"
         : "full";
       if (level === "full") continue;
-      gaps.push({
+      const gap: PrivilegeGap = {
         tool,
         path: need.path,
         privileges: need.privileges,
         coverage: level,
         optional: need.optional === true,
-      });
+      };
+      if (need.limits !== undefined) gap.limits = need.limits;
+      gaps.push(gap);
     }
   }
   return gaps;
