@@ -11,12 +11,9 @@
 
 import assert from "node:assert/strict";
 import type { Frame } from "puppeteer-core";
-import { allTools } from "../../src/tools/mod.ts";
 import { browserTest, launch } from "./_browser.ts";
 import { type Host, openHost } from "./_host.ts";
 import { openViewSession, type ViewSession } from "./_session.ts";
-
-const TOOL_NAMES = new Set(allTools.map((tool) => tool.name));
 
 /** Runs `body` with a simulator, a server, a browser and the host page; checks the page stayed clean. */
 async function withHost(
@@ -80,12 +77,8 @@ Deno.test({
       );
       assert.deepEqual(pve1, ["100", "102", "200", "9000"]);
       assert.match(text, /GUESTS · 3 OF 4 RUNNING/i);
-      if (TOOL_NAMES.has("cluster_health")) {
-        assert.match(text, /Findings/);
-        assert.ok(host.calls.some((call) => call.name === "cluster_health"));
-      } else {
-        assert.match(text, /Health findings unavailable: Unknown tool "cluster_health"/);
-      }
+      assert.match(text, /Findings\s+1 warning/);
+      assert.match(text, /warning\s+\d+ guest\(s\) have no backup from the last 7 day\(s\)/);
       assert.deepEqual(
         host.calls.map((call) => call.name).sort(),
         ["cluster_health", "guest_list"],
@@ -169,15 +162,9 @@ Deno.test({
 });
 
 Deno.test({
-  ...(TOOL_NAMES.has("cluster_health")
-    ? browserTest(
-      "the cluster view opened from cluster_health lists its findings with severity, and fetches the nodes itself",
-    )
-    : {
-      name:
-        "the cluster view opened from cluster_health lists its findings (skipped: no cluster_health tool yet)",
-      ignore: true,
-    }),
+  ...browserTest(
+    "the cluster view opened from cluster_health lists its findings with severity, and fetches the nodes itself",
+  ),
   ...browser,
   async fn() {
     await withHost({}, async (host) => {
@@ -199,14 +186,9 @@ Deno.test({
 });
 
 Deno.test({
-  ...(TOOL_NAMES.has("metrics_get")
-    ? browserTest(
-      "the metrics view charts a node's series with their names, avg/max/last, and another timeframe on click",
-    )
-    : {
-      name: "the metrics view charts a node's series (skipped: no metrics_get tool yet)",
-      ignore: true,
-    }),
+  ...browserTest(
+    "the metrics view charts a node's series with their names, avg/max/last, and another timeframe on click",
+  ),
   ...browser,
   async fn() {
     await withHost({}, async (host) => {
