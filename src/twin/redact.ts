@@ -1,6 +1,6 @@
 /**
  * Keeping secrets out of a twin file. Every value on its way into the file passes through a
- * {@linkcode Redactor}: a value under a secret-looking name (`isSecretKey` of `src/log.ts`, plus
+ * {@linkcode Redactor}: a value under a secret-looking name (`isSecretKey` of `src/redact.ts`, plus
  * the names only Proxmox VE uses for secrets: a subscription `key`, a storage's
  * `encryption-key` or `keyring`) becomes `[redacted]`; every other string goes through
  * `redactText` (tokens, tickets, `password=…`, `"password": "…"`, `password: …` lines), a
@@ -14,7 +14,7 @@
  * @module
  */
 
-import { isSecretKey, redactText } from "../log.ts";
+import { isSecretKey, redactText } from "../redact.ts";
 import { TWIN_REDACTED } from "./format.ts";
 
 /** Names that hold secrets in PVE answers but that `isSecretKey` does not know. */
