@@ -610,31 +610,31 @@ async function readGuests(c: Capture, resources: Raw[], nodes: readonly TwinNode
     .filter((r) => (r.type === "qemu" || r.type === "lxc") && num(r.vmid) !== undefined)
     .sort((a, b) => (num(a.vmid) ?? 0) - (num(b.vmid) ?? 0));
   const guests = new Map<number, TwinGuest>();
-  const offline: string[] = [];
   let done = 0;
   c.progress("guests", 0, entries.length);
   await c.each(entries, async (entry) => {
     const guest = guestOf(entry);
     if (!online.has(guest.node)) {
-      offline.push(String(guest.vmid));
-      guest.config = guest.name === undefined
-        ? {}
-        : { [guest.type === "qemu" ? "name" : "hostname"]: guest.name };
-      if (flag(entry.template)) guest.config.template = 1;
+      c.gaps.add(
+        "guest config, snapshots and firewall",
+        String(guest.vmid),
+        new Error("their node was offline"),
+      );
       guests.set(guest.vmid, guest);
     } else if (await readGuestDetails(c, guest)) {
       guests.set(guest.vmid, guest);
     }
     c.progress("guests", ++done, entries.length);
   });
-  if (offline.length > 0) {
-    c.gaps.add(
-      "guest config, snapshots and firewall",
-      offline.join(", "),
-      new Error("their node was offline"),
-    );
-  }
   return [...guests.values()].sort((a, b) => a.vmid - b.vmid);
+}
+
+/** What the resources say of a guest's config (its name, whether a template). */
+function resourceConfig(entry: Raw, type: "qemu" | "lxc"): Record<string, TwinValue> {
+  const config: Record<string, TwinValue> = {};
+  if (typeof entry.name === "string") config[type === "qemu" ? "name" : "hostname"] = entry.name;
+  if (flag(entry.template)) config.template = 1;
+  return config;
 }
 
 function guestOf(entry: Raw): TwinGuest {
@@ -643,7 +643,7 @@ function guestOf(entry: Raw): TwinGuest {
     type: entry.type === "lxc" ? "lxc" : "qemu",
     node: String(entry.node),
     status: String(entry.status ?? "unknown"),
-    config: {},
+    config: resourceConfig(entry, entry.type === "lxc" ? "lxc" : "qemu"),
   };
   if (typeof entry.name === "string") guest.name = entry.name;
   for (
@@ -681,6 +681,7 @@ async function readGuestDetails(c: Capture, guest: TwinGuest): Promise<boolean> 
     c.gaps.add("guest config", subject, error);
     return true;
   }
+  guest.config = {};
   for (const item of items) {
     const key = String(item.key ?? "");
     if (key === "" || key === "digest") continue;
