@@ -174,8 +174,8 @@ export interface TwinInfo {
 
 /** The line every tool result on a twin starts with, so nobody mistakes it for production. */
 export function twinNotice(twin: TwinInfo): string {
-  const name = twin.cluster === null ? "a standalone node" : `cluster "${twin.cluster}"`;
-  return `[twin] Rehearsal twin of ${name} captured ${twin.captured_at}, not production: ` +
+  const name = twin.cluster === null ? "" : ` of cluster "${twin.cluster}"`;
+  return `[twin] Rehearsal twin${name} captured ${twin.captured_at}, not production: ` +
     "nothing done here touches the real cluster.";
 }
 

@@ -197,6 +197,8 @@ export function buildTwin(options: TwinOptions): SimState {
   }
 
   list(root.nodes, "nodes").forEach((raw, i) => addNode(state, raw, `nodes[${i}]`, captured));
+  // Several nodes are a cluster even when the capture could not read its name (no Sys.Audit).
+  if (state.clusterName === null && state.nodes.size > 1) state.clusterName = "twin";
   list(root.storages, "storages").forEach((raw, i) => addStorage(state, raw, `storages[${i}]`));
   list(root.guests, "guests").forEach((raw, i) => addGuest(state, raw, `guests[${i}]`, captured));
   addVolumesAndUsage(state, list(root.storages, "storages"));
