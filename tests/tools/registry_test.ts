@@ -187,3 +187,49 @@ Deno.test("every tool belongs to a declared toolset, and every toolset is descri
     assert.ok(toolset.description.length > 0 && toolset.description.length <= 100, toolset.id);
   }
 });
+
+/** Paths of unbounded values in a JSON Schema: strings without maxLength, arrays without maxItems, numbers without both bounds, open records without maxProperties. */
+function unbounded(schema: Record<string, unknown>, path: string): string[] {
+  const found: string[] = [];
+  const type = schema.type;
+  const types = Array.isArray(type) ? type : [type];
+  if (schema.enum !== undefined || schema.const !== undefined) return found;
+  for (const key of ["anyOf", "oneOf", "allOf"]) {
+    for (const branch of (schema[key] as Record<string, unknown>[] | undefined) ?? []) {
+      found.push(...unbounded(branch, path));
+    }
+  }
+  if (types.includes("string") && schema.maxLength === undefined) found.push(`${path} (string)`);
+  if (
+    (types.includes("number") || types.includes("integer")) &&
+    (schema.maximum === undefined && schema.exclusiveMaximum === undefined)
+  ) {
+    found.push(`${path} (number without a maximum)`);
+  }
+  if (types.includes("array")) {
+    if (schema.maxItems === undefined) found.push(`${path} (array)`);
+    const items = schema.items as Record<string, unknown> | undefined;
+    if (items !== undefined) found.push(...unbounded(items, `${path}[]`));
+  }
+  if (types.includes("object")) {
+    const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [name, property] of Object.entries(properties)) {
+      found.push(...unbounded(property, path === "" ? name : `${path}.${name}`));
+    }
+    const extra = schema.additionalProperties;
+    if (typeof extra === "object" && extra !== null) {
+      if (schema.maxProperties === undefined) found.push(`${path} (open object)`);
+      found.push(...unbounded(extra as Record<string, unknown>, `${path}.*`));
+    }
+  }
+  return found;
+}
+
+Deno.test("every argument of every tool is bounded: strings by length, arrays by items, numbers by value", () => {
+  const problems = allTools.flatMap((tool) =>
+    unbounded(buildToolEntry(tool, { clusters: ["a", "b"] }).inputJsonSchema, "").map((path) =>
+      `${tool.name}: ${path}`
+    )
+  );
+  assert.deepEqual(problems, []);
+});
