@@ -33,7 +33,7 @@ import { assertInScope, type Scope, type ScopeTarget } from "../policy/scope.ts"
 import { PveError } from "../pve/errors.ts";
 import type { GuestRef, PveClient } from "../pve/mod.ts";
 import { isWriteTool, type ToolEntry } from "../tools/registry.ts";
-import type { AnyTool, Plan } from "../tools/types.ts";
+import type { AnyTool, Plan, StepAudit } from "../tools/types.ts";
 import { confirm } from "./confirm.ts";
 import { type CallContext, createToolContext, type WaitRules } from "./context.ts";
 import { SERVER_NAME } from "../version.ts";
@@ -132,6 +132,8 @@ export async function runToolCall(
     scope: deps.settings.scope,
     wait: deps.settings.wait,
     ...(deps.offeredTools === undefined ? {} : { offeredTools: deps.offeredTools }),
+    auditStep: (step) =>
+      audit(deps, attempt, step.outcome, { upid: step.upid, error: step.error }, step),
   });
 
   try {
@@ -150,7 +152,7 @@ export async function runToolCall(
       await audit(deps, attempt, "dry-run");
       return checkedResult(entry, dryRunResult(plan));
     }
-    if (needsConfirmation(tool.capability)) {
+    if (needsConfirmation(tool)) {
       const answer = await confirm(deps.server, ctx, {
         tool: tool.name,
         capability: tool.capability,
@@ -329,13 +331,15 @@ async function audit(
   attempt: Attempt,
   outcome: AuditOutcome,
   extra: { upid?: string | undefined; error?: string | undefined } = {},
+  step?: StepAudit,
 ): Promise<void> {
   if (!isWriteTool(attempt.tool)) return;
-  const target = attempt.plan?.target;
+  const target = step === undefined ? attempt.plan?.target : step.target;
   try {
     await deps.audit.record({
       cluster: attempt.cluster,
       tool: attempt.tool.name,
+      ...(step === undefined ? {} : { step: step.step }),
       target: target === undefined ? undefined : auditTarget(target),
       arguments: attempt.args,
       dry_run: attempt.dryRun,
@@ -358,7 +362,7 @@ function scopeTarget(target: GuestRef): ScopeTarget {
 }
 
 /** The audit line's target: who, not the whole inventory row. */
-function auditTarget(target: GuestRef): Record<string, unknown> {
+function auditTarget(target: NonNullable<StepAudit["target"]>): Record<string, unknown> {
   return { vmid: target.vmid, node: target.node, type: target.type, name: target.name };
 }
 
