@@ -11,7 +11,7 @@ import { regenerateCloudinit } from "./cloudinit.ts";
 import { applyPending } from "./config_update.ts";
 import type { Kind } from "./kind.ts";
 import { lookupGuest } from "./lookup.ts";
-import { markRunning, markStopped } from "./power.ts";
+import { markRunning, markStopped, plantedStartFailure } from "./power.ts";
 
 /** The HA resource id of a guest (`vm:100` / `ct:101`). */
 export function haSid(kind: Kind, vmid: number): string {
@@ -64,6 +64,11 @@ export function haTask(
     if (type === "hastart" && g.status !== "running") {
       applyPending(sim, kind, g);
       if (kind.type === "qemu") regenerateCloudinit(g);
+      if (plantedStartFailure(g) !== undefined) {
+        // The LRM's start fails (and its retries): the CRM puts the service in the error state.
+        if (res !== undefined) res.crmState = "error";
+        return;
+      }
       markRunning(sim, g);
     } else if (type === "hastop" && g.status === "running") {
       markStopped(g);
