@@ -34,11 +34,17 @@ export function addHaResource(state: SimState, kind: Kind, vmid: number): void {
   });
 }
 
-/** `ha` of `status/current`. */
+/**
+ * `ha` of `status/current` (`PVE::HA::Config::get_service_status`): the manager's service state —
+ * a planted CRM state (`error`…), `migrate`/`relocate` while the HA manager moves the guest, else
+ * the requested state.
+ */
 export function haStatus(state: SimState, kind: Kind, vmid: number): Record<string, unknown> {
   const res = state.ha.get(haSid(kind, vmid));
   if (res === undefined) return { managed: 0 };
-  const out: Record<string, unknown> = { managed: 1, state: res.state };
+  const current = res.crmState ?? res.motion?.state ??
+    (res.state === "enabled" ? "started" : res.state);
+  const out: Record<string, unknown> = { managed: 1, state: current };
   if (res.group !== undefined) out.group = res.group;
   return out;
 }
