@@ -375,7 +375,8 @@ export function haMigrateCall(source: MigrationSource, node: string): PlannedCal
   const sid = `${source.guest.type === "qemu" ? "vm" : "ct"}:${source.guest.vmid}`;
   return {
     method: "POST",
-    path: `/cluster/ha/resources/${encodeURIComponent(sid)}/migrate`,
+    // `vm:101`: digits and a colon, which a path segment may hold as it is.
+    path: `/cluster/ha/resources/${sid}/migrate`,
     params: { node },
   };
 }

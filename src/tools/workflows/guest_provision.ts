@@ -78,7 +78,6 @@ import {
   type WorkflowStep,
 } from "../_shared/workflow.ts";
 
-const GIB = 1024 ** 3;
 const MASKED = "**********";
 
 /** What planning found, kept for the handler. */

@@ -430,7 +430,7 @@ async function awaitStatus(
     if (Date.now() >= deadline || ctx.signal.aborted) {
       return { ok: false, status, detail: `still ${status} after ${seconds} s` };
     }
-    await pause(delay, ctx.signal);
+    await pause(Math.min(delay, deadline - Date.now()), ctx.signal);
     delay = Math.min(delay * 2, 2000);
   }
 }
@@ -450,7 +450,7 @@ async function awaitAgent(ctx: ToolContext, target: Target, seconds: number): Pr
     }
     if (Date.now() >= deadline || ctx.signal.aborted) return false;
     ctx.progress(`Waiting for the guest agent of ${guestTitle(target.guest)}`);
-    await pause(delay, ctx.signal);
+    await pause(Math.min(delay, deadline - Date.now()), ctx.signal);
     delay = Math.min(delay * 2, 2000);
   }
 }

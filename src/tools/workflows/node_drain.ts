@@ -242,7 +242,9 @@ export const nodeDrain = defineTool({
       }
     }
     const calls: PlannedCall[] = [];
-    const scopeTargets: ScopeTarget[] = [];
+    // Draining is an operation on the node (the scope must admit it as such), and on every guest
+    // it moves, where it is and where it goes.
+    const scopeTargets: ScopeTarget[] = [{ node: args.node }];
     for (const verdict of verdicts) {
       if (verdict.step !== undefined && verdict.call !== undefined) {
         verdict.step.calls = [calls.push(verdict.call) - 1];
