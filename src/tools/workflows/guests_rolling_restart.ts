@@ -435,8 +435,15 @@ async function awaitStatus(
   }
 }
 
-/** Polls the guest agent until it answers `ping`, or time runs out. */
-async function awaitAgent(ctx: ToolContext, target: Target, seconds: number): Promise<boolean> {
+/**
+ * Polls the guest agent until it answers `ping` (true), time runs out (false), or PVE refuses the
+ * question itself (its message: a permission, a VM gone).
+ */
+async function awaitAgent(
+  ctx: ToolContext,
+  target: Target,
+  seconds: number,
+): Promise<boolean | string> {
   const deadline = Date.now() + seconds * 1000;
   let delay = 250;
   for (;;) {
@@ -447,6 +454,10 @@ async function awaitAgent(ctx: ToolContext, target: Target, seconds: number): Pr
       return true;
     } catch (error) {
       if (!(error instanceof PveError)) throw error;
+      const text = error.pveMessage ?? error.message;
+      if (!ctx.signal.aborted && !/agent is not running|got timeout|not running/i.test(text)) {
+        return error.message.replace(/\.$/, "");
+      }
     }
     if (Date.now() >= deadline || ctx.signal.aborted) return false;
     ctx.progress(`Waiting for the guest agent of ${guestTitle(target.guest)}`);
@@ -533,12 +544,21 @@ async function restartOne(
     status: "running",
   };
   if (target.agent) {
-    const answers = await awaitAgent(ctx, target, state.agentSeconds);
+    const answer = await awaitAgent(ctx, target, state.agentSeconds);
+    const answers = answer === true;
     row.agent_answers = answers;
     await auditStep(ctx, auditOf(target, "wait for the agent of"), {
-      status: answers ? "done" : "timeout",
-      ...(answers ? {} : { detail: `no answer after ${state.agentSeconds} s` }),
+      status: answers ? "done" : typeof answer === "string" ? "failed" : "timeout",
+      ...(answers ? {} : {
+        detail: typeof answer === "string" ? answer : `no answer after ${state.agentSeconds} s`,
+      }),
     });
+    if (typeof answer === "string") {
+      return {
+        row: { ...row, outcome: "failed" },
+        detail: `${title} runs, but asking its guest agent failed: ${answer}`,
+      };
+    }
     if (!answers) {
       return {
         row: { ...row, outcome: "timeout" },
