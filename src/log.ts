@@ -2,9 +2,10 @@
  * Logging for proxmox-mcp: the only place that writes logs.
  *
  * Logs go to stderr (stdout belongs to the MCP protocol) through LogTape. Every record passes two
- * redaction layers before it is written: field redaction replaces the values of secret-looking
- * properties (password, tokenSecret, ticket, …) and pattern redaction scrubs credentials that
- * appear inside text (`PVEAPIToken=…`, `PVEAuthCookie=…`, PVE tickets, `user@realm!id=secret`).
+ * redaction layers before it is written (the rules are `redact.ts`): field redaction replaces the
+ * values of secret-looking properties (password, tokenSecret, ticket, …) and pattern redaction
+ * scrubs credentials that appear inside text (`PVEAPIToken=…`, `PVEAuthCookie=…`, PVE tickets,
+ * `user@realm!id=secret`), and the secrets this program holds are scrubbed as literals.
  *
  * The stderr sink uses `Deno.stderr.writeSync`, which needs no permission, so logging works under
  * `deno run` without `--allow-env`, `--allow-read` or `--allow-write`.
@@ -22,186 +23,18 @@ import {
   type Sink,
   type TextFormatter,
 } from "@logtape/logtape";
-import { redactByField, redactByPattern, type RedactionPattern } from "@logtape/redaction";
+import { redactByField, redactByPattern } from "@logtape/redaction";
+import { LOG_LEVELS, type LogLevelName } from "./log_levels.ts";
+import { REDACTED, scrubKnownSecrets, SECRET_KEY, TEXT_PATTERNS } from "./redact.ts";
+
+export { LOG_LEVELS, type LogLevelName } from "./log_levels.ts";
+export { isSecretKey, REDACTED, redactSecrets, redactText, registerSecret } from "./redact.ts";
 
 /** The LogTape logger returned by {@link getLog}. */
 export type { Logger } from "@logtape/logtape";
 
-/** The log levels accepted by {@link configureLogging}, from most to least verbose. */
-export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
-
-/** One of {@link LOG_LEVELS}. */
-export type LogLevelName = typeof LOG_LEVELS[number];
-
 /** The root category of every logger returned by {@link getLog}. */
 export const ROOT_CATEGORY = "proxmox-mcp";
-
-/** The text that replaces a redacted value. */
-export const REDACTED = "[redacted]";
-
-/**
- * Property names whose values are secrets (case-insensitive): anything ending in password,
- * passwd, passphrase or secret (`tokenSecret`, `token_secret`, `cipassword`), plus token, ticket,
- * CSRFPreventionToken, authorization, cookie, set-cookie, api token, private key and otp.
- * Names ending in `File` (`passwordFile`, `tokenSecretFile`) are paths, not secrets.
- */
-const SECRET_KEY =
-  /^(?:[a-z0-9_-]*(?:password|passwd|passphrase|secret)|token|ticket|csrf[-_]?prevention[-_]?token|(?:proxy[-_]?)?authorization|cookie|set[-_]?cookie|api[-_]?token|private[-_]?key|otp)$/i;
-
-/** Key names matched inside text (`key=value` and `"key": "value"`). */
-const SECRET_KEY_IN_TEXT =
-  "[A-Za-z0-9_-]*(?:password|passwd|passphrase|secret)|token|ticket|CSRFPreventionToken|otp";
-
-/**
- * Redaction patterns applied to free text (all have the `g` flag, as LogTape requires).
- *
- * Every pattern runs in time linear in the text, whatever the text (a model may send megabytes):
- * each match attempt starts at a literal or a separator, and the variable-length part scanned
- * from one start cannot contain the next start, so no character is scanned from more than a
- * bounded number of starts. Where a credential's shape begins with a run of ordinary characters
- * (`user@realm!id=…`, a URL scheme, the principal after `PVEAPIToken`), the pattern starts at the
- * run's unambiguous end (`@`, `://`, `=`) and checks the run with a lookbehind instead of
- * starting at every character of it. `src/log_test.ts` runs each on 1 MB adversarial inputs.
- */
-const TEXT_PATTERNS: readonly RedactionPattern[] = [
-  // Authorization: PVEAPIToken=user@realm!id=secret (also the "PVEAPIToken user..." variant).
-  // Starts at the `=` after the principal; the principal cannot contain `=`.
-  {
-    pattern: /=(?<=PVEAPIToken[= ]\s*[^\s=]+=)[^\s"',;&]+/g,
-    replacement: `=${REDACTED}`,
-  },
-  // Cookie: PVEAuthCookie=<ticket> and Authorization: PVEAuthCookie=<ticket>.
-  { pattern: /(PVEAuthCookie=)[^\s"',;&]+/g, replacement: `$1${REDACTED}` },
-  // A bare PVE ticket: PVE:<userid>:<8 hex>::<base64 signature>, and a console ticket
-  // (PVEVNC:<8 hex>::<signature>). The userid cannot contain `:`, so it ends before the next
-  // `PVE:` could start.
-  { pattern: /PVE:[^\s:"']+:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+/g, replacement: `PVE:${REDACTED}` },
-  { pattern: /PVEVNC:[0-9A-Fa-f]{8}::[A-Za-z0-9+/=]+/g, replacement: `PVEVNC:${REDACTED}` },
-  // A URL-encoded ticket (PVE%3Auser%40realm%3A…), as in a logged cookie or query string.
-  { pattern: /PVE(VNC)?%3A[^\s"',;&]+/gi, replacement: `PVE$1%3A${REDACTED}` },
-  // Credentials inside a URL: https://user:password@host. Starts at `://`, the scheme is
-  // checked behind it; user and password cannot contain `/`, so they end before the next `://`.
-  {
-    pattern: /:\/\/(?<=\b[A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s:@/"']+:)[^\s@/"']+@/g,
-    replacement: `://$1${REDACTED}@`,
-  },
-  // A token written as user@realm!tokenid=secret. Starts at `@` (the user part, at least one
-  // character, is checked behind it); realm and token id cannot contain `@`.
-  {
-    pattern: /(?<=[^\s@"'=:/])(@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*)=[^\s"',;&]+/g,
-    replacement: `$1=${REDACTED}`,
-  },
-  // CSRFPreventionToken: <8 hex>:<base64>.
-  {
-    pattern: /(CSRFPreventionToken["']?\s*[:=]\s*["']?)[0-9A-Fa-f]{8}:[A-Za-z0-9+/=]+/g,
-    replacement: `$1${REDACTED}`,
-  },
-  // JSON-shaped text: "password": "value". Starts at a quote; a key is one word.
-  {
-    pattern: new RegExp(`("(?:${SECRET_KEY_IN_TEXT})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "gi"),
-    replacement: `$1"${REDACTED}"`,
-  },
-  // YAML-shaped lines (cloud-init user data, config dumps): `password: value`, `'password': 'v'`.
-  // The leading indentation and list dashes are taken whole (a lookahead and a backreference
-  // make them atomic), so a key starting with `-` cannot split them in every possible way.
-  {
-    pattern: new RegExp(
-      `^(?=([ \\t-]*))\\1(['"]?(?:${SECRET_KEY_IN_TEXT})['"]?[ \\t]*:[ \\t]*)(?!\\[redacted\\])\\S.*$`,
-      "gim",
-    ),
-    replacement: `$1$2${REDACTED}`,
-  },
-  // Form- or query-encoded text: password=value. Starts at a separator; a key is one word.
-  {
-    pattern: new RegExp(`((?:^|[?&\\s;,])(?:${SECRET_KEY_IN_TEXT})=)[^&\\s"',;]+`, "gi"),
-    replacement: `$1${REDACTED}`,
-  },
-];
-
-/** Secrets the program holds (configured token secrets and passwords), longest first. */
-let knownSecrets: string[] = [];
-
-/** Secrets shorter than this are not scrubbed as literals (they would eat ordinary words). */
-const MIN_KNOWN_SECRET_LENGTH = 6;
-
-/**
- * Remember a secret this program holds (a configured token secret or password), so that
- * {@link redactText} — and through it every log line, tool result, error and audit line —
- * scrubs it wherever it appears, even in text no pattern recognises (an echoed request, a
- * library's error message). The URL-encoded form is scrubbed too.
- */
-export function registerSecret(secret: string): void {
-  if (secret.length < MIN_KNOWN_SECRET_LENGTH) return;
-  const forms = new Set([secret, encodeURIComponent(secret)]);
-  knownSecrets = [...new Set([...knownSecrets, ...forms])].sort((a, b) => b.length - a.length);
-}
-
-function scrubKnownSecrets(text: string): string {
-  let result = text;
-  for (const secret of knownSecrets) result = result.replaceAll(secret, REDACTED);
-  return result;
-}
-
-/** Whether a property name looks like it holds a secret (see {@link redactSecrets}). */
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
-}
-
-/**
- * Scrub credentials from free text: `PVEAPIToken=…`, `PVEAuthCookie=…`, PVE tickets,
- * `user@realm!id=secret`, CSRF tokens, and `password=…`/`"password": "…"` pairs.
- *
- * @example
- * ```ts
- * redactText("Authorization: PVEAPIToken=root@pam!mcp=2e3a9b4c");
- * // "Authorization: PVEAPIToken=root@pam!mcp=[redacted]"
- * ```
- */
-export function redactText(text: string): string {
-  let result = scrubKnownSecrets(text);
-  for (const { pattern, replacement } of TEXT_PATTERNS) {
-    result = result.replace(pattern, replacement as string);
-  }
-  return result;
-}
-
-/**
- * Return a deep copy of `value` in which every property with a secret-looking name
- * ({@link isSecretKey}) is replaced by `"[redacted]"` and every string is passed through
- * {@link redactText}. Errors become `{ name, message }`; cycles become `"[circular]"`.
- */
-export function redactSecrets(value: unknown): unknown {
-  return redactValue(value, new WeakSet());
-}
-
-function redactValue(value: unknown, seen: WeakSet<object>): unknown {
-  if (typeof value === "string") return redactText(value);
-  if (typeof value !== "object" || value === null) return value;
-  if (seen.has(value)) return "[circular]";
-  if (value instanceof Date) return new Date(value.getTime());
-  seen.add(value);
-  try {
-    if (value instanceof Error) {
-      return { name: value.name, message: redactText(value.message) };
-    }
-    if (Array.isArray(value)) return value.map((item) => redactValue(item, seen));
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      const redacted = isSecretKey(key) && item !== undefined && item !== null && item !== ""
-        ? REDACTED
-        : redactValue(item, seen);
-      Object.defineProperty(copy, key, {
-        value: redacted,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-    return copy;
-  } finally {
-    seen.delete(value);
-  }
-}
 
 /** Options for {@link configureLogging}. */
 export interface LoggingOptions {

@@ -16,14 +16,9 @@ export {
   recognizeConfigArgs,
 } from "./_config_flags.ts";
 
-/** A command-line mistake: one line on stderr and exit code 2. */
-export class UsageError extends Error {
-  /** A usage error with a message saying what to do. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { UsageError } from "./_usage_error.ts";
+
+export { UsageError } from "./_usage_error.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

@@ -21,7 +21,7 @@ import {
 import { AuditError, AuditLog } from "../policy/audit.ts";
 import type { PveClient, PveClientOptions } from "../pve/mod.ts";
 import type { SimulatorHandle, Speed } from "../simulator/mod.ts";
-import { UsageError } from "./_args.ts";
+import { UsageError } from "./_usage_error.ts";
 import type { Output } from "./_output.ts";
 
 /** The name of the simulated cluster behind `--demo`. */

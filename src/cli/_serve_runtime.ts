@@ -1,8 +1,9 @@
 /**
  * The parts of `serve` that come after its first answers: loading and checking the
- * configuration with the schema (right after the first answer is written), and loading the full
- * server — SDK, tools, clients, the demo cluster — when the first request arrives that the
- * start-up answers do not cover.
+ * configuration with the schema (right after the first answer is written; nothing else is
+ * loaded then, so an idle session stays small), and loading the full server — logging, SDK,
+ * tools, clients, the demo cluster — when the first request arrives that the start-up answers do
+ * not cover. The configuration's warnings are logged then, once logging is configured.
  *
  * @module
  */
@@ -10,12 +11,18 @@
 import type { Transport } from "@modelcontextprotocol/server";
 import { assertKnownNames, type ConfigFlags } from "../config/mod.ts";
 import { factsOfConfig, type ToolListFacts } from "../config/facts.ts";
-import { configureLogging, getLog, isLogLevel, type LogLevelName } from "../log.ts";
+import type { Logger } from "../log.ts";
 import manifest from "../server/tools_manifest.json" with { type: "json" };
 import { toolsetIds } from "../tools/toolsets.ts";
 import { DEMO_CLUSTER, prepareRuntime } from "./_runtime.ts";
 
-const log = getLog("cli.serve");
+/** The loaded full server. */
+export interface FullServer {
+  /** Connects the server to the transport the client's messages come through. */
+  connect(channel: Transport): Promise<void>;
+  /** The logger for problems on the wire. */
+  log: Logger;
+}
 
 /** A checked configuration, ready to load the full server. */
 export interface PreparedServe {
@@ -23,14 +30,15 @@ export interface PreparedServe {
   facts: ToolListFacts;
   /** How long requests in flight may finish once stdin ends (the longest task wait, plus 5 s). */
   drainMs: number;
-  /** Loads the full server; the result connects it to a transport. */
-  load(): Promise<(channel: Transport) => Promise<void>>;
+  /** Loads the full server: the result connects it to a transport and logs for the wire. */
+  load(): Promise<FullServer>;
   /** Closes the full server, its clients and the demo cluster. */
   close(): Promise<void>;
 }
 
 /**
- * Loads and checks the configuration, configures logging and prints its warnings.
+ * Loads and checks the configuration (the schema, known tool and toolset names, permissions,
+ * the audit log); its warnings are logged when the full server loads.
  *
  * @throws {ConfigError | MissingPermissionError | AuditError}
  */
@@ -40,9 +48,6 @@ export async function prepareServe(
 ): Promise<PreparedServe> {
   const prepared = await prepareRuntime(flags, { demo: options.demo, audit: true });
   const { config } = prepared;
-  const level = config.logging.level;
-  await configureLogging({ level: isLogLevel(level) ? level : "info" as LogLevelName });
-  for (const warning of prepared.warnings) log.warning(warning);
   assertKnownNames(config, {
     tools: manifest.tools.map((tool) => String(tool.listed.name)).sort(),
     toolsets: toolsetIds().sort(),
@@ -56,6 +61,11 @@ export async function prepareServe(
     facts,
     drainMs: (config.policy.wait.maxSeconds + 5) * 1000,
     async load() {
+      const { configureLogging, getLog, isLogLevel } = await import("../log.ts");
+      const level = config.logging.level;
+      await configureLogging({ level: isLogLevel(level) ? level : "info" });
+      const log = getLog("cli.serve");
+      for (const warning of prepared.warnings) log.warning(warning);
       const runtime = await prepared.open();
       closeRuntime = () => runtime.close();
       const { createServer, serveStdio } = await import("../server/mod.ts");
@@ -68,10 +78,13 @@ export async function prepareServe(
         allow: config.policy.allow.join(", "),
         audit: audit.path ?? "off",
       });
-      return (channel: Transport) => {
-        const handle = serveStdio(build, { transport: channel });
-        closeServer = () => handle.close();
-        return Promise.resolve();
+      return {
+        connect(channel: Transport) {
+          const handle = serveStdio(build, { transport: channel });
+          closeServer = () => handle.close();
+          return Promise.resolve();
+        },
+        log: getLog("server.wire"),
       };
     },
     async close() {

@@ -50,9 +50,6 @@ ${CONFIG_HELP}
 
 type PreparedServe = Awaited<ReturnType<typeof import("./_serve_runtime.ts")["prepareServe"]>>;
 
-/** How long to wait for a client's first request before checking the configuration anyway. */
-const PREPARE_AFTER_MS = 100;
-
 /**
  * The start-up answers for this command line and raw configuration, when they can be given:
  * the configuration reads plainly, names one cluster and only known tools and toolsets.
@@ -155,15 +152,13 @@ export async function runServeCli(args: string[], out: Output = stdio): Promise<
     preparing ??= (async () => {
       const { prepareServe } = await import("./_serve_runtime.ts");
       const prepared = await prepareServe(flags, { demo });
-      const { getLog } = await import("../log.ts");
-      const log = getLog("server.wire");
-      logged = { report: (level, message) => log[level](message), info: (text) => log.info(text) };
       wire.drainMs = prepared.drainMs;
       if (early !== undefined && !sameFacts(early.facts, prepared.facts)) {
-        log.error(
+        report(
+          "error",
           "The start-up tool list was read from the raw configuration differently than the " +
-            "schema reads it (a bug in proxmox-mcp; please report it): {early} vs {full}",
-          { early: early.facts, full: prepared.facts },
+            "schema reads it (a bug in proxmox-mcp; please report it): " +
+            `${JSON.stringify(early.facts)} vs ${JSON.stringify(prepared.facts)}`,
         );
       }
       return prepared;
@@ -175,31 +170,46 @@ export async function runServeCli(args: string[], out: Output = stdio): Promise<
   const gate = new StartupGate({
     wire,
     early,
-    load: async () => await (await prepare()).load(),
+    load: async () => {
+      const full = await (await prepare()).load();
+      logged = {
+        report: (level, message) => full.log[level](message),
+        info: (text) => full.log.info(text),
+      };
+      return (channel) => full.connect(channel);
+    },
     report,
-    onFirstAnswer: () => setTimeout(prepare, 0),
+    describeFailure: (error) =>
+      `The proxmox-mcp server cannot run: ${
+        error instanceof Error ? error.message : String(error)
+      }. Fix its configuration, then restart it.`,
   });
-  const timer = setTimeout(prepare, early === undefined ? 0 : PREPARE_AFTER_MS);
+  // With start-up answers, the configuration is checked with the first request that needs the
+  // full server (an idle session stays small); without them, at once.
+  const timer = early === undefined ? setTimeout(prepare, 0) : undefined;
   const signal = onSignal();
+  // A configuration mistake is said once, at once; the session goes on answering every request
+  // with it, and the exit code is 1.
+  let reported: Promise<number> | undefined;
+  const reportOnce = (error: unknown): Promise<number> =>
+    reported ??= import("./_runtime.ts").then(({ reportFailure }) =>
+      reportFailure("serve", error, out)
+    );
+  failed.then(reportOnce);
   try {
     await gate.start();
     const outcome = await Promise.race([
       closed.then((why) => ({ why })),
       signal.stopped.then((why) => ({ why })),
-      failed.then((error) => ({ error })),
     ]);
-    // Even when stdin ends at once, the configuration is checked and its mistakes reported.
-    const error = "error" in outcome
-      ? outcome.error
-      : await prepare().then(() => undefined, (failure: unknown) => failure);
-    if (error !== undefined) {
-      const { reportFailure } = await import("./_runtime.ts");
-      return reportFailure("serve", error, out);
-    }
-    logged?.info(`Stopping (${"why" in outcome ? outcome.why : ""})`);
+    // Even when stdin ends before any request, the configuration is checked and its mistakes
+    // reported (scripts and `doctor`-like runs get the one-line error and exit code 1).
+    const error = await prepare().then(() => undefined, (failure: unknown) => failure);
+    if (error !== undefined) return await reportOnce(error);
+    logged?.info(`Stopping (${outcome.why})`);
     return 0;
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     signal.dispose();
     await wire.close();
     if (preparing !== undefined) await preparing.then((p) => p.close(), () => {});

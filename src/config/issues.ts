@@ -7,7 +7,7 @@
  */
 
 import type { z } from "zod";
-import { isSecretKey } from "../log.ts";
+import { isSecretKey } from "../redact.ts";
 import { ConfigError } from "./errors.ts";
 import { clustersBranch } from "./schema.ts";
 

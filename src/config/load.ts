@@ -11,7 +11,7 @@
  * @module
  */
 
-import { isSecretKey, registerSecret } from "../log.ts";
+import { isSecretKey, registerSecret } from "../redact.ts";
 import type { Layer } from "./env.ts";
 import { ConfigError, quoteList } from "./errors.ts";
 import { configErrorFromIssues } from "./issues.ts";

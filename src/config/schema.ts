@@ -9,7 +9,7 @@
  */
 
 import { z } from "zod";
-import { LOG_LEVELS } from "../log.ts";
+import { LOG_LEVELS } from "../log_levels.ts";
 import { CAPABILITIES } from "../policy/capability.ts";
 import { parseVmidRanges } from "../policy/scope.ts";
 import { quoteList } from "./errors.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { redactSecrets, redactText } from "../log.ts";
+import { redactSecrets, redactText } from "../redact.ts";
 
 /** How a write attempt ended. */
 export const AUDIT_OUTCOMES = [

@@ -19,7 +19,8 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { z } from "zod";
-import { getLog, redactText } from "../log.ts";
+import { getLog } from "../log.ts";
+import { redactText } from "../redact.ts";
 import type { AuditLog, AuditOutcome } from "../policy/audit.ts";
 import { needsConfirmation } from "../policy/capability.ts";
 import {

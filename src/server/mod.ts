@@ -29,6 +29,7 @@ import type { AnyTool } from "../tools/types.ts";
 import { INSTRUCTIONS, SERVER_INFO, serverCapabilities } from "./identity.ts";
 import { type CallSettings, runHiddenToolCall, runToolCall } from "./call.ts";
 import { checkToolConfig, settingsFromConfig } from "./settings.ts";
+import { registerViewResources } from "./ui_resources.ts";
 import { quote } from "./wire/jsonrpc.ts";
 
 export { type CallSettings } from "./call.ts";
@@ -110,6 +111,7 @@ export function createServer(options: CreateServerOptions): McpServer {
   };
 
   server.setRequestHandler("tools/list", () => ({ tools: listed }));
+  registerViewResources(server, registry.keys());
   server.setRequestHandler("tools/call", async (request, ctx) => {
     const name = request.params.name;
     const entry = registry.get(name);

@@ -11,7 +11,7 @@
 
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { type PveError, PveLockedError, PveTaskError } from "../pve/errors.ts";
-import { isSecretKey, REDACTED, redactText } from "../log.ts";
+import { isSecretKey, REDACTED, redactText } from "../redact.ts";
 import type { Plan, ToolResult } from "../tools/types.ts";
 
 /** The `structuredContent` of a dry run (see `DRY_RUN_RESULT_SCHEMA` in the registry). */

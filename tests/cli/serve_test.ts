@@ -131,3 +131,65 @@ Deno.test("serve --demo needs only --allow-net=127.0.0.1 and serves the simulate
     await client.close();
   }
 });
+
+Deno.test("a configuration mistake found after the start-up answers is the answer to every request, said once on stderr, and exit code 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = `${dir}/config.json`;
+    // Plain enough for the start-up answers, wrong for the schema (a token without its secret).
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({ clusters: { lab: { url: "https://127.0.0.1:9", token: "root@pam!mcp" } } }),
+      { mode: 0o600 },
+    );
+    const lines = [
+      '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}',
+      '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+      '{"jsonrpc":"2.0","id":2,"method":"tools/list"}',
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"guest_list","arguments":{}}}',
+      '{"jsonrpc":"2.0","id":4,"method":"logging/setLevel","params":{"level":"debug"}}',
+    ];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--allow-read",
+        "--allow-net",
+        "--allow-env",
+        MAIN,
+        "serve",
+      ],
+      env: { PROXMOX_MCP_CONFIG: config },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(lines.map((line) => `${line}\n`).join("")));
+    await writer.close();
+    const output = await child.output();
+    const replies = new TextDecoder().decode(output.stdout).trim().split("\n").map((line) =>
+      JSON.parse(line) as {
+        id: number;
+        result?: Record<string, unknown>;
+        error?: { message: string };
+      }
+    );
+    const byId = new Map(replies.map((reply) => [reply.id, reply]));
+    assert.ok(byId.get(1)?.result?.protocolVersion, "initialize is answered");
+    assert.ok(Array.isArray(byId.get(2)?.result?.tools), "tools/list is answered");
+    const call = byId.get(3)?.result as { isError?: boolean; content: { text: string }[] };
+    assert.equal(call.isError, true);
+    assert.match(
+      call.content[0]?.text ?? "",
+      /^The proxmox-mcp server cannot run: Invalid config "clusters\.lab\.token".*Fix its configuration, then restart it\.$/,
+    );
+    assert.match(byId.get(4)?.error?.message ?? "", /^The proxmox-mcp server cannot run/);
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(stderr.match(/Invalid config "clusters\.lab\.token"/g)?.length, 1, stderr);
+    assert.equal(output.code, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

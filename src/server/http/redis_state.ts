@@ -11,7 +11,8 @@
 import { createClient } from "@redis/client";
 import type { BucketRule } from "../../policy/profile.ts";
 import type { TakeResult } from "../../policy/rate_limit.ts";
-import { getLog, redactText } from "../../log.ts";
+import { getLog } from "../../log.ts";
+import { redactText } from "../../redact.ts";
 import type { SharedState } from "./shared_state.ts";
 
 const PREFIX = "proxmox-mcp:";

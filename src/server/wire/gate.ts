@@ -30,6 +30,11 @@ export interface StartupGateOptions {
   report: Report;
   /** Called after the first early answer was written (to start background work). */
   onFirstAnswer?: () => void;
+  /**
+   * Turns a failure to load the full server (a configuration mistake) into the sentence every
+   * request is then answered with; without it, requests stay unanswered.
+   */
+  describeFailure?: (error: unknown) => string;
 }
 
 /** Holds messages until the full server is loaded; answers what it can meanwhile. */
@@ -39,6 +44,8 @@ export class StartupGate {
   readonly #load: () => Promise<StartFullServer>;
   readonly #report: Report;
   readonly #onFirstAnswer: (() => void) | undefined;
+  readonly #describeFailure: ((error: unknown) => string) | undefined;
+  #failure: string | undefined;
   readonly #kept: JSONRPCMessage[] = [];
   readonly #answered = new Map<RequestId, string>();
   #channel: GateChannel | undefined;
@@ -51,6 +58,7 @@ export class StartupGate {
     this.#load = options.load;
     this.#report = options.report;
     this.#onFirstAnswer = options.onFirstAnswer;
+    this.#describeFailure = options.describeFailure;
   }
 
   /** Starts reading the wire. */
@@ -67,6 +75,13 @@ export class StartupGate {
         channel.pending = this.#kept.splice(0);
         this.#channel = channel;
         await startFull(channel);
+      }, (error: unknown) => {
+        if (this.#describeFailure !== undefined) {
+          // Every request kept and every later one is answered with what is wrong.
+          this.#failure = this.#describeFailure(error);
+          for (const message of this.#kept.splice(0)) this.#answerFailure(message);
+        }
+        throw error;
       });
     }
     return this.#loading;
@@ -77,7 +92,26 @@ export class StartupGate {
     return this.#loading !== undefined;
   }
 
+  /** Answers a request with the load failure (a tool call as a tool error the model reads). */
+  #answerFailure(message: JSONRPCMessage): void {
+    const m = message as unknown as Message;
+    if (typeof m.method !== "string" || !("id" in m)) return;
+    const id = m.id as RequestId;
+    if (this.#answered.has(id)) return;
+    const text = this.#failure ?? "The server could not start.";
+    const params = m.params as { _meta?: Record<string, unknown> } | undefined;
+    const modern = params?._meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined;
+    const reply = m.method === "tools/call" && !modern
+      ? { jsonrpc: "2.0", id, result: { content: [{ type: "text", text }], isError: true } }
+      : { jsonrpc: "2.0", id, error: { code: -32603, message: text } };
+    this.#wire.send(reply as unknown as JSONRPCMessage).catch(() => {});
+  }
+
   #inbound(message: JSONRPCMessage): void {
+    if (this.#failure !== undefined) {
+      this.#answerFailure(message);
+      return;
+    }
     if (this.#channel !== undefined) {
       this.#channel.deliver(message);
       return;
@@ -99,7 +133,10 @@ export class StartupGate {
       return;
     }
     this.loadFullServer().catch((error) => {
-      this.#report("error", `Could not start the server: ${error?.message ?? error}`);
+      // With describeFailure the owner reports it (once); the requests get the answer.
+      if (this.#describeFailure === undefined) {
+        this.#report("error", `Could not start the server: ${error?.message ?? error}`);
+      }
     });
   }
 }

@@ -13,7 +13,7 @@
  */
 
 import { z } from "zod";
-import { REDACTED } from "../../log.ts";
+import { REDACTED } from "../../redact.ts";
 import { annotationsFor } from "../../policy/capability.ts";
 import { isUpid } from "../../pve/mod.ts";
 import { defineTool, type Plan } from "../types.ts";
