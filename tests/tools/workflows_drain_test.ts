@@ -13,6 +13,7 @@ interface Row {
   to?: string;
   mode?: string;
   ha?: boolean;
+  upid?: string;
   reason?: string;
 }
 
@@ -164,6 +165,21 @@ Deno.test("node_drain refuses local disks without permission, leaves stopped gue
     assert.equal(out.remaining, 4);
     assert.deepEqual(await s.writes(), []);
 
+    const state = s.sim.sim.state;
+    for (const name of ["pve1", "pve2"]) {
+      const node = state.nodes.get(name);
+      node?.network.splice(0);
+      if (node !== undefined) delete node.networkPending;
+    }
+    const noBridge = await s.call("node_drain", { node: "pve3", with_local_disks: true });
+    const stuck = rows(structuredOf(noBridge));
+    assert.equal(stuck.get(105)?.outcome, "refused");
+    assert.match(
+      String(stuck.get(105)?.reason),
+      /No node can take VM 105 \(k8s-node2\) \(pve1: Bridge "vmbr0" does not exist on node pve1; pve2: Bridge "vmbr0" does not exist on node pve2\)/,
+    );
+    assert.deepEqual(await s.writes(), []);
+
     const noTarget = await s.call("node_drain", { node: "pve3", targets: ["pve3"] });
     assert.equal(noTarget.isError, true);
     assert.match(textOf(noTarget), /targets names pve3, the node being drained/);
@@ -242,6 +258,34 @@ Deno.test("a drain moves only guests in scope, onto nodes in scope", async () =>
     const outside = await s.call("node_drain", { node: "pve1", with_local_disks: true });
     assert.equal(outside.isError, true);
     assert.match(textOf(outside), /outside the scope/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("a drain planned while the HA manager is still moving a guest waits for that move instead of asking again", async () => {
+  const s = await openSession({ tools, sim: { speed: 10 } });
+  try {
+    await s.pve.request("POST", "/cluster/ha/resources/vm:101/migrate", {
+      params: { node: "pve3" },
+    });
+    const since = await s.mark();
+    const result = await s.call("node_drain", {
+      node: "pve2",
+      with_local_disks: true,
+      targets: ["pve1"],
+      stopped: "leave",
+    });
+    assert.equal(result.isError, undefined, textOf(result));
+    const web02 = rows(structuredOf(result)).get(101);
+    assert.equal(web02?.outcome, "moved");
+    assert.equal(web02?.to, "pve3", "it went where the HA manager was taking it");
+    assert.match(String(web02?.upid), /:qmigrate:101:root@pam:$/);
+    assert.ok(
+      !(await s.writes(since)).some((w) => w.path.includes("101")),
+      "the drain did not ask the HA manager a second time",
+    );
+    assert.equal(s.sim.sim.state.guests.get(101)?.node, "pve3");
   } finally {
     await s.close();
   }

@@ -290,6 +290,11 @@ Deno.test("guest_provision refuses, before sending anything, what would not work
       /A guest named "db01" already exists \(VM 102 \(db01\) on pve1\): choose another name, or pass vmid: 102/,
     );
     await refused(s, { ...API, vmid: 100 }, /VMID 100 is already used by VM 100 \(web01\)/);
+    await refused(
+      s,
+      { ...API, name: "db01", vmid: 180 },
+      /A guest named "db01" already exists \(VM 102 \(db01\) on pve1\), and VMID 180 is free/,
+    );
     await refused(s, { ...API, disk_gib: 2 }, /PVE cannot shrink disks: scsi0 of the clone/);
     await refused(
       s,

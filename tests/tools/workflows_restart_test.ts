@@ -150,6 +150,11 @@ Deno.test("a rolling restart skips templates and stopped guests unless include_s
       "/nodes/pve3/lxc/202/status/shutdown",
       "/nodes/pve3/lxc/202/status/start",
     ]);
+    const byPool = await s.call("guests_rolling_restart", { pool: "prod", dry_run: true });
+    assert.match(
+      structuredOf<{ summary: string }>(byPool).summary,
+      /^Rolling restart of pool prod, 1 at a time: VM 100 \(web01\).*VM 101 \(web02\).*VM 102 \(db01\).*CT 201 \(nginx-proxy\)/,
+    );
     const started = await s.call("guests_rolling_restart", {
       vmids: [203],
       include_stopped: true,

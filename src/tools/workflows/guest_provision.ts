@@ -149,7 +149,16 @@ async function findEarlierRun(
   const named = resources.guests.filter((g) => g.name.toLowerCase() === args.name.toLowerCase());
   if (args.vmid !== undefined) {
     const taken = resources.guests.find((g) => g.vmid === args.vmid);
-    if (taken === undefined) return undefined;
+    if (taken === undefined) {
+      const other = named[0];
+      if (other === undefined) return undefined;
+      throw new PveValidationError(
+        `A guest named "${args.name}" already exists (${
+          guestTitle(other)
+        } on ${other.node}), and VMID ${args.vmid} is free: choose another name, or pass vmid: ${other.vmid} if that is the VM to finish.`,
+        { errors: { name: "name already in use" } },
+      );
+    }
     ctx.assertInScope(scopeOf(taken));
     if (
       taken.type !== "qemu" || taken.template ||
@@ -523,7 +532,7 @@ export const guestProvision = defineTool({
         await auditStep(ctx, step, found);
         reports.push(
           stepReport(step, found.status === "done" ? "done" : found.status, {
-            detail: found.detail,
+            detail: found.detail ?? found.addresses.join(", "),
           }),
         );
         if (found.status !== "done") {

@@ -322,6 +322,7 @@ export const nodeDrain = defineTool({
           waitSeconds: state.waitSeconds,
         });
       if (outcome.upid !== undefined) row.upid = outcome.upid;
+      if (verdict.to !== undefined) row.to = verdict.to;
       if (outcome.status === "done") {
         row.outcome = "moved";
         continue;
