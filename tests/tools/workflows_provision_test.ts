@@ -366,3 +366,28 @@ Deno.test("cancelling a provisioning run stops between steps and the audit line 
     await s.close();
   }
 });
+
+Deno.test("a clone without a definite answer says its outcome is unknown and how to check, never to try again", async () => {
+  const s = await openSession({ tools });
+  try {
+    await control(s, "POST", "/faults", {
+      method: "POST",
+      path: "/nodes/pve1/qemu/9000/clone",
+      reset: true,
+      count: 1,
+    });
+    const result = await s.call("guest_provision", { ...API, vmid: 150 });
+    assert.equal(result.isError, true, textOf(result));
+    const text = textOf(result);
+    assert.match(
+      text,
+      /^Stopped at step clone: It is unknown whether Proxmox VE carried out POST \/nodes\/pve1\/qemu\/9000\/clone/,
+    );
+    assert.match(text, /check whether VM 150 \(api01\) exists \(guest_get\)/);
+    assert.match(text, /Whether VM 150 \(api01\) was created is unknown\./);
+    assert.match(text, /Once you know what happened, continue with: guest_provision \{/);
+    assert.doesNotMatch(text, /try again/i);
+  } finally {
+    await s.close();
+  }
+});
