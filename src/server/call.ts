@@ -13,6 +13,7 @@
 import {
   type CallToolResult,
   type InputRequiredResult,
+  isInputRequiredResult,
   ProtocolError,
   ProtocolErrorCode,
   type Server,
@@ -40,7 +41,13 @@ import { type CallContext, createToolContext, type WaitRules } from "./context.t
 import { SERVER_NAME } from "../version.ts";
 import { progressReporter } from "./progress.ts";
 import { type InputSchemaView, unknownArgumentsMessage, validationMessage } from "./validation.ts";
-import { dryRunResult, errorResult, fromToolResult, pveErrorResult } from "./results.ts";
+import {
+  dryRunResult,
+  errorResult,
+  fromToolResult,
+  pveErrorResult,
+  withNotice,
+} from "./results.ts";
 
 /** The settings the call path reads (derived from the configuration). */
 export interface CallSettings {
@@ -60,6 +67,8 @@ export interface CallDeps {
   audit: AuditLog;
   /** The names of the tools this session offers (for `access_check`). */
   offeredTools?: readonly string[];
+  /** A line every result starts with (a rehearsal twin says so). */
+  notice?: string;
 }
 
 const log = getLog("server.call");
@@ -73,8 +82,18 @@ interface Attempt {
   plan?: Plan;
 }
 
-/** Runs one call of a registered (visible) tool. */
+/** Runs one call of a registered (visible) tool; every result carries `deps.notice`. */
 export async function runToolCall(
+  deps: CallDeps,
+  entry: ToolEntry,
+  rawArgs: unknown,
+  ctx: ServerContext,
+): Promise<CallToolResult | InputRequiredResult> {
+  const result = await callTool(deps, entry, rawArgs, ctx);
+  return isInputRequiredResult(result) ? result : withNotice(result, deps.notice);
+}
+
+async function callTool(
   deps: CallDeps,
   entry: ToolEntry,
   rawArgs: unknown,
@@ -232,7 +251,10 @@ export async function runHiddenToolCall(
     : deps.settings.clusters[0] ?? "default";
   const error = hidden ??
     new PolicyError("excluded", `Tool "${tool.name}" is not offered by this server`);
-  return await refuse(deps, { tool, cluster, args, dryRun: args.dry_run === true }, error);
+  return withNotice(
+    await refuse(deps, { tool, cluster, args, dryRun: args.dry_run === true }, error),
+    deps.notice,
+  );
 }
 
 async function refuse(

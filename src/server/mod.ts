@@ -51,6 +51,8 @@ export interface CreateServerOptions {
   /** The tools to offer (filtered by policy); defaults to every tool (`allTools`). */
   tools?: readonly AnyTool[];
   audit: AuditLog;
+  /** A line every tool result starts with (a rehearsal twin marks itself so). */
+  notice?: string;
 }
 
 interface BuiltRegistry {
@@ -108,6 +110,7 @@ export function createServer(options: CreateServerOptions): McpServer {
     clients: options.clients,
     audit: options.audit,
     offeredTools: [...registry.keys()],
+    ...(options.notice === undefined ? {} : { notice: options.notice }),
   };
 
   server.setRequestHandler("tools/list", () => ({ tools: listed }));

@@ -10,13 +10,9 @@
 
 import type { TicketAuthority } from "./auth.ts";
 import type { AuthInfo, Sim } from "./router.ts";
-import {
-  type NodeState,
-  type Quirks,
-  type ServiceState,
-  type Subscription,
-  volumeKey,
-} from "./state.ts";
+import { storageHeld } from "./routes/storage.ts";
+import type { TwinIdentity } from "./seeds/twin.ts";
+import type { NodeState, Quirks, ServiceState, Subscription } from "./state.ts";
 
 /** A fault as the control API accepts it. */
 export interface FaultSpec {
@@ -178,6 +174,8 @@ export interface ControlContext {
   tickets: TicketAuthority;
   faults: FaultRegistry;
   requests: RequestLog;
+  /** The twin file the cluster was booted from, if any. */
+  twin?: TwinIdentity;
 }
 
 /** A control API answer. */
@@ -196,6 +194,12 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
       'Install a fault: {"method","path" (* one segment, ** any suffix),"status","reason","body" (a proxy\'s HTML page instead of PVE\'s JSON),"delay_ms","reset","count"} -> {"id"}.',
   },
   { method: "GET", path: "/_sim/faults", doc: "List installed faults." },
+  {
+    method: "GET",
+    path: "/_sim/twin",
+    doc:
+      'The twin file this cluster was booted from: {"id","cluster","captured_at"} (404 when it was not).',
+  },
   {
     method: "POST",
     path: "/_sim/quirks",
@@ -459,15 +463,14 @@ function storageUsageControl(
   if (wanted === undefined || wanted <= 0) {
     return bad('Invalid "used_fraction": expected a number above 0 and at most 1');
   }
-  let used = 0;
-  for (const volume of ctx.sim.state.volumes.get(volumeKey(storage, nodeName)) ?? []) {
-    used += volume.size;
-  }
+  const used = storageHeld(ctx.sim.state, storage, nodeName);
   if (used === 0) {
     return bad(`Storage "${id}" holds nothing on "${nodeName}": pick a storage with volumes`);
   }
-  storage.total = Math.ceil(used / wanted);
-  return { status: 200, body: { storage: id, node: nodeName, total: storage.total, used } };
+  const total = Math.ceil(used / wanted);
+  if (storage.nodeTotals?.[nodeName] !== undefined) storage.nodeTotals[nodeName] = total;
+  else storage.total = total;
+  return { status: 200, body: { storage: id, node: nodeName, total, used } };
 }
 
 function plantTask(ctx: ControlContext, body: Record<string, unknown>): ControlResponse {
@@ -536,6 +539,10 @@ export function handleControl(
       if (typeof spec === "string") return bad(spec);
       return { status: 200, body: { id: ctx.faults.add(spec) } };
     }
+  }
+  if (first === "twin" && parts.length === 1 && method === "GET") {
+    if (ctx.twin === undefined) return bad("This simulator was not booted from a twin file", 404);
+    return { status: 200, body: { ...ctx.twin } };
   }
   if (first === "faults" && parts.length === 2 && method === "DELETE") {
     const id = Number(second);

@@ -187,6 +187,17 @@ export interface StorageConfig {
   offline?: boolean;
   /** Capacity in bytes (per node for local storage, once for shared). */
   total: number;
+  /**
+   * Capacity per node where a local storage's size differs between nodes (a twin of a real
+   * cluster); `total` for the nodes not listed.
+   */
+  nodeTotals?: Record<string, number>;
+  /**
+   * Bytes to add to the sum of the volumes to get what the storage reports as used, by volume
+   * list key (`volumeKey`): positive for files the simulator does not list, negative on thin
+   * pools whose volumes use less than their size (a twin of a real cluster).
+   */
+  usedOffset?: Record<string, number>;
 }
 
 /** A volume on a storage (an entry of `GET .../storage/{storage}/content`). */
