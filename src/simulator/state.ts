@@ -152,6 +152,11 @@ export interface Guest {
   cloudinit?: Record<string, string>;
   /** `/etc/pve/firewall/<vmid>.fw`, when the guest has one. */
   firewall?: FirewallConfig;
+  /**
+   * Planted through the control API: the next starts fail with this message (QEMU or the
+   * container does not come up), `remaining` times.
+   */
+  startFailure?: { message: string; remaining: number };
 }
 
 /** Storage config (an entry of `storage.cfg`). */
@@ -290,6 +295,12 @@ export interface HaResource {
    * `fence` without it.
    */
   crmState?: string;
+  /**
+   * A migration or relocation the HA manager is carrying out (`migrate`/`relocate` requested
+   * through the HA API or an `hamigrate` task): the service shows this state until the LRM's
+   * migration task ends.
+   */
+  motion?: { state: "migrate" | "relocate"; target: string };
 }
 
 /** A PVE 9 HA rule (`ha/rules.cfg`). */

@@ -128,7 +128,8 @@ Deno.test("the inventory of a parsed config lists every tool and says why a hidd
   assert.equal(rows.length, allTools.length);
   for (const row of rows) {
     assert.equal(row.visible, row.capability === "read", row.name);
-    assert.equal(row.confirmation, needsConfirmation(row.capability));
+    const tool = allTools.find((t) => t.name === row.name);
+    assert.equal(row.confirmation, tool !== undefined && needsConfirmation(tool));
     if (!row.visible) assert.match(row.hiddenBecause ?? "", /policy\.allow/);
   }
   assert.deepEqual(
