@@ -45,6 +45,10 @@ const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary:
     load: async () => (await import("./src/cli/simulator.ts")).runSimulatorCli,
     summary: "start the simulated Proxmox VE cluster",
   },
+  twin: {
+    load: async () => (await import("./src/cli/twin.ts")).runTwinCli,
+    summary: "capture a cluster's rehearsal twin (read-only, no secrets), or diff two twins",
+  },
   healthcheck: {
     load: async () => (await import("./src/cli/healthcheck.ts")).runHealthcheckCli,
     summary: "exit 0 when a serve --http answers /healthz (containers)",

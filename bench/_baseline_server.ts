@@ -2,8 +2,8 @@
  * The baseline of `cold_start.ts`: the least a Deno program can do to answer JSON-RPC lines
  * on stdio. Every request gets an empty result, except `tools/call`, which reads and parses
  * `$BENCH_RESOURCES_URL` (the raw `/cluster/resources` dump, with `$BENCH_AUTHORIZATION`) so
- * its peak memory shows what holding the raw answer costs in Deno alone. Exits when stdin
- * ends.
+ * its peak memory shows what holding the raw answer costs in Deno alone. Requests are answered
+ * concurrently, as a server would (`bench/memory.ts` sends 20 at once). Exits when stdin ends.
  *
  * @module
  */
@@ -30,9 +30,10 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
     if (line.trim() === "") continue;
     const message = JSON.parse(line) as { id?: unknown; method?: unknown };
     if (message.id === undefined) continue;
-    const result = await answer(message);
-    Deno.stdout.writeSync(
-      encoder.encode(`${JSON.stringify({ jsonrpc: "2.0", id: message.id, result })}\n`),
-    );
+    answer(message).then((result) => {
+      Deno.stdout.writeSync(
+        encoder.encode(`${JSON.stringify({ jsonrpc: "2.0", id: message.id, result })}\n`),
+      );
+    });
   }
 }

@@ -10,6 +10,7 @@
 
 import { fileURLToPath } from "node:url";
 import { ENV_NAMES } from "../config/mod.ts";
+import { V8_FLAGS } from "./_v8_flags.ts";
 
 /** A program and its arguments. */
 export interface Launch {
@@ -69,7 +70,10 @@ export function launchFor(
   if (subcommand === "serve" && needs.audit !== undefined) {
     permissions.push(`--allow-write=${needs.audit}`);
   }
-  return { command: runtime.execPath, args: ["run", ...permissions, runtime.main, ...tail] };
+  return {
+    command: runtime.execPath,
+    args: ["run", V8_FLAGS, ...permissions, runtime.main, ...tail],
+  };
 }
 
 /** `value` quoted for a POSIX shell when it needs quoting. */

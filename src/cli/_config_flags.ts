@@ -29,6 +29,7 @@ export const CONFIG_OPTIONS = {
   "confirm-fallback": { type: "string" },
   "wait-seconds": { type: "string" },
   demo: { type: "boolean" },
+  twin: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -48,6 +49,8 @@ export const CONFIG_HELP = `Configuration (file < environment < flags):
   --audit-path FILE|off     audit log (default proxmox-mcp-audit.jsonl)
   --log-level LEVEL         trace, debug, info, warning, error, fatal (logs go to stderr)
   --demo                    use an in-process simulated cluster named "demo" instead
+  --twin FILE               use a rehearsal twin named "twin" booted from FILE (twin capture)
+                            instead; with --url, the twin simulator already running there
   Credentials come from the config file or the environment (PROXMOX_TOKEN=user@realm!id=secret,
   or PROXMOX_TOKEN_ID + PROXMOX_TOKEN_SECRET, or PROXMOX_USER + PROXMOX_PASSWORD), never flags.`;
 
@@ -65,6 +68,7 @@ export interface ConfigValues {
   "confirm-fallback"?: string | undefined;
   "wait-seconds"?: string | undefined;
   demo?: boolean | undefined;
+  twin?: string | undefined;
   help?: boolean | undefined;
 }
 

@@ -27,6 +27,9 @@ import type { Output } from "./_output.ts";
 /** The name of the simulated cluster behind `--demo`. */
 export const DEMO_CLUSTER = "demo";
 
+/** The name of the rehearsal twin behind `--twin`. */
+export const TWIN_CLUSTER = "twin";
+
 /** A missing Deno permission, reported as `Missing permission: add --allow-…`. */
 export class MissingPermissionError extends Error {
   /** The flag to add, e.g. `--allow-net=pve.example.com:8006`. */
@@ -162,6 +165,139 @@ export async function startDemoCluster(options: { speed?: Speed } = {}): Promise
   }
 }
 
+/** Who a twin is, as its file and a running twin simulator (`GET /_sim/twin`) say. */
+export interface TwinInfo {
+  id: string;
+  cluster: string | null;
+  captured_at: string;
+}
+
+/** The line every tool result on a twin starts with, so nobody mistakes it for production. */
+export function twinNotice(twin: TwinInfo): string {
+  const name = twin.cluster === null ? "" : ` of cluster "${twin.cluster}"`;
+  return `[twin] Rehearsal twin${name} captured ${twin.captured_at}, not production: ` +
+    "nothing done here touches the real cluster.";
+}
+
+/** Reads and parses a twin file (its shape is checked by the simulator that boots from it). */
+export async function readTwinDocument(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new MissingPermissionError(`--allow-read=${path}`, { cause: error });
+    }
+    throw new UsageError(
+      `Cannot read --twin "${path}": ${
+        error instanceof Deno.errors.NotFound
+          ? "no such file (write one with proxmox-mcp twin capture)"
+          : error instanceof Error
+          ? error.message
+          : String(error)
+      }`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read --twin "${path}": not JSON (${
+        error instanceof Error ? error.message : String(error)
+      })`,
+    );
+  }
+}
+
+function twinInfoOf(doc: unknown, path: string): TwinInfo {
+  const record = typeof doc === "object" && doc !== null ? doc as Record<string, unknown> : {};
+  const source = typeof record.source === "object" && record.source !== null
+    ? record.source as Record<string, unknown>
+    : {};
+  if (record.format !== "proxmox-mcp-twin" || typeof record.id !== "string") {
+    throw new UsageError(
+      `Cannot use --twin "${path}": not a twin file (write one with proxmox-mcp twin capture)`,
+    );
+  }
+  return {
+    id: record.id,
+    cluster: typeof source.cluster === "string" ? source.cluster : null,
+    captured_at: String(record.captured_at ?? ""),
+  };
+}
+
+/** Starts the rehearsal twin of a twin file on 127.0.0.1 (a free port). */
+export async function startTwinCluster(
+  doc: unknown,
+  path: string,
+  options: { speed?: Speed } = {},
+): Promise<SimulatorHandle> {
+  // Loaded here so that serving a real cluster never loads the simulator.
+  const { startSimulator, TwinFileError } = await import("../simulator/mod.ts");
+  try {
+    return await startSimulator({ twin: doc, port: 0, speed: options.speed ?? 1 });
+  } catch (error) {
+    if (error instanceof TwinFileError) {
+      throw new UsageError(`Cannot boot --twin "${path}": ${error.message}`);
+    }
+    const flag = missingPermissionFlag(error);
+    if (flag !== undefined) throw new MissingPermissionError(flag, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * The cluster config of a twin simulator already running at `url` (`simulator --twin FILE`),
+ * after checking that it is one, on this machine, booted from the same file: only then may its
+ * results be marked as a twin's. It is reached with the simulator's `root@pam!mcp` token.
+ */
+export async function attachTwinCluster(url: string, twin: TwinInfo): Promise<ClusterConfig> {
+  let origin: URL;
+  try {
+    origin = new URL(url);
+  } catch {
+    throw new UsageError(`Invalid --url "${url}" for --twin: expected http://127.0.0.1:PORT`);
+  }
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(origin.hostname)) {
+    throw new UsageError(
+      `--twin with --url needs the twin simulator on this machine, not "${origin.host}": ` +
+        "start it with proxmox-mcp simulator --twin FILE --port N and give --url http://127.0.0.1:N",
+    );
+  }
+  const status = Deno.permissions.querySync({ name: "net", host: hostPort(url) });
+  if (status.state !== "granted") throw new MissingPermissionError(`--allow-net=${hostPort(url)}`);
+  let answer: Response;
+  try {
+    answer = await fetch(new URL("/_sim/twin", origin), { signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    throw new UsageError(
+      `No twin simulator answers at ${origin.origin} (${
+        error instanceof Error ? error.message : String(error)
+      }): start one with proxmox-mcp simulator --twin FILE --port ${origin.port || "8006"}`,
+    );
+  }
+  const body = await answer.json().catch(() => undefined) as Record<string, unknown> | undefined;
+  if (!answer.ok || body === undefined || typeof body.id !== "string") {
+    throw new UsageError(
+      `The server at ${origin.origin} is not a twin simulator: start one with proxmox-mcp ` +
+        "simulator --twin FILE, or leave out --url to boot the twin in this process",
+    );
+  }
+  if (body.id !== twin.id) {
+    throw new UsageError(
+      `The twin at ${origin.origin} was booted from another twin file (captured ${
+        String(body.captured_at ?? "at another time")
+      }), not from this one (captured ${twin.captured_at}): give --twin the file it runs`,
+    );
+  }
+  const { DEFAULT_TOKEN_ID, DEFAULT_TOKEN_SECRET } = await import("../simulator/mod.ts");
+  return clusterSchema.parse({
+    url: origin.origin,
+    tokenId: DEFAULT_TOKEN_ID,
+    tokenSecret: DEFAULT_TOKEN_SECRET,
+  });
+}
+
 /** Whether the audit path was set explicitly by a flag or the environment. */
 function auditGiven(sources: ConfigSources): boolean {
   return sources.flags.includes("--audit-path") || sources.env.includes("PROXMOX_MCP_AUDIT_PATH");
@@ -186,6 +322,10 @@ export interface Runtime {
   audit: AuditLog;
   /** The simulated cluster behind `--demo`. */
   demo?: SimulatorHandle;
+  /** The rehearsal twin behind `--twin`: who it is, where it runs, and its simulator (in process). */
+  twin?: TwinInfo & { url: string; sim?: SimulatorHandle };
+  /** The line every tool result starts with (on a twin), for `createServer`'s `notice`. */
+  notice?: string;
   /** Closes the clients and the simulator. */
   close(): Promise<void>;
 }
@@ -194,6 +334,11 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** Serve the in-process simulated cluster instead of the configured ones. */
   demo?: boolean;
+  /**
+   * Serve the rehearsal twin booted from this twin file instead of the configured clusters: in
+   * process, or with the `url` flag the twin simulator already running there.
+   */
+  twin?: string;
   /** Task speed of the simulated cluster (default 1). */
   speed?: Speed;
   /** Whether a configured cluster is required (not for `tools`). */
@@ -217,7 +362,8 @@ export interface PreparedRuntime {
 /**
  * Loads the configuration (file < environment < flags) and checks what can be checked without
  * a connection: a cluster is configured and reachable under the granted `--allow-net` (unless
- * `demo`), and the audit log is writable (with `audit`).
+ * `demo` or `twin`), and the audit log is writable (with `audit`). With `twin`, the twin file is
+ * read here (so a wrong path fails first) and booted when opened.
  *
  * @throws {ConfigError | MissingPermissionError | AuditError}
  */
@@ -225,11 +371,21 @@ export async function prepareRuntime(
   flags: ConfigFlags,
   options: RuntimeOptions = {},
 ): Promise<PreparedRuntime> {
-  const loaded = await loadConfig({ args: flags });
+  if (options.demo && options.twin !== undefined) {
+    throw new UsageError("Give --demo or --twin, not both");
+  }
+  const twinPath = options.twin;
+  // With --twin, --url names where the twin simulator runs, not a cluster of the configuration.
+  const twinUrl = twinPath === undefined ? undefined : flags.url;
+  const loaded = await loadConfig({
+    args: twinPath === undefined ? flags : { ...flags, url: undefined },
+  });
   const config = loaded.config;
   let warnings = loaded.warnings;
   const demoAudit = config.audit.enabled && auditGiven(loaded.sources);
-  if (options.demo) {
+  const twinDoc = twinPath === undefined ? undefined : await readTwinDocument(twinPath);
+  const twinInfo = twinPath === undefined ? undefined : twinInfoOf(twinDoc, twinPath);
+  if (options.demo || twinPath !== undefined) {
     warnings = warnings.filter((warning) =>
       !warning.startsWith("Cluster ") && !/TLS/.test(warning)
     );
@@ -247,18 +403,35 @@ export async function prepareRuntime(
     sources: loaded.sources,
     async open(): Promise<Runtime> {
       let demo: SimulatorHandle | undefined;
+      let twin: Runtime["twin"];
       let opened = config;
+      const speed = options.speed === undefined ? {} : { speed: options.speed };
       if (options.demo) {
-        demo = await startDemoCluster(options.speed === undefined ? {} : { speed: options.speed });
+        demo = await startDemoCluster(speed);
         opened = {
           ...config,
           clusters: { [DEMO_CLUSTER]: simulatorCluster(demo) },
           audit: { ...config.audit, enabled: demoAudit },
         };
+      } else if (twinPath !== undefined && twinInfo !== undefined) {
+        let cluster: ClusterConfig;
+        if (twinUrl !== undefined) {
+          cluster = await attachTwinCluster(twinUrl, twinInfo);
+          twin = { ...twinInfo, url: cluster.url };
+        } else {
+          const sim = await startTwinCluster(twinDoc, twinPath, speed);
+          cluster = simulatorCluster(sim);
+          twin = { ...twinInfo, url: sim.url, sim };
+        }
+        opened = {
+          ...config,
+          clusters: { [TWIN_CLUSTER]: cluster },
+          audit: { ...config.audit, enabled: demoAudit },
+        };
       }
       let clients = new Map<string, PveClient>();
       try {
-        if (options.needCluster !== false || options.demo) {
+        if (options.needCluster !== false || options.demo || twin !== undefined) {
           clients = await clientsFromConfig(opened);
         }
         const audit = options.audit ? await openAudit(opened) : AuditLog.disabled();
@@ -269,14 +442,17 @@ export async function prepareRuntime(
           clients,
           audit,
           ...(demo === undefined ? {} : { demo }),
+          ...(twin === undefined ? {} : { twin, notice: twinNotice(twin) }),
           async close() {
             for (const client of clients.values()) client.close();
             await demo?.close();
+            await twin?.sim?.close();
           },
         };
       } catch (error) {
         for (const client of clients.values()) client.close();
         await demo?.close();
+        await twin?.sim?.close();
         throw error;
       }
     },
@@ -285,8 +461,9 @@ export async function prepareRuntime(
 
 /**
  * Loads the configuration (file < environment < flags), and builds the clients and the audit
- * log. With `demo`, the clusters are replaced by the simulated `demo` cluster and the audit log
- * is off unless `--audit-path` or `PROXMOX_MCP_AUDIT_PATH` is given.
+ * log. With `demo` (or `twin`), the clusters are replaced by the simulated `demo` cluster (or
+ * the rehearsal twin) and the audit log is off unless `--audit-path` or `PROXMOX_MCP_AUDIT_PATH`
+ * is given.
  *
  * @throws {ConfigError | MissingPermissionError | AuditError}
  */

@@ -26,7 +26,7 @@ import {
   type SharedState,
 } from "../server/http/mod.ts";
 import type { AnyTool } from "../tools/types.ts";
-import { CONFIG_OPTIONS, parseCommandArgs } from "./_args.ts";
+import { CONFIG_OPTIONS, parseCommandArgs, UsageError } from "./_args.ts";
 import { configFlags } from "./_config_flags.ts";
 import { type Output, stdio } from "./_output.ts";
 import {
@@ -267,6 +267,11 @@ export async function runServeHttpCli(args: string[], out: Output = stdio): Prom
     if (values.help) {
       out.line(SERVE_USAGE.trimEnd());
       return 0;
+    }
+    if (values.twin !== undefined) {
+      throw new UsageError(
+        "serve --http does not serve a rehearsal twin: rehearse over stdio with serve --twin FILE",
+      );
     }
     const flags = configFlags(values);
     if (values.http !== undefined) flags.http = values.http;

@@ -14,7 +14,7 @@ import { factsOfConfig, type ToolListFacts } from "../config/facts.ts";
 import type { Logger } from "../log.ts";
 import manifest from "../server/tools_manifest.json" with { type: "json" };
 import { toolsetIds } from "../tools/toolsets.ts";
-import { DEMO_CLUSTER, prepareRuntime } from "./_runtime.ts";
+import { DEMO_CLUSTER, prepareRuntime, TWIN_CLUSTER } from "./_runtime.ts";
 
 /** The loaded full server. */
 export interface FullServer {
@@ -44,9 +44,13 @@ export interface PreparedServe {
  */
 export async function prepareServe(
   flags: ConfigFlags,
-  options: { demo: boolean },
+  options: { demo: boolean; twin?: string },
 ): Promise<PreparedServe> {
-  const prepared = await prepareRuntime(flags, { demo: options.demo, audit: true });
+  const prepared = await prepareRuntime(flags, {
+    demo: options.demo,
+    audit: true,
+    ...(options.twin === undefined ? {} : { twin: options.twin }),
+  });
   const { config } = prepared;
   assertKnownNames(config, {
     tools: manifest.tools.map((tool) => String(tool.listed.name)).sort(),
@@ -54,6 +58,7 @@ export async function prepareServe(
   });
   const facts = factsOfConfig(config);
   if (options.demo) facts.clusters = [DEMO_CLUSTER];
+  if (options.twin !== undefined) facts.clusters = [TWIN_CLUSTER];
 
   let closeServer: (() => Promise<void>) | undefined;
   let closeRuntime: (() => Promise<void>) | undefined;
@@ -70,7 +75,9 @@ export async function prepareServe(
       closeRuntime = () => runtime.close();
       const { createServer, serveStdio } = await import("../server/mod.ts");
       const { clients, audit } = runtime;
-      const build = () => createServer({ config: runtime.config, clients, audit });
+      const notice = runtime.notice;
+      const build = () =>
+        createServer({ config: runtime.config, clients, audit, ...(notice ? { notice } : {}) });
       // Build one server up front so configuration mistakes fail before the first reply.
       await build().close();
       log.info("Serving MCP on stdio for {clusters} (allowed classes: {allow}; audit: {audit})", {
@@ -78,6 +85,13 @@ export async function prepareServe(
         allow: config.policy.allow.join(", "),
         audit: audit.path ?? "off",
       });
+      if (runtime.twin !== undefined && options.twin !== undefined) {
+        log.info(
+          "{notice} The twin answers at {url}; save its state with: proxmox-mcp twin capture " +
+            "--twin {file} --url {url} --out FILE (while this server runs)",
+          { notice: runtime.notice, url: runtime.twin.url, file: options.twin },
+        );
+      }
       return {
         connect(channel: Transport) {
           const handle = serveStdio(build, { transport: channel });

@@ -126,6 +126,7 @@ export async function runCallCli(args: string[], out: Output = stdio): Promise<n
     }
     const runtime = await openRuntime(configFlags(values), {
       demo: values.demo === true,
+      ...(values.twin === undefined ? {} : { twin: values.twin }),
       audit: true,
     });
     try {
@@ -133,9 +134,9 @@ export async function runCallCli(args: string[], out: Output = stdio): Promise<n
         runtime.sources.env.includes("PROXMOX_MCP_LOG_LEVEL");
       await configureLogging({ level: logLevelGiven ? runtime.config.logging.level : "warning" });
       for (const warning of runtime.warnings) log.warning(warning);
-      const { config, clients, audit } = runtime;
+      const { config, clients, audit, notice } = runtime;
       const session = await connectInProcess(
-        () => createServer({ config, clients, audit }),
+        () => createServer({ config, clients, audit, ...(notice ? { notice } : {}) }),
         values.yes
           ? {
             onElicit: (message) => {

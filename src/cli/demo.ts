@@ -20,6 +20,7 @@ import { createServer } from "../server/mod.ts";
 import type { SimulatorHandle, Speed } from "../simulator/mod.ts";
 import { parseCommandArgs, UsageError } from "./_args.ts";
 import { type Output, stdio } from "./_output.ts";
+import { V8_FLAGS } from "./_v8_flags.ts";
 import { connectInProcess, type InProcessSession } from "./_in_process.ts";
 import {
   clientsFromConfig,
@@ -88,6 +89,7 @@ export function serveDemoCommand(): { command: string; args: string[] } {
     command: "deno",
     args: [
       "run",
+      V8_FLAGS,
       "--allow-net=127.0.0.1",
       main,
       "serve",

@@ -353,20 +353,29 @@ export async function runDoctorCli(args: string[], out: Output = stdio): Promise
       return 0;
     }
     await configureLogging({ level: "error" });
-    const runtime = await openRuntime(configFlags(values), { demo: values.demo === true });
+    const runtime = await openRuntime(configFlags(values), {
+      demo: values.demo === true,
+      ...(values.twin === undefined ? {} : { twin: values.twin }),
+    });
     let failed = false;
     try {
       const { config } = runtime;
       const configRows: CheckRow[] = [{
         check: "config",
         result: "pass",
-        detail: values.demo ? 'simulated cluster "demo" (--demo)' : `from ${
-          [
-            runtime.sources.file === undefined ? "" : `file ${runtime.sources.file}`,
-            runtime.sources.env.length > 0 ? `env ${runtime.sources.env.join(", ")}` : "",
-            runtime.sources.flags.length > 0 ? `flags ${runtime.sources.flags.join(", ")}` : "",
-          ].filter((part) => part !== "").join("; ") || "defaults"
-        }`,
+        detail: values.demo
+          ? 'simulated cluster "demo" (--demo)'
+          : runtime.twin !== undefined
+          ? `rehearsal twin of ${
+            runtime.twin.cluster ?? "a standalone node"
+          } captured ${runtime.twin.captured_at} (--twin ${values.twin})`
+          : `from ${
+            [
+              runtime.sources.file === undefined ? "" : `file ${runtime.sources.file}`,
+              runtime.sources.env.length > 0 ? `env ${runtime.sources.env.join(", ")}` : "",
+              runtime.sources.flags.length > 0 ? `flags ${runtime.sources.flags.join(", ")}` : "",
+            ].filter((part) => part !== "").join("; ") || "defaults"
+          }`,
       }];
       for (const warning of runtime.warnings) {
         const [detail = warning, fix] = warning.split(/ — |: run /);
@@ -387,7 +396,9 @@ export async function runDoctorCli(args: string[], out: Output = stdio): Promise
       });
       printRows(out, "configuration", configRows);
       for (const name of Object.keys(config.clusters)) {
-        const rows = await checkCluster(name, config, { demo: values.demo === true });
+        const rows = await checkCluster(name, config, {
+          demo: values.demo === true || runtime.twin !== undefined,
+        });
         out.line();
         printRows(out, `cluster "${name}" (${config.clusters[name]?.url ?? ""})`, rows);
         if (rows.some((row) => row.result === "fail")) failed = true;

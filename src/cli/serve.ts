@@ -36,7 +36,8 @@ export const SERVE_USAGE = `Usage: proxmox-mcp serve [--http [HOST:]PORT] [confi
 
 Serve MCP over stdio (the default command). stdout carries only the protocol; logs go to
 stderr. With --demo, serve a simulated cluster named "demo" on 127.0.0.1 (no Proxmox needed;
-the audit log is off unless --audit-path is given).
+the audit log is off unless --audit-path is given). With --twin FILE, serve the rehearsal twin
+of a captured cluster (twin capture) the same way; every result says it is a twin.
 
 With --http [HOST:]PORT (or http.listen / PROXMOX_MCP_HTTP), serve MCP over Streamable HTTP at
 /mcp instead (both protocol eras; callers are the config's "profiles"; host 127.0.0.1 when
@@ -60,6 +61,7 @@ async function earlyResponder(values: ConfigValues): Promise<EarlyResponder | un
     const facts = toolListFacts(merged.raw);
     if (facts === undefined) return undefined;
     if (values.demo) facts.clusters = ["demo"];
+    else if (values.twin !== undefined) facts.clusters = ["twin"];
     const tools = new Set(manifest.tools.map((tool) => String(tool.listed.name)));
     const toolsets = new Set(toolsetIds());
     if (
@@ -134,6 +136,7 @@ export async function runServeCli(args: string[], out: Output = stdio): Promise<
   }
   const flags = configFlags(values);
   const demo = values.demo === true;
+  const twin = values.twin;
   const early = await earlyResponder(values);
 
   // Until logging is configured, problems on the wire go to stderr as plain lines.
@@ -151,7 +154,7 @@ export async function runServeCli(args: string[], out: Output = stdio): Promise<
   const prepare = (): Promise<PreparedServe> => {
     preparing ??= (async () => {
       const { prepareServe } = await import("./_serve_runtime.ts");
-      const prepared = await prepareServe(flags, { demo });
+      const prepared = await prepareServe(flags, { demo, ...(twin === undefined ? {} : { twin }) });
       wire.drainMs = prepared.drainMs;
       if (early !== undefined && !sameFacts(early.facts, prepared.facts)) {
         report(

@@ -8,14 +8,15 @@
 import { parseArgs } from "node:util";
 import { configureLogging, getLog } from "../log.ts";
 import type { Speed } from "../simulator/clock.ts";
-import { type SimulatorOptions, startSimulator } from "../simulator/mod.ts";
+import { type SimulatorOptions, startSimulator, TwinFileError } from "../simulator/mod.ts";
 import { type Output, stdio } from "./_output.ts";
 
 /** Usage text of the `simulator` subcommand. */
 export const SIMULATOR_USAGE = `Usage: proxmox-mcp simulator [options]
 
 Start a simulated Proxmox VE cluster on 127.0.0.1 and print one JSON line
-{"url","api","user","password","token_id","token_secret"} to stdout.
+{"url","api","user","password","token_id","token_secret"} to stdout (with --twin, also
+"twin": {"id","cluster","captured_at"}).
 
 Options:
   --port N            TCP port (0 = a free port; default 8006)
@@ -23,6 +24,7 @@ Options:
   --nodes N           scale seed: number of nodes
   --guests M          scale seed: number of guests
   --random N          scale seed: PRNG seed
+  --twin FILE         boot from a twin file (proxmox-mcp twin capture) instead of a seed
   --speed F|instant   task speed factor (default 1)
   --cert FILE         TLS certificate (PEM); serve HTTPS (needs --key)
   --key FILE          TLS private key (PEM)
@@ -67,6 +69,26 @@ async function readPem(flag: string, path: string): Promise<string> {
   }
 }
 
+async function readTwin(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read --twin "${path}": ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read --twin "${path}": not JSON (${
+        error instanceof Error ? error.message : String(error)
+      })`,
+    );
+  }
+}
+
 /** Turns the arguments into simulator options (throws `UsageError`), or `"help"`. */
 async function parseOptions(args: string[]): Promise<SimulatorOptions | "help"> {
   let values;
@@ -81,6 +103,7 @@ async function parseOptions(args: string[]): Promise<SimulatorOptions | "help"> 
         nodes: { type: "string" },
         guests: { type: "string" },
         random: { type: "string" },
+        twin: { type: "string" },
         speed: { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
@@ -108,6 +131,12 @@ async function parseOptions(args: string[]): Promise<SimulatorOptions | "help"> 
   const random = integerFlag("random", values.random, 0);
   if ((nodes !== undefined || guests !== undefined) && options.seed === undefined) {
     options.seed = "scale";
+  }
+  if (values.twin !== undefined) {
+    if (options.seed !== undefined || random !== undefined) {
+      throw new UsageError("Give --twin or a seed (--seed, --nodes, --guests, --random), not both");
+    }
+    options.twin = await readTwin(values.twin);
   }
   if (nodes !== undefined) options.nodes = nodes;
   if (guests !== undefined) options.guests = guests;
@@ -157,6 +186,10 @@ export async function runSimulatorCli(args: string[], out: Output = stdio): Prom
   try {
     handle = await startSimulator(options);
   } catch (error) {
+    if (error instanceof TwinFileError) {
+      out.error(`simulator: cannot boot --twin: ${error.message}`);
+      return 2;
+    }
     out.error(
       `simulator: cannot start on 127.0.0.1:${options.port}: ${
         error instanceof Error ? error.message : String(error)
@@ -171,6 +204,7 @@ export async function runSimulatorCli(args: string[], out: Output = stdio): Prom
     password: handle.credentials.password,
     token_id: handle.credentials.tokenId,
     token_secret: handle.credentials.tokenSecret,
+    ...(handle.twin === undefined ? {} : { twin: handle.twin }),
   }));
   logger.info("Simulated Proxmox VE cluster listening on {url}", { url: handle.url });
   const { promise, resolve } = Promise.withResolvers<void>();

@@ -47,7 +47,11 @@ export async function runToolsCli(args: string[], out: Output = stdio): Promise<
     try {
       const { config } = runtime;
       checkToolConfig(allTools, config);
-      const clusters = values.demo ? ["demo"] : Object.keys(config.clusters);
+      const clusters = values.demo
+        ? ["demo"]
+        : values.twin !== undefined
+        ? ["twin"]
+        : Object.keys(config.clusters);
       const inventory = toolInventory(allTools, { policy: config.policy, clusters });
       const shown = values.all ? inventory : inventory.filter((entry) => entry.visible);
       if (values.json) {

@@ -35,6 +35,7 @@ import { type TaskOutcome, waitForTask, type WaitForTaskOptions } from "./tasks.
 import { createTransport, type Transport, transportError } from "./transport.ts";
 import { parseVersion, type PveVersion } from "./version.ts";
 import { getLog } from "../log.ts";
+import { collectAfterLargeAnswer, LARGE_ANSWER } from "./collect.ts";
 
 /** HTTP methods of the PVE API. */
 export type PveMethod = "GET" | "POST" | "PUT" | "DELETE";
@@ -166,6 +167,8 @@ export class PveClient {
   #version: Promise<PveVersion> | undefined;
   #inventory: { at: number; value: Promise<ClusterResources> } | undefined;
   #inventoryEpoch = 0;
+  /** `/cluster/resources` reads under way, by type (`""` for all). */
+  readonly #inFlight = new Map<string, { epoch: number; pending: Promise<ClusterResources> }>();
   #closed = false;
 
   /**
@@ -359,15 +362,30 @@ export class PveClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<ClusterResources> {
     const epoch = this.#inventoryEpoch;
-    const pending = this.#fetchResources(type, options.signal);
-    if (type === undefined) {
-      // A failure is never cached: the next call asks again instead of repeating the error.
-      pending.catch(() => {
-        if (this.#inventory?.value === pending) this.#inventory = undefined;
-      });
-      if (epoch === this.#inventoryEpoch) this.#inventory = { at: this.#now(), value: pending };
+    const key = type ?? "";
+    // Single flight: concurrent reads of the same inventory share one request and one parsed
+    // copy, unless a write came in between (it bumps the epoch). The shared read does not use
+    // a caller's signal; each caller stops waiting on its own.
+    let flight = this.#inFlight.get(key);
+    if (flight === undefined || flight.epoch !== epoch) {
+      const pending = this.#fetchResources(type, undefined);
+      flight = { epoch, pending };
+      this.#inFlight.set(key, flight);
+      const settled = () => {
+        if (this.#inFlight.get(key)?.pending === pending) this.#inFlight.delete(key);
+      };
+      pending.then(settled, settled);
+      if (type === undefined) {
+        // A failure is never cached: the next call asks again instead of repeating the error.
+        pending.catch(() => {
+          if (this.#inventory?.value === pending) this.#inventory = undefined;
+        });
+        if (epoch === this.#inventoryEpoch) {
+          this.#inventory = { at: this.#now(), value: pending };
+        }
+      }
     }
-    return await pending;
+    return await abortable(flight.pending, options.signal);
   }
 
   async #fetchResources(
@@ -605,6 +623,7 @@ export class PveClient {
         });
         return { error: failed, indefinite: "the connection broke while the answer arrived" };
       }
+      if (text.length >= LARGE_ANSWER) collectAfterLargeAnswer();
       let json: unknown;
       let isJson = false;
       if (text.trim() !== "") {
@@ -745,5 +764,16 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
       resolve();
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise itself goes on). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }

@@ -13,6 +13,7 @@
 import {
   type CallToolResult,
   type InputRequiredResult,
+  isInputRequiredResult,
   ProtocolError,
   ProtocolErrorCode,
   type Server,
@@ -34,13 +35,19 @@ import { assertInScope, type Scope, type ScopeTarget } from "../policy/scope.ts"
 import { PveError } from "../pve/errors.ts";
 import type { GuestRef, PveClient } from "../pve/mod.ts";
 import { isWriteTool, type ToolEntry } from "../tools/registry.ts";
-import type { AnyTool, Plan } from "../tools/types.ts";
+import type { AnyTool, Plan, StepAudit } from "../tools/types.ts";
 import { confirm } from "./confirm.ts";
 import { type CallContext, createToolContext, type WaitRules } from "./context.ts";
 import { SERVER_NAME } from "../version.ts";
 import { progressReporter } from "./progress.ts";
 import { type InputSchemaView, unknownArgumentsMessage, validationMessage } from "./validation.ts";
-import { dryRunResult, errorResult, fromToolResult, pveErrorResult } from "./results.ts";
+import {
+  dryRunResult,
+  errorResult,
+  fromToolResult,
+  pveErrorResult,
+  withNotice,
+} from "./results.ts";
 
 /** The settings the call path reads (derived from the configuration). */
 export interface CallSettings {
@@ -60,6 +67,8 @@ export interface CallDeps {
   audit: AuditLog;
   /** The names of the tools this session offers (for `access_check`). */
   offeredTools?: readonly string[];
+  /** A line every result starts with (a rehearsal twin says so). */
+  notice?: string;
 }
 
 const log = getLog("server.call");
@@ -73,8 +82,18 @@ interface Attempt {
   plan?: Plan;
 }
 
-/** Runs one call of a registered (visible) tool. */
+/** Runs one call of a registered (visible) tool; every result carries `deps.notice`. */
 export async function runToolCall(
+  deps: CallDeps,
+  entry: ToolEntry,
+  rawArgs: unknown,
+  ctx: ServerContext,
+): Promise<CallToolResult | InputRequiredResult> {
+  const result = await callTool(deps, entry, rawArgs, ctx);
+  return isInputRequiredResult(result) ? result : withNotice(result, deps.notice);
+}
+
+async function callTool(
   deps: CallDeps,
   entry: ToolEntry,
   rawArgs: unknown,
@@ -133,6 +152,8 @@ export async function runToolCall(
     scope: deps.settings.scope,
     wait: deps.settings.wait,
     ...(deps.offeredTools === undefined ? {} : { offeredTools: deps.offeredTools }),
+    auditStep: (step) =>
+      audit(deps, attempt, step.outcome, { upid: step.upid, error: step.error }, step),
   });
 
   try {
@@ -151,7 +172,7 @@ export async function runToolCall(
       await audit(deps, attempt, "dry-run");
       return checkedResult(entry, dryRunResult(plan));
     }
-    if (needsConfirmation(tool.capability)) {
+    if (needsConfirmation(tool)) {
       const answer = await confirm(deps.server, ctx, {
         tool: tool.name,
         capability: tool.capability,
@@ -230,7 +251,10 @@ export async function runHiddenToolCall(
     : deps.settings.clusters[0] ?? "default";
   const error = hidden ??
     new PolicyError("excluded", `Tool "${tool.name}" is not offered by this server`);
-  return await refuse(deps, { tool, cluster, args, dryRun: args.dry_run === true }, error);
+  return withNotice(
+    await refuse(deps, { tool, cluster, args, dryRun: args.dry_run === true }, error),
+    deps.notice,
+  );
 }
 
 async function refuse(
@@ -330,13 +354,15 @@ async function audit(
   attempt: Attempt,
   outcome: AuditOutcome,
   extra: { upid?: string | undefined; error?: string | undefined } = {},
+  step?: StepAudit,
 ): Promise<void> {
   if (!isWriteTool(attempt.tool)) return;
-  const target = attempt.plan?.target;
+  const target = step === undefined ? attempt.plan?.target : step.target;
   try {
     await deps.audit.record({
       cluster: attempt.cluster,
       tool: attempt.tool.name,
+      ...(step === undefined ? {} : { step: step.step }),
       target: target === undefined ? undefined : auditTarget(target),
       arguments: attempt.args,
       dry_run: attempt.dryRun,
@@ -359,7 +385,7 @@ function scopeTarget(target: GuestRef): ScopeTarget {
 }
 
 /** The audit line's target: who, not the whole inventory row. */
-function auditTarget(target: GuestRef): Record<string, unknown> {
+function auditTarget(target: NonNullable<StepAudit["target"]>): Record<string, unknown> {
   return { vmid: target.vmid, node: target.node, type: target.type, name: target.name };
 }
 

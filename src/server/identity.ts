@@ -19,7 +19,10 @@ export const INSTRUCTIONS = "Operate Proxmox VE clusters. Guests are addressed b
   "the node is found for you. Write tools take dry_run (returns the exact API calls, makes " +
   "none). Long tasks report progress; a timeout returns the UPID for task_wait.";
 
-/** The server's capabilities, as registered with the SDK and announced to clients. */
+/**
+ * The server's capabilities, as registered with the SDK and announced to clients. `resources`
+ * serves the MCP App views (`ui://` HTML, see `ui_resources.ts`).
+ */
 export function serverCapabilities(): Record<string, Record<string, unknown>> {
-  return { tools: { listChanged: false }, logging: {} };
+  return { tools: { listChanged: false }, resources: {}, logging: {} };
 }

@@ -29,6 +29,7 @@ import type { AnyTool } from "../tools/types.ts";
 import { INSTRUCTIONS, SERVER_INFO, serverCapabilities } from "./identity.ts";
 import { type CallSettings, runHiddenToolCall, runToolCall } from "./call.ts";
 import { checkToolConfig, settingsFromConfig } from "./settings.ts";
+import { registerViewResources } from "./ui_resources.ts";
 import { quote } from "./wire/jsonrpc.ts";
 
 export { type CallSettings } from "./call.ts";
@@ -50,6 +51,8 @@ export interface CreateServerOptions {
   /** The tools to offer (filtered by policy); defaults to every tool (`allTools`). */
   tools?: readonly AnyTool[];
   audit: AuditLog;
+  /** A line every tool result starts with (a rehearsal twin marks itself so). */
+  notice?: string;
 }
 
 interface BuiltRegistry {
@@ -107,9 +110,11 @@ export function createServer(options: CreateServerOptions): McpServer {
     clients: options.clients,
     audit: options.audit,
     offeredTools: [...registry.keys()],
+    ...(options.notice === undefined ? {} : { notice: options.notice }),
   };
 
   server.setRequestHandler("tools/list", () => ({ tools: listed }));
+  registerViewResources(server, registry.keys());
   server.setRequestHandler("tools/call", async (request, ctx) => {
     const name = request.params.name;
     const entry = registry.get(name);

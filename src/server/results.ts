@@ -81,6 +81,19 @@ export function oneLine(text: string): string {
   return head.replace(CONTROL_RE, escapeControl) + rest;
 }
 
+/**
+ * The result with `notice` as the first line of its text (a rehearsal twin's marking); the
+ * structured content is left alone, so it still matches the output schema.
+ */
+export function withNotice(result: CallToolResult, notice: string | undefined): CallToolResult {
+  if (notice === undefined) return result;
+  const [first, ...rest] = result.content;
+  if (first?.type === "text") {
+    return { ...result, content: [{ ...first, text: `${notice}\n${first.text}` }, ...rest] };
+  }
+  return { ...result, content: [{ type: "text", text: notice }, ...result.content] };
+}
+
 /** A failure the model can act on: one text block, `isError: true`, no structured content. */
 export function errorResult(text: string): CallToolResult {
   return { content: [{ type: "text", text: oneLine(redactText(text)) }], isError: true };

@@ -1,7 +1,8 @@
 /**
  * The simulator's control API under `/_sim/` (never under `/api2`): fault injection,
  * ticket expiry, the clock, node and guest state, planted problems (node usage, failed
- * services, subscriptions, full storage, finished tasks, HA states), and the request log. Only loopback
+ * services, subscriptions, full storage, finished tasks, HA states, guests that fail to start),
+ * and the request log. Only loopback
  * peers may use it. Responses are plain JSON (no PVE envelope).
  *
  * @module
@@ -9,13 +10,9 @@
 
 import type { TicketAuthority } from "./auth.ts";
 import type { AuthInfo, Sim } from "./router.ts";
-import {
-  type NodeState,
-  type Quirks,
-  type ServiceState,
-  type Subscription,
-  volumeKey,
-} from "./state.ts";
+import { storageHeld } from "./routes/storage.ts";
+import type { TwinIdentity } from "./seeds/twin.ts";
+import type { NodeState, Quirks, ServiceState, Subscription } from "./state.ts";
 
 /** A fault as the control API accepts it. */
 export interface FaultSpec {
@@ -179,6 +176,8 @@ export interface ControlContext {
   tickets: TicketAuthority;
   faults: FaultRegistry;
   requests: RequestLog;
+  /** The twin file the cluster was booted from, if any. */
+  twin?: TwinIdentity;
 }
 
 /** A control API answer. */
@@ -197,6 +196,12 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
       'Install a fault: {"method","path" (* one segment, ** any suffix),"status","reason","body" (a proxy\'s HTML page instead of PVE\'s JSON),"delay_ms","reset","count"} -> {"id"}.',
   },
   { method: "GET", path: "/_sim/faults", doc: "List installed faults." },
+  {
+    method: "GET",
+    path: "/_sim/twin",
+    doc:
+      'The twin file this cluster was booted from: {"id","cluster","captured_at"} (404 when it was not).',
+  },
   {
     method: "POST",
     path: "/_sim/quirks",
@@ -237,6 +242,17 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
     doc: 'Set a guest config lock: {"lock":"backup"}.',
   },
   { method: "DELETE", path: "/_sim/guests/{vmid}/lock", doc: "Remove a guest config lock." },
+  {
+    method: "POST",
+    path: "/_sim/guests/{vmid}/start-failure",
+    doc:
+      'Make the guest\'s next starts fail: {"message","count"} (default: QEMU\'s or LXC\'s own message, once).',
+  },
+  {
+    method: "DELETE",
+    path: "/_sim/guests/{vmid}/start-failure",
+    doc: "Let the guest start again.",
+  },
   {
     method: "POST",
     path: "/_sim/nodes/{node}/usage",
@@ -449,15 +465,14 @@ function storageUsageControl(
   if (wanted === undefined || wanted <= 0) {
     return bad('Invalid "used_fraction": expected a number above 0 and at most 1');
   }
-  let used = 0;
-  for (const volume of ctx.sim.state.volumes.get(volumeKey(storage, nodeName)) ?? []) {
-    used += volume.size;
-  }
+  const used = storageHeld(ctx.sim.state, storage, nodeName);
   if (used === 0) {
     return bad(`Storage "${id}" holds nothing on "${nodeName}": pick a storage with volumes`);
   }
-  storage.total = Math.ceil(used / wanted);
-  return { status: 200, body: { storage: id, node: nodeName, total: storage.total, used } };
+  const total = Math.ceil(used / wanted);
+  if (storage.nodeTotals?.[nodeName] !== undefined) storage.nodeTotals[nodeName] = total;
+  else storage.total = total;
+  return { status: 200, body: { storage: id, node: nodeName, total, used } };
 }
 
 function plantTask(ctx: ControlContext, body: Record<string, unknown>): ControlResponse {
@@ -527,6 +542,10 @@ export function handleControl(
       return { status: 200, body: { id: ctx.faults.add(spec) } };
     }
   }
+  if (first === "twin" && parts.length === 1 && method === "GET") {
+    if (ctx.twin === undefined) return bad("This simulator was not booted from a twin file", 404);
+    return { status: 200, body: { ...ctx.twin } };
+  }
   if (first === "faults" && parts.length === 2 && method === "DELETE") {
     const id = Number(second);
     if (!ctx.faults.remove(id)) {
@@ -563,6 +582,35 @@ export function handleControl(
     if (storage === undefined) return bad(`No storage "${second}" in the simulated cluster`, 404);
     storage.offline = third === "offline";
     return { status: 200, body: { storage: second, online: !storage.offline } };
+  }
+  if (first === "guests" && third === "start-failure" && parts.length === 3) {
+    const guest = ctx.sim.state.guests.get(Number(second));
+    if (guest === undefined) return bad(`No guest "${second}" in the simulated cluster`, 404);
+    if (method === "DELETE") {
+      delete guest.startFailure;
+      return { status: 200, body: { vmid: guest.vmid, start_failure: null } };
+    }
+    if (method === "POST") {
+      const { message, count } = body;
+      if (message !== undefined && (typeof message !== "string" || message.trim() === "")) {
+        return bad('Invalid "message": expected the error text the start task ends with');
+      }
+      if (
+        count !== undefined && (typeof count !== "number" || !Number.isInteger(count) || count < 1)
+      ) {
+        return bad('Invalid "count": expected an integer >= 1');
+      }
+      const text = typeof message === "string"
+        ? message.trim()
+        : guest.type === "qemu"
+        ? "start failed: QEMU exited with code 1"
+        : `startup for container '${guest.vmid}' failed`;
+      guest.startFailure = { message: text, remaining: typeof count === "number" ? count : 1 };
+      return {
+        status: 200,
+        body: { vmid: guest.vmid, message: text, remaining: guest.startFailure.remaining },
+      };
+    }
   }
   if (first === "guests" && third === "lock" && parts.length === 3) {
     const guest = ctx.sim.state.guests.get(Number(second));

@@ -22,12 +22,13 @@ import { createHandler, type HttpContext } from "./http.ts";
 import { hasPrivilege } from "./roles.ts";
 import type { AuthInfo, Route, Sim, TaskBody, TaskSpec } from "./router.ts";
 import { allRoutes } from "./routes/mod.ts";
-import { buildSeed, type SeedOptions } from "./seeds/mod.ts";
+import { buildSeed, type SeedOptions, type TwinIdentity, twinIdentity } from "./seeds/mod.ts";
 import type { SimState } from "./state.ts";
 import { TaskEngine } from "./tasks.ts";
 
 export type { Speed } from "./clock.ts";
 export type { Sim } from "./router.ts";
+export { TwinFileError, type TwinIdentity } from "./seeds/mod.ts";
 
 /** Password of `root@pam` unless one is given. */
 export const DEFAULT_ROOT_PASSWORD = "demo-root-password";
@@ -40,6 +41,11 @@ export const DEFAULT_TOKEN_SECRET = "3f7a1c52-8d4e-4b9a-a6f1-2c5e7d9b0a14";
 export interface SimulatorOptions {
   /** Scenario: the named `demo` cluster (default) or the generated `scale` cluster. */
   seed?: "demo" | "scale";
+  /**
+   * A twin file's parsed content (`proxmox-mcp twin capture`): the cluster is built from it
+   * instead of a seed.
+   */
+  twin?: unknown;
   /** Scale seed: number of nodes. */
   nodes?: number;
   /** Scale seed: number of guests. */
@@ -83,6 +89,8 @@ export interface SimulatorHandle {
   credentials: SimulatorCredentials;
   /** The simulated cluster (state, clock, tasks). */
   sim: Sim;
+  /** The twin file the cluster was booted from, if any. */
+  twin?: TwinIdentity;
   /** Stops tasks, wakes the clock, closes the server and every connection. */
   close(): Promise<void>;
 }
@@ -115,18 +123,24 @@ function stderrLog(message: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(`${message}\n`));
 }
 
-/** Starts a simulated cluster on 127.0.0.1. */
+/**
+ * Starts a simulated cluster on 127.0.0.1.
+ *
+ * @throws {TwinFileError} when `twin` is not a twin file this simulator reads.
+ */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const clock = new Clock(options.speed ?? 1, now);
   const rootPassword = options.rootPassword ?? DEFAULT_ROOT_PASSWORD;
   const tokenSecret = options.tokenSecret ?? DEFAULT_TOKEN_SECRET;
+  const twin = options.twin === undefined ? undefined : twinIdentity(options.twin);
   const seed: SeedOptions = {
-    seed: options.seed ?? "demo",
+    seed: twin !== undefined ? "twin" : options.seed ?? "demo",
     rootPassword,
     tokenSecret,
     now,
   };
+  if (twin !== undefined) seed.twin = options.twin;
   if (options.nodes !== undefined) seed.nodes = options.nodes;
   if (options.guests !== undefined) seed.guests = options.guests;
   if (options.random !== undefined) seed.random = options.random;
@@ -141,6 +155,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     requests: new RequestLog(),
     routes: options.routes ?? allRoutes,
     log: options.log ?? stderrLog,
+    ...(twin === undefined ? {} : { twin }),
   };
   const handler = createHandler(context);
   const tls = options.cert !== undefined && options.key !== undefined;
@@ -171,6 +186,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       tokenSecret,
     },
     sim: cluster,
+    ...(twin === undefined ? {} : { twin }),
     close() {
       closed ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

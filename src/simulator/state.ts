@@ -152,6 +152,11 @@ export interface Guest {
   cloudinit?: Record<string, string>;
   /** `/etc/pve/firewall/<vmid>.fw`, when the guest has one. */
   firewall?: FirewallConfig;
+  /**
+   * Planted through the control API: the next starts fail with this message (QEMU or the
+   * container does not come up), `remaining` times.
+   */
+  startFailure?: { message: string; remaining: number };
 }
 
 /** Storage config (an entry of `storage.cfg`). */
@@ -182,6 +187,17 @@ export interface StorageConfig {
   offline?: boolean;
   /** Capacity in bytes (per node for local storage, once for shared). */
   total: number;
+  /**
+   * Capacity per node where a local storage's size differs between nodes (a twin of a real
+   * cluster); `total` for the nodes not listed.
+   */
+  nodeTotals?: Record<string, number>;
+  /**
+   * Bytes to add to the sum of the volumes to get what the storage reports as used, by volume
+   * list key (`volumeKey`): positive for files the simulator does not list, negative on thin
+   * pools whose volumes use less than their size (a twin of a real cluster).
+   */
+  usedOffset?: Record<string, number>;
 }
 
 /** A volume on a storage (an entry of `GET .../storage/{storage}/content`). */
@@ -279,6 +295,12 @@ export interface HaResource {
    * `fence` without it.
    */
   crmState?: string;
+  /**
+   * A migration or relocation the HA manager is carrying out (`migrate`/`relocate` requested
+   * through the HA API or an `hamigrate` task): the service shows this state until the LRM's
+   * migration task ends.
+   */
+  motion?: { state: "migrate" | "relocate"; target: string };
 }
 
 /** A PVE 9 HA rule (`ha/rules.cfg`). */

@@ -17,6 +17,7 @@
 import { z } from "zod";
 import { type Capability, needsConfirmation } from "../policy/capability.ts";
 import { explainToolHidden, type PolicyRules } from "../policy/policy.ts";
+import { viewForTool, viewMeta } from "../views/mod.ts";
 import type { AnyTool, ToolAnnotations } from "./types.ts";
 
 /**
@@ -130,7 +131,7 @@ export function toolInventory(
       toolset: tool.toolset,
       capability: tool.capability,
       annotations: { ...tool.annotations },
-      confirmation: needsConfirmation(tool.capability),
+      confirmation: needsConfirmation(tool),
       dryRun: isWriteTool(tool),
       visible: hidden === undefined,
     };
@@ -205,8 +206,13 @@ export function buildRegistry(
   return entries;
 }
 
-/** The `tools/list` entry of a tool. */
+/**
+ * The `tools/list` entry of a tool. A tool with an MCP App view (`src/views/mod.ts`) carries the
+ * view's `ui://` URI in `_meta`, so a host with Apps support renders its results there; other
+ * clients ignore it and read the text and structured content as before.
+ */
 export function listedTool(entry: ToolEntry): Record<string, unknown> {
+  const view = viewForTool(entry.tool.name);
   return {
     name: entry.tool.name,
     title: entry.tool.title,
@@ -214,6 +220,7 @@ export function listedTool(entry: ToolEntry): Record<string, unknown> {
     inputSchema: entry.inputJsonSchema,
     outputSchema: entry.outputJsonSchema,
     annotations: { title: entry.tool.title, ...entry.tool.annotations },
+    ...(view === undefined ? {} : { _meta: viewMeta(view) }),
   };
 }
 

@@ -12,6 +12,8 @@ const COMMAND_LINES: string[][] = [
   ["--url", "https://pve:8006", "--insecure", "--ca-file", "ca.pem"],
   ["--log-level", "debug", "--audit-path", "off", "--wait-seconds", "30"],
   ["--confirm-fallback=allow", "--config="],
+  ["--twin", "prod.twin.json"],
+  ["--twin=prod.twin.json", "--url", "http://127.0.0.1:8007"],
   // Forms left to parseArgs: help, short flags, positionals, repeats, odd values.
   ["--help"],
   ["-h"],
@@ -20,6 +22,8 @@ const COMMAND_LINES: string[][] = [
   ["--config", "--demo"],
   ["--demo=true"],
   ["--demo", "--demo"],
+  ["--twin", "a.json", "--twin", "b.json"],
+  ["--twin"],
   ["--nope"],
   ["--"],
   ["--config"],
@@ -40,7 +44,8 @@ Deno.test("the plain-form recognizer agrees with parseArgs wherever it answers, 
     assert.notEqual(parsed, undefined, `parseArgs refuses ${JSON.stringify(args)}`);
     assert.deepEqual(configFlags(fast), configFlags(parsed!), JSON.stringify(args));
     assert.equal(fast.demo === true, parsed!.demo === true, JSON.stringify(args));
+    assert.equal(fast.twin, parsed!.twin, JSON.stringify(args));
     assert.equal(parsed!.help, undefined);
   }
-  assert.equal(recognized, 9, "the plain forms are recognized");
+  assert.equal(recognized, 11, "the plain forms are recognized");
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { V8_FLAGS } from "../../src/cli/_v8_flags.ts";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { clientSnippets, launchFor, shellQuote } from "../../src/cli/_clients.ts";
@@ -184,15 +185,16 @@ Deno.test("init asks, checks live, writes a 0600 config and prints client config
     assert.match(result.stdout, /^claude mcp add --scope user proxmox -- .* serve --config /m);
     const server = printedServer(result.stdout);
     const host = new URL(fx.sim.url).host;
-    assert.deepEqual(server.args.slice(0, 6), [
+    assert.deepEqual(server.args.slice(0, 7), [
       "run",
+      V8_FLAGS,
       `--allow-net=${host}`,
       `--allow-env=${ENV_NAMES.join(",")}`,
       `--allow-read=${fx.config},${secretFile}`,
       `--allow-write=${fx.dir}/audit.jsonl`,
       MAIN,
     ]);
-    assert.deepEqual(server.args.slice(6), ["serve", "--config", fx.config]);
+    assert.deepEqual(server.args.slice(7), ["serve", "--config", fx.config]);
 
     // The printed configuration, exactly as a client would start it.
     const transport = new StdioClientTransport({
@@ -412,6 +414,7 @@ Deno.test("a compiled binary is started as itself; deno run gets exactly the per
   const runtime = { standalone: false, execPath: "/usr/bin/deno", main: "/opt/pmcp/main.ts" };
   assert.deepEqual(launchFor("serve", needs, runtime).args, [
     "run",
+    V8_FLAGS,
     "--allow-net=pve.example.com:8006",
     `--allow-env=${ENV_NAMES.join(",")}`,
     "--allow-read=/etc/proxmox-mcp/config.json,/etc/proxmox-mcp/ca.pem",

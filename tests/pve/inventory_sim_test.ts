@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { normalizeResources, PveNotFoundError, PveValidationError } from "../../src/pve/mod.ts";
 import { clusterResourcesSchema, readResources } from "../../src/pve/inventory.ts";
-import { control, FAST, requests, tokenClient, withSim } from "./_sim.ts";
+import { control, FAST, fault, requests, tokenClient, withSim } from "./_sim.ts";
 
 Deno.test("one /cluster/resources call tells which guests exist, where and in what state", async () => {
   await withSim({ speed: "instant" }, async (sim) => {
@@ -129,6 +129,42 @@ Deno.test("the hand-written reader and the schema agree on a real answer with ev
       assert.deepEqual(read, normalizeResources(clusterResourcesSchema.parse(data)));
       assert.deepEqual(await pve.resources(), read);
       assert.deepEqual(read.offlineNodes, ["pve3"]);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
+Deno.test("concurrent inventory reads share one request and one parsed copy; a write in between starts a new one", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    const pve = tokenClient(sim);
+    try {
+      // A slow answer keeps the first read in flight while the others arrive.
+      await fault(sim, { method: "GET", path: "/cluster/resources", delay_ms: 200, count: 1 });
+      const reads = Array.from({ length: 20 }, () => pve.resources());
+      const results = await Promise.all(reads);
+      assert.ok(results.every((result) => result === results[0]), "one parsed copy");
+      const count = async () =>
+        (await requests(sim)).filter((r) => r.path === "/cluster/resources").length;
+      assert.equal(await count(), 1);
+
+      // A caller that gives up stops waiting; the read it joined goes on for the others.
+      await fault(sim, { method: "GET", path: "/cluster/resources", delay_ms: 200, count: 1 });
+      const stop = new AbortController();
+      const quitter = pve.resources(undefined, { signal: stop.signal });
+      const stayer = pve.resources();
+      stop.abort(new Error("the client cancelled"));
+      await assert.rejects(quitter, /the client cancelled/);
+      assert.ok((await stayer).guests.length > 0);
+      assert.equal(await count(), 2);
+
+      // A write invalidates: a read after it never joins one that started before it.
+      await fault(sim, { method: "GET", path: "/cluster/resources", delay_ms: 200, count: 1 });
+      const before = pve.resources();
+      await pve.post("/nodes/pve1/qemu/100/status/start").catch(() => undefined);
+      const after = pve.resources();
+      assert.notEqual(await before, await after);
+      assert.equal(await count(), 4);
     } finally {
       pve.close();
     }

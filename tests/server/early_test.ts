@@ -55,6 +55,16 @@ const CONVERSATIONS: Record<string, string[]> = {
     '{"jsonrpc":"2.0","method":"notifications/initialized"}',
     '{"jsonrpc":"2.0","id":8,"method":"tools/list","params":{}}',
   ],
+  "an MCP Apps host (the ui extension with its mime types)": [
+    legacyInit(5, "2025-11-25", {
+      capabilities: {
+        elicitation: { form: {} },
+        extensions: { "io.modelcontextprotocol/ui": { mimeTypes: ["text/html;profile=mcp-app"] } },
+      },
+    }),
+    '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+    '{"jsonrpc":"2.0","id":6,"method":"tools/list"}',
+  ],
   "an unsupported version (answered with the latest)": [
     legacyInit(1, "2099-01-01"),
     '{"jsonrpc":"2.0","id":2,"method":"tools/list"}',

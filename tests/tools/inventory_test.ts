@@ -37,6 +37,8 @@ Deno.test("cluster_status reports quorum, nodes with units, versions, and flags 
     assert.equal(typeof nodes[0]?.cpu_fraction, "number");
     assert.equal(typeof nodes[0]?.maxmem_bytes, "number");
     assert.equal(typeof nodes[0]?.uptime_seconds, "number");
+    assert.ok((nodes[0]?.rootfs_used_bytes as number) > 0);
+    assert.ok((nodes[0]?.rootfs_total_bytes as number) > (nodes[0]?.rootfs_used_bytes as number));
 
     await fetch(`${s.sim.url}/_sim/nodes/pve3/offline`, { method: "POST" }).then((r) =>
       r.body?.cancel()

@@ -88,7 +88,7 @@ export class LegacySessions {
     }
     const session = this.#sessions.get(id);
     if (session !== undefined && session.profile === caller.profile.name) {
-      this.#touch(session);
+      void this.#touch(session);
       return await session.transport.handleRequest(body?.request ?? request, {
         authInfo: caller.authInfo,
       });
@@ -134,6 +134,7 @@ export class LegacySessions {
     }
     const server = this.#options.factory(caller.profile);
     let session: Session | undefined;
+    let claimed: Promise<void> | undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       maxRequestBodySize: this.#options.maxBodyBytes,
@@ -148,7 +149,7 @@ export class LegacySessions {
           claimedMs: 0,
         };
         this.#sessions.set(id, session);
-        this.#touch(session);
+        claimed = this.#touch(session);
         log.debug("Session opened for profile {profile}", { profile: caller.profile.name });
       },
       onsessionclosed: (id) => {
@@ -161,16 +162,21 @@ export class LegacySessions {
     await server.connect(transport);
     const response = await transport.handleRequest(body.request, { authInfo: caller.authInfo });
     if (session === undefined) await server.close();
+    // The other replicas must know where the session lives before the client can use its id.
+    await claimed;
     return response;
   }
 
-  #touch(session: Session): void {
+  /** Marks the session as seen and, now and then, renews where it lives (shared state). */
+  #touch(session: Session): Promise<void> {
     const now = Date.now();
     session.lastSeenMs = now;
     const self = this.#options.replicaUrl;
-    if (self === undefined || now - session.claimedMs < this.#options.idleMs / 4) return;
+    if (self === undefined || now - session.claimedMs < this.#options.idleMs / 4) {
+      return Promise.resolve();
+    }
     session.claimedMs = now;
-    this.#options.shared.claimSession(session.id, self, this.#options.idleMs).catch(
+    return this.#options.shared.claimSession(session.id, self, this.#options.idleMs).catch(
       (error: unknown) => log.warning("Cannot record the session's replica: {error}", { error }),
     );
   }

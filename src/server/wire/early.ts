@@ -25,7 +25,13 @@ const META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
 const META_SERVER_INFO = "io.modelcontextprotocol/serverInfo";
 const MODERN_META_KEYS = new Set([META_VERSION, META_CLIENT_INFO, META_CAPABILITIES]);
 const CLIENT_INFO_KEYS = new Set(["name", "version", "title", "description", "websiteUrl"]);
-const CLIENT_CAPABILITY_KEYS = new Set(["roots", "sampling", "elicitation", "experimental"]);
+const CLIENT_CAPABILITY_KEYS = new Set([
+  "roots",
+  "sampling",
+  "elicitation",
+  "experimental",
+  "extensions",
+]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -39,7 +45,7 @@ function plainClientInfo(value: unknown): boolean {
     );
 }
 
-/** Client capabilities in the plain form: known keys, plain JSON objects of booleans/objects. */
+/** Client capabilities in the plain form: known keys, plain nested objects. */
 function plainCapabilities(value: unknown): boolean {
   return isObject(value) &&
     Object.entries(value).every(([key, item]) =>
@@ -47,10 +53,14 @@ function plainCapabilities(value: unknown): boolean {
     );
 }
 
+/** Nested objects whose leaves are booleans or lists of strings (MCP Apps' `mimeTypes`). */
 function plainFlags(value: unknown, depth = 0): boolean {
   if (!isObject(value) || depth > 2) return false;
   return Object.values(value).every((item) =>
-    typeof item === "boolean" || plainFlags(item, depth + 1)
+    typeof item === "boolean" ||
+    (Array.isArray(item) && item.length <= 16 &&
+      item.every((entry) => typeof entry === "string")) ||
+    plainFlags(item, depth + 1)
   );
 }
 

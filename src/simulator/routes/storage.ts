@@ -40,16 +40,33 @@ export function volumesOn(state: SimState, storage: StorageConfig, node: string)
   return list;
 }
 
-/** Capacity of a storage on a node: `used` is the sum of its volumes, capped at `total`. */
+/** A storage's capacity on a node: its `nodeTotals` entry, else `total`. */
+export function storageTotal(storage: StorageConfig, node: string): number {
+  return storage.nodeTotals?.[node] ?? storage.total;
+}
+
+/**
+ * What a storage holds on a node before capping at its capacity: the sum of its volumes plus
+ * its `usedOffset` (never below 0).
+ */
+export function storageHeld(state: SimState, storage: StorageConfig, node: string): number {
+  let used = storage.usedOffset?.[volumeKey(storage, node)] ?? 0;
+  for (const volume of volumesOn(state, storage, node)) used += volume.size;
+  return Math.max(0, used);
+}
+
+/**
+ * Capacity of a storage on a node: `used` is the sum of its volumes (plus its `usedOffset`),
+ * capped at the total.
+ */
 export function storageUsage(
   state: SimState,
   storage: StorageConfig,
   node: string,
 ): { total: number; used: number; avail: number } {
-  let used = 0;
-  for (const volume of volumesOn(state, storage, node)) used += volume.size;
-  used = Math.min(used, storage.total);
-  return { total: storage.total, used, avail: storage.total - used };
+  const total = storageTotal(storage, node);
+  const used = Math.min(storageHeld(state, storage, node), total);
+  return { total, used, avail: total - used };
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Scenario seeds: the named `demo` cluster and the generated `scale` cluster.
+ * Scenario seeds: the named `demo` cluster, the generated `scale` cluster, and a `twin` of a
+ * real cluster read from a twin file.
  * The credentials the demo seed creates are listed in `README.md` beside this file.
  *
  * @module
@@ -8,12 +9,16 @@
 import type { SimState } from "../state.ts";
 import { buildDemo } from "./demo.ts";
 import { buildScale } from "./scale.ts";
+import { buildTwin } from "./twin.ts";
 
 export { AUDITOR_TOKEN_SECRET, OPERATOR_TOKEN_SECRET, vzdumpStamp } from "./demo.ts";
+export { TwinFileError, type TwinIdentity, twinIdentity } from "./twin.ts";
 
 /** Which cluster to build, and the credentials it is built with. */
 export interface SeedOptions {
-  seed: "demo" | "scale";
+  seed: "demo" | "scale" | "twin";
+  /** Twin seed: the parsed twin file. */
+  twin?: unknown;
   /** Scale seed: number of nodes. */
   nodes?: number;
   /** Scale seed: number of guests. */
@@ -31,8 +36,19 @@ export interface SeedOptions {
 /** Defaults of the scale seed when `nodes`/`guests`/`random` are not given. */
 export const SCALE_DEFAULTS = { nodes: 10, guests: 1000, random: 1 } as const;
 
-/** Builds the state for a seed. */
+/**
+ * Builds the state for a seed.
+ *
+ * @throws {TwinFileError} when the twin seed's file cannot be read as a twin.
+ */
 export function buildSeed(options: SeedOptions): SimState {
+  if (options.seed === "twin") {
+    return buildTwin({
+      twin: options.twin,
+      rootPassword: options.rootPassword,
+      tokenSecret: options.tokenSecret,
+    });
+  }
   if (options.seed === "scale") {
     return buildScale({
       nodes: options.nodes ?? SCALE_DEFAULTS.nodes,

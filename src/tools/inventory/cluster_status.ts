@@ -1,6 +1,6 @@
 /**
  * `cluster_status`: is the cluster healthy? Quorum, cluster name, every node up or down
- * with its load, and the Proxmox VE version — from `/cluster/status`,
+ * with its load and root disk, and the Proxmox VE version — from `/cluster/status`,
  * `/cluster/resources?type=node` and `/version` (plus per-node versions on small clusters).
  *
  * @module
@@ -32,6 +32,8 @@ const nodeSchema = z.object({
   maxcpu: z.number().optional(),
   mem_bytes: z.number().optional(),
   maxmem_bytes: z.number().optional(),
+  rootfs_used_bytes: z.number().optional(),
+  rootfs_total_bytes: z.number().optional(),
   uptime_seconds: z.number().optional(),
   pve_version: z.string().optional(),
 });
@@ -69,6 +71,8 @@ interface NodeResource {
   maxcpu?: unknown;
   mem?: unknown;
   maxmem?: unknown;
+  disk?: unknown;
+  maxdisk?: unknown;
   uptime?: unknown;
 }
 
@@ -77,7 +81,7 @@ export const clusterStatus = defineTool({
   name: "cluster_status",
   title: "Cluster status",
   description:
-    "Cluster health at a glance: name, quorum, each node online/offline with CPU, memory and uptime, and Proxmox VE version(s). Start here.",
+    "Cluster health at a glance: name, quorum, each node online/offline with CPU, memory, root disk and uptime, and Proxmox VE version(s). Start here.",
   toolset: "inventory",
   capability: "read",
   inputSchema: z.object({}),
@@ -122,11 +126,15 @@ export const clusterStatus = defineTool({
         const maxcpu = num(res.maxcpu);
         const mem = num(res.mem);
         const maxmem = num(res.maxmem);
+        const disk = num(res.disk);
+        const maxdisk = num(res.maxdisk);
         const uptime = num(res.uptime);
         if (cpu !== undefined) row.cpu_fraction = round4(cpu);
         if (maxcpu !== undefined) row.maxcpu = maxcpu;
         if (mem !== undefined) row.mem_bytes = mem;
         if (maxmem !== undefined) row.maxmem_bytes = maxmem;
+        if (disk !== undefined) row.rootfs_used_bytes = disk;
+        if (maxdisk !== undefined) row.rootfs_total_bytes = maxdisk;
         if (uptime !== undefined) row.uptime_seconds = uptime;
       }
       return row;
@@ -194,7 +202,9 @@ export const clusterStatus = defineTool({
         n.online
           ? `${n.node}: online, cpu ${formatPercent(n.cpu_fraction)} of ${n.maxcpu ?? "?"}, mem ${
             formatBytes(n.mem_bytes)
-          } / ${formatBytes(n.maxmem_bytes)}, up ${formatDuration(n.uptime_seconds)}`
+          } / ${formatBytes(n.maxmem_bytes)}, root ${formatBytes(n.rootfs_used_bytes)} / ${
+            formatBytes(n.rootfs_total_bytes)
+          }, up ${formatDuration(n.uptime_seconds)}`
           : `${n.node}: OFFLINE — its guests cannot be managed until it is back`,
       );
     }
