@@ -187,7 +187,9 @@ export class RpcSession {
 export async function* textLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   // Parts of the current line, so a long line costs linear time however it is chunked.
   let parts: string[] = [];
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    const chunk = decoder.decode(bytes, { stream: true });
     let start = 0;
     let index = chunk.indexOf("\n");
     while (index >= 0) {
@@ -199,5 +201,7 @@ export async function* textLines(stream: ReadableStream<Uint8Array>): AsyncGener
     }
     if (start < chunk.length) parts.push(chunk.slice(start));
   }
+  const last = decoder.decode();
+  if (last !== "") parts.push(last);
   if (parts.length > 0) yield parts.join("");
 }

@@ -97,7 +97,7 @@ Deno.test("a tag PVE would refuse is named with one it accepts", () => {
     assert.ok(error instanceof Error);
     assert.match(
       error.message,
-      /^Tag "web\u001b\[31m" is not valid: .*, so use one like "web-31m"\.$/,
+      /^Tag "web.\[31m" is not valid: .*, so use one like "web-31m"\.$/,
     );
     return true;
   });
