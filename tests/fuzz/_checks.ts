@@ -22,7 +22,8 @@ export type CheckName =
   | "retry_advice_on_unknown_write"
   | "slow_beside_pathological"
   | "client_rejected"
-  | "silent_rewrite";
+  | "silent_rewrite"
+  | "stale_verdict";
 
 /** Every check, in report order. */
 export const CHECK_NAMES: readonly CheckName[] = [
@@ -39,6 +40,7 @@ export const CHECK_NAMES: readonly CheckName[] = [
   "slow_beside_pathological",
   "client_rejected",
   "silent_rewrite",
+  "stale_verdict",
 ];
 
 /** Longest refusal sentence accepted: a bounded prefix of any input, never the input. */

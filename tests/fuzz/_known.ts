@@ -32,6 +32,22 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     why:
       "moving a guest to the node it is on is an isError result with no next step (name another target_node, or answer it as done)",
   },
+  {
+    check: "stale_verdict",
+    tool: "guest_delete",
+    detail: /an empty lock was read as a lock/,
+    owner: "provisioning, src/tools/provisioning/guest_delete.ts (plan)",
+    why:
+      'a lock key present but empty ("lock": "", which means unlocked) refuses the delete as "locked ()": the plan reads status.lock as a string instead of with lockOf',
+  },
+  {
+    check: "stale_verdict",
+    tool: "guest_template",
+    detail: /an empty lock was read as a lock/,
+    owner: "provisioning, src/tools/provisioning/guest_template.ts (plan)",
+    why:
+      'the same as guest_delete: "lock": "" refuses the conversion as "locked ()" (status.lock read without lockOf)',
+  },
 ];
 
 /** Splits findings into known ones and new ones. */

@@ -10,11 +10,14 @@
  * 1. per tool, over the in-process wire: coverage cases (every argument with a wrong type, every
  *    text argument at 1 MB, every number at a boundary, each other kind once) and random ones;
  *    calls run one at a time, so every request the simulator served belongs to one call;
+ *    every third batch runs against an odd server (sparse task rows, JSON booleans, empty locks);
  * 2. malformed JSON-RPC lines over the same wire, and as the first line of fresh sessions;
  * 3. latency: a normal call timed alone, then beside each tool's pathological call (every text
  *    argument 1 MB); the figure is the ratio of the slowest normal call to the normal median;
  * 4. faults: each write tool with its write dropped or answered 5xx, each read tool with its reads
  *    failing; then the same read again must reach the simulator;
+ *    then each tool with every node offline, and with every guest locked: once that is undone,
+ *    the same call must not still say so;
  * 4b. bursts: 20 random calls in flight at once, every one answered and judged, the burst's
  *    traffic checked as a whole;
  * 5. a real `main.ts serve` subprocess: random cases, then requests in flight when stdin ends;
@@ -511,15 +514,37 @@ async function toolBatches(
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const perTool = Math.floor(options.calls / Math.max(1, tools.length));
-  for (const tool of tools) {
+  for (const [index, tool] of tools.entries()) {
     await withSim(async (sim, domain) => {
+      // Every third batch runs against an odd but real server: sparse task rows, JSON
+      // booleans, and every guest's lock present but empty (which means unlocked).
+      const odd = index % 3 === 2;
+      if (odd) {
+        await control(sim, "POST", "/quirks", { sparse_task_rows: true, json_booleans: true });
+        await Promise.all(
+          domain.vmids.map((v) => control(sim, "POST", `/guests/${v}/lock`, { lock: "" })),
+        );
+      }
       const target = await openWireTarget(sim.sim, toolList);
       await target.session.initialize(timeoutMs);
       const toolRng = rng.fork(tool.shape.name);
       const cases = coverageCases(tool.shape, toolRng, domain);
       for (let i = 0; i < perTool; i++) cases.push(randomCase(tool.shape, toolRng, domain));
       for (const toolCase of cases) {
-        await lineCall(rec, "wire", target, sim, tool, toolCase, timeoutMs);
+        const { judged } = await lineCall(rec, "wire", target, sim, tool, toolCase, timeoutMs);
+        if (odd && judged?.isError === true && /\bis locked\b|\blocked \(/i.test(judged.text)) {
+          rec.find({
+            via: "wire",
+            check: "stale_verdict",
+            tool: tool.shape.name,
+            kind: toolCase.kind,
+            target: 'lock ""',
+            detail: `an empty lock was read as a lock: ${
+              JSON.stringify(judged.text.slice(0, 200))
+            }`,
+            input: describeArguments(toolCase.argumentsJson),
+          });
+        }
       }
       await closeLineTarget(rec, "wire", target, timeoutMs, `the ${tool.shape.name} batch`);
     });
@@ -781,7 +806,7 @@ async function faultBatch(
           if (again.requests.length === 0) {
             rec.find({
               via: "wire",
-              check: "unanswered",
+              check: "stale_verdict",
               tool: tool.shape.name,
               kind: "valid",
               target: "a failure served again",
@@ -792,6 +817,7 @@ async function faultBatch(
         }
       }
       await setFaults(sim, []);
+      await staleVerdicts(rec, target, sim, domain, tool, toolRng, timeoutMs);
       await closeLineTarget(
         rec,
         "wire",
@@ -805,6 +831,69 @@ async function faultBatch(
 
 /** Calls in flight at once in a burst (issue 14 ran 20). */
 const BURST = 20;
+
+async function control(sim: SimTarget, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${sim.sim.url}/_sim${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } }),
+  });
+  await response.body?.cancel();
+}
+
+/**
+ * A refusal must not outlive its cause: with every node offline (then every guest locked) a
+ * call may be refused, but once they are back the same call must not still say so.
+ */
+async function staleVerdicts(
+  rec: Recorder,
+  target: LineTarget,
+  sim: SimTarget,
+  domain: Domain,
+  tool: Tool,
+  rng: Rng,
+  timeoutMs: number,
+): Promise<void> {
+  const conditions = [
+    {
+      what: "every node offline",
+      stale: /\boffline\b/i,
+      set: () => Promise.all(domain.nodes.map((n) => control(sim, "POST", `/nodes/${n}/offline`))),
+      clear: () => Promise.all(domain.nodes.map((n) => control(sim, "POST", `/nodes/${n}/online`))),
+    },
+    {
+      what: "every guest locked (backup)",
+      stale: /locked[^.]{0,40}backup|backup[^.]{0,20}lock/i,
+      set: () =>
+        Promise.all(
+          domain.vmids.map((v) => control(sim, "POST", `/guests/${v}/lock`, { lock: "backup" })),
+        ),
+      clear: () =>
+        Promise.all(domain.vmids.map((v) => control(sim, "DELETE", `/guests/${v}/lock`))),
+    },
+  ];
+  for (const condition of conditions) {
+    const toolCase = generateCase(tool.shape, "valid", rng, domain) as ToolCase;
+    await condition.set();
+    await lineCall(rec, "wire", target, sim, tool, toolCase, timeoutMs);
+    await condition.clear();
+    const after = await lineCall(rec, "wire", target, sim, tool, toolCase, timeoutMs);
+    if (after.judged?.isError === true && condition.stale.test(after.judged.text)) {
+      rec.find({
+        via: "wire",
+        check: "stale_verdict",
+        tool: tool.shape.name,
+        kind: "valid",
+        target: condition.what,
+        detail: `after ${condition.what} was undone, the call still said ${
+          JSON.stringify(after.judged.text.slice(0, 200))
+        }`,
+        input: describeArguments(toolCase.argumentsJson),
+      });
+    }
+  }
+}
 
 /** Phase 4b: bursts of calls in flight at once; each answered and judged. */
 async function burstBatch(
