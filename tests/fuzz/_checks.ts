@@ -81,6 +81,7 @@ const NEXT_STEP = new RegExp(
     "grant",
     "increase",
     "install",
+    "join",
     "leave",
     "list",
     "look",
@@ -229,6 +230,12 @@ export interface TrafficProblem {
   detail: string;
 }
 
+/**
+ * Guest agent commands PVE serves as POST although they change nothing (ping, info, get-*):
+ * polling them is waiting, not a repeated write.
+ */
+const READ_OVER_POST = /\/agent\/(ping|info|get-[a-z-]+|network-get-interfaces|fsfreeze-status)$/;
+
 /** PVE's answer to a well-formed UPID it does not know: not bad input, a missing task. */
 function unknownTask(request: SimRequest): boolean {
   const errors = request.errors ?? {};
@@ -238,7 +245,7 @@ function unknownTask(request: SimRequest): boolean {
 /**
  * Checks the requests the simulator served for one call: nothing outside `/api2/json`, no 400
  * (the pre-send checks must catch bad input; PVE's "no such task" for a well-formed UPID
- * excepted), and no write sent twice.
+ * excepted), and no write sent twice (agent commands that only read excepted).
  */
 export function trafficProblems(requests: readonly SimRequest[]): TrafficProblem[] {
   const problems: TrafficProblem[] = [];
@@ -258,7 +265,7 @@ export function trafficProblems(requests: readonly SimRequest[]): TrafficProblem
         })`,
       });
     }
-    if (request.method !== "GET") {
+    if (request.method !== "GET" && !READ_OVER_POST.test(request.path)) {
       const key = `${request.method} ${request.path} ${JSON.stringify(request.body)}`;
       writes.set(key, (writes.get(key) ?? 0) + 1);
     }

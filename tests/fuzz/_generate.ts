@@ -250,6 +250,11 @@ export function validValue(
     case "integer":
     case "number": {
       if (known.length > 0 && rng.chance(0.9)) return rng.pick(known);
+      // A valid wait is short, so a run stays bounded (boundary cases still send the extremes).
+      if (name.endsWith("_seconds")) {
+        const short = [1, 2, 3].filter((value) => fits(value, schema));
+        if (short.length > 0) return rng.pick(short);
+      }
       return numberFor(schema, type === "integer", rng);
     }
     case "boolean":

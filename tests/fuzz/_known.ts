@@ -48,6 +48,29 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     why:
       'the same as guest_delete: "lock": "" refuses the conversion as "locked ()" (status.lock read without lockOf)',
   },
+  {
+    check: "non_actionable",
+    tool: "guest_agent_info",
+    detail: /containers have no QEMU guest agent: the agent tools work only on VMs/,
+    owner: "agent, src/tools/agent/_agent.ts",
+    why:
+      "the refusal for a container ends on a fact, not a step (e.g. read it with guest_get, or run the command with pct exec on the node)",
+  },
+  {
+    check: "non_actionable",
+    tool: "guest_exec",
+    detail: /containers have no QEMU guest agent: the agent tools work only on VMs/,
+    owner: "agent, src/tools/agent/_agent.ts",
+    why: "the same refusal as guest_agent_info's",
+  },
+  {
+    check: "unanswered",
+    tool: "guests_rolling_restart",
+    detail: /no reply within the timeout/,
+    owner: "workflows, src/tools/workflows/guests_rolling_restart.ts (awaitAgent)",
+    why:
+      "the wait for each guest's agent (agent_seconds, up to 900 s per guest, one guest after another) ignores policy.wait.maxSeconds (10 s in the fuzz configuration), so a call runs for minutes and is abandoned when stdin ends after maxSeconds + 5 s",
+  },
 ];
 
 /** Splits findings into known ones and new ones. */

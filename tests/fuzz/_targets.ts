@@ -1,6 +1,6 @@
 /**
  * What the fuzz run drives, each against its own simulated cluster (demo seed, instant tasks),
- * with every capability class allowed and the confirmation fallback `allow`:
+ * with every capability class and every toolset allowed and the confirmation fallback `allow`:
  *
  * - `wire`: in-process, our stdio transport and start-up gate in front of the full server,
  *   exactly as `serve` wires them, with lines written as bytes (malformed ones included); the
@@ -27,15 +27,23 @@ import { EarlyResponder } from "../../src/server/wire/early.ts";
 import { StartupGate } from "../../src/server/wire/gate.ts";
 import { StdioTransport } from "../../src/server/wire/transport.ts";
 import { type SimulatorHandle, startSimulator } from "../../src/simulator/mod.ts";
+import { allTools } from "../../src/tools/mod.ts";
+import { toolsetIds } from "../../src/tools/toolsets.ts";
 import type { AnyTool } from "../../src/tools/types.ts";
 import { RpcSession, textLines } from "./_rpc_session.ts";
 
-/** The policy of every target: everything allowed, confirmation falls back to allow. */
-export const FUZZ_POLICY = {
-  allow: [...CAPABILITIES],
-  confirmation: { fallback: "allow" },
-  wait: { defaultSeconds: 10, maxSeconds: 10 },
-} as const;
+/**
+ * The policy of every target: every class allowed, every toolset on, confirmation falls back
+ * to allow, task waits short.
+ */
+export function fuzzPolicy(tools: readonly AnyTool[]): Record<string, unknown> {
+  return {
+    allow: [...CAPABILITIES],
+    toolsets: toolsetIds(tools),
+    confirmation: { fallback: "allow" },
+    wait: { defaultSeconds: 10, maxSeconds: 10 },
+  };
+}
 
 /** A simulator for one batch, with a way to read what it served. */
 export interface SimTarget {
@@ -80,7 +88,11 @@ export async function startSimTarget(): Promise<SimTarget> {
 }
 
 /** The raw configuration of a target (one cluster, `lab`, on the simulator). */
-export function fuzzRawConfig(sim: SimulatorHandle, auditPath: string): Record<string, unknown> {
+export function fuzzRawConfig(
+  sim: SimulatorHandle,
+  auditPath: string,
+  tools: readonly AnyTool[] = allTools,
+): Record<string, unknown> {
   return {
     clusters: {
       lab: {
@@ -89,7 +101,7 @@ export function fuzzRawConfig(sim: SimulatorHandle, auditPath: string): Record<s
         tokenSecret: sim.credentials.tokenSecret,
       },
     },
-    policy: FUZZ_POLICY,
+    policy: fuzzPolicy(tools),
     audit: { path: auditPath },
   };
 }
@@ -129,7 +141,7 @@ export async function openWireTarget(
   tools: readonly AnyTool[] | undefined,
 ): Promise<LineTarget> {
   const auditPath = await Deno.makeTempFile({ prefix: "fuzz-audit-", suffix: ".jsonl" });
-  const raw = fuzzRawConfig(sim, auditPath);
+  const raw = fuzzRawConfig(sim, auditPath, tools);
   const config: Config = configSchema.parse(raw);
   const fetched: string[] = [];
   const recorder = recordingFetch(fetched);
@@ -269,7 +281,7 @@ export async function openClientTarget(
   tools: readonly AnyTool[] | undefined,
 ): Promise<ClientTarget> {
   const auditPath = await Deno.makeTempFile({ prefix: "fuzz-audit-", suffix: ".jsonl" });
-  const config: Config = configSchema.parse(fuzzRawConfig(sim, auditPath));
+  const config: Config = configSchema.parse(fuzzRawConfig(sim, auditPath, tools));
   const pve = new PveClient({
     url: sim.url,
     tokenId: sim.credentials.tokenId,

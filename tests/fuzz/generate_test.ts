@@ -150,6 +150,8 @@ Deno.test("traffic checks flag a 400, a path outside /api2/json and a write sent
     request({ method: "POST", path: "/nodes/pve1/qemu/100/status/start" }),
   ]).map((problem) => problem.check);
   assert.deepEqual(checks, ["pve_400", "outside_api", "write_twice"]);
+  const ping = request({ method: "POST", path: "/nodes/pve1/qemu/100/agent/ping" });
+  assert.deepEqual(trafficProblems([ping, ping, ping]), [], "polling the agent is not a write");
 });
 
 Deno.test("retry advice is flagged only when the text does not say the outcome is unknown", () => {
