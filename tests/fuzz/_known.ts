@@ -66,7 +66,7 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
   {
     check: "unanswered",
     tool: "guests_rolling_restart",
-    detail: /no reply within the timeout/,
+    detail: /no reply within the timeout|abandoned without a reply/,
     owner: "workflows, src/tools/workflows/guests_rolling_restart.ts (awaitAgent)",
     why:
       "the wait for each guest's agent (agent_seconds, up to 900 s per guest, one guest after another) ignores policy.wait.maxSeconds (10 s in the fuzz configuration), so a call runs for minutes and is abandoned when stdin ends after maxSeconds + 5 s",

@@ -13,7 +13,7 @@ import { type Finding, formatFinding, type FuzzOptions } from "./_run.ts";
  */
 export const BOUNDED_RUN: FuzzOptions = {
   seed: 14,
-  calls: 600,
+  calls: 400,
   mutations: 40,
   bursts: 5,
   stdioCalls: 40,

@@ -95,6 +95,13 @@ export interface FuzzOptions {
   trace?: (via: Via, toolCase: ToolCase, ms: number) => void;
 }
 
+/**
+ * How long a call may take before it counts as unanswered: the targets' longest task wait
+ * (`policy.wait.maxSeconds`, 10 s) plus the 5 s `serve` gives requests in flight at the end of
+ * stdin. A call that takes longer outlives the wait policy.
+ */
+export const CALL_TIMEOUT_MS = 15_000;
+
 /** The phases of a run (see the module doc). */
 export const PHASES = [
   "tools",
@@ -467,7 +474,9 @@ async function closeLineTarget(
   target: LineTarget,
   timeoutMs: number,
   what: string,
+  tool?: string,
 ): Promise<void> {
+  const named = tool === undefined ? {} : { tool };
   const id = target.session.nextId();
   const ping = await target.session.exchange(
     `{"jsonrpc":"2.0","id":${id},"method":"ping"}`,
@@ -476,6 +485,7 @@ async function closeLineTarget(
   );
   if (ping.reply === undefined) {
     rec.find({
+      ...named,
       via,
       check: target.alive() ? "unanswered" : "crash",
       detail: `the session of ${what} did not answer a ping at the end`,
@@ -483,15 +493,20 @@ async function closeLineTarget(
   }
   const { code, stderr } = await target.close();
   if (code !== 0) {
-    rec.find({ via, check: "crash", detail: `${what}: the server exited with code ${code}` });
+    rec.find({
+      ...named,
+      via,
+      check: "crash",
+      detail: `${what}: the server exited with code ${code}`,
+    });
   }
   const abandoned = stderr.split("\n").find((line) => /abandoned without a reply/.test(line));
   if (abandoned !== undefined) {
-    rec.find({ via, check: "unanswered", detail: `${what}: ${abandoned.slice(0, 300)}` });
+    rec.find({ ...named, via, check: "unanswered", detail: `${what}: ${abandoned.slice(0, 300)}` });
   }
   const odd = target.session.oddities;
   for (const line of [...odd.unexpected, ...odd.garbage, ...odd.serverRequests]) {
-    rec.find({ via, check: "unexpected_reply", detail: `${what}: ${line}` });
+    rec.find({ ...named, via, check: "unexpected_reply", detail: `${what}: ${line}` });
   }
 }
 
@@ -512,7 +527,7 @@ async function toolBatches(
   rng: Rng,
   toolList: readonly AnyTool[] | undefined,
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   const perTool = Math.floor(options.calls / Math.max(1, tools.length));
   for (const [index, tool] of tools.entries()) {
     await withSim(async (sim, domain) => {
@@ -546,7 +561,14 @@ async function toolBatches(
           });
         }
       }
-      await closeLineTarget(rec, "wire", target, timeoutMs, `the ${tool.shape.name} batch`);
+      await closeLineTarget(
+        rec,
+        "wire",
+        target,
+        timeoutMs,
+        `the ${tool.shape.name} batch`,
+        tool.shape.name,
+      );
     });
     options.progress?.(`  ${tool.shape.name}: ${rec.figures.calls} calls so far`);
   }
@@ -559,7 +581,7 @@ async function rpcBatch(
   rng: Rng,
   toolList: readonly AnyTool[] | undefined,
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   await withSim(async (sim) => {
     const target = await openWireTarget(sim.sim, toolList);
     await target.session.initialize(timeoutMs);
@@ -617,7 +639,7 @@ async function latencyBatch(
   rng: Rng,
   toolList: readonly AnyTool[] | undefined,
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   await withSim(async (sim, domain) => {
     const target = await openWireTarget(sim.sim, toolList);
     const { session } = target;
@@ -747,7 +769,7 @@ async function faultBatch(
   rng: Rng,
   toolList: readonly AnyTool[] | undefined,
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   let turn = 0;
   for (const tool of tools) {
     await withSim(async (sim, domain) => {
@@ -824,6 +846,7 @@ async function faultBatch(
         target,
         timeoutMs,
         `the fault batch of ${tool.shape.name}`,
+        tool.shape.name,
       );
     });
   }
@@ -903,7 +926,7 @@ async function burstBatch(
   rng: Rng,
   toolList: readonly AnyTool[] | undefined,
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   await withSim(async (sim, domain) => {
     const target = await openWireTarget(sim.sim, toolList);
     await target.session.initialize(timeoutMs);
@@ -949,7 +972,7 @@ async function stdioBatch(
   options: FuzzOptions,
   rng: Rng,
 ): Promise<void> {
-  const timeoutMs = Math.max(options.timeoutMs ?? 30_000, 60_000);
+  const timeoutMs = Math.max(options.timeoutMs ?? CALL_TIMEOUT_MS, 60_000);
   await withSim(async (sim, domain) => {
     const target = await openStdioTarget(sim.sim);
     const start = await target.session.initialize(timeoutMs);
