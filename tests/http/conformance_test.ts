@@ -22,6 +22,7 @@
  */
 
 import assert from "node:assert/strict";
+import { DEV_CONFIG } from "../_dev_config.ts";
 import { startServeProcess } from "./_process.ts";
 
 const CLI = new URL("./_conformance_cli.ts", import.meta.url).pathname;
@@ -72,6 +73,7 @@ async function runScenario(
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        ...DEV_CONFIG,
         "--quiet",
         "-A",
         CLI,
