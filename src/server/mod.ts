@@ -130,6 +130,7 @@ export function createServer(options: CreateServerOptions): McpServer {
     offered: new Set(registry.keys()),
     known,
     catalog,
+    ...(options.notice === undefined ? {} : { notice: options.notice }),
   };
   registerPrompts(server, surface);
   registerResources(server, surface);

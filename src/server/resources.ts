@@ -13,7 +13,8 @@
  * A cluster resource obeys the policy like the tool that reads the same data: hidden with it,
  * refused with the reason when read anyway, and scoped like it — a guest or task outside the
  * scope cannot be read, and the summary counts only what the scope admits. Refusals and
- * Proxmox VE failures are JSON-RPC errors with one sentence saying what to do.
+ * Proxmox VE failures are JSON-RPC errors with one sentence saying what to do. On a rehearsal
+ * twin every resource but the views starts with the server's notice, as tool results do.
  *
  * @module
  */
@@ -57,6 +58,8 @@ export interface SurfaceDeps {
   known: ReadonlyMap<string, AnyTool>;
   /** What the session lists (`catalog.ts`). */
   catalog: Catalog;
+  /** A line every data resource starts with (a rehearsal twin says so), as tool results do. */
+  notice?: string;
 }
 
 /** The built views: HTML by `ui://` URI. */
@@ -131,8 +134,15 @@ function readFailure(uri: string, error: unknown): unknown {
   return error;
 }
 
-function text(uri: string, mimeType: string, body: string): ReadResourceResult {
-  return { contents: [{ uri, mimeType, text: body }] };
+/** A text resource, starting with the session's notice (its own line) when there is one. */
+function text(
+  uri: string,
+  mimeType: string,
+  body: string,
+  notice: string | undefined,
+): ReadResourceResult {
+  const marked = notice === undefined ? body : `${notice}\n\n${body}`;
+  return { contents: [{ uri, mimeType, text: marked }] };
 }
 
 function contextFor(
@@ -171,7 +181,12 @@ async function readSummary(deps: SurfaceDeps, cluster: string, ctx: ToolContext)
   });
 }
 
-async function readGuestConfig(cluster: string, rawVmid: string, ctx: ToolContext) {
+async function readGuestConfig(
+  cluster: string,
+  rawVmid: string,
+  ctx: ToolContext,
+  notice: string | undefined,
+) {
   const vmid = /^\d{1,10}$/.test(rawVmid) ? Number(rawVmid) : Number.NaN;
   if (!(vmid >= 100 && vmid <= 999_999_999)) {
     const shown = rawVmid.length > 40 ? `${rawVmid.slice(0, 40)}…` : rawVmid;
@@ -192,6 +207,7 @@ async function readGuestConfig(cluster: string, rawVmid: string, ctx: ToolContex
     else if (typeof value === "boolean") config[key] = value ? 1 : 0;
   }
   const body: Record<string, unknown> = {
+    ...(notice === undefined ? {} : { notice }),
     cluster,
     vmid: guest.vmid,
     ...(guest.name === "" ? {} : { name: guest.name }),
@@ -236,6 +252,7 @@ export async function readResource(
         tools: [...deps.known.values()],
         offered: deps.offered,
       }),
+      deps.notice,
     );
   }
   if (address.kind === "view") {
@@ -261,11 +278,14 @@ export async function readResource(
     const ctx = contextFor(deps, address.cluster, signal);
     switch (address.kind) {
       case "summary":
-        return text(uri, mimeType, await readSummary(deps, address.cluster, ctx));
-      case "guest_config":
-        return text(uri, mimeType, await readGuestConfig(address.cluster, address.vmid, ctx));
+        return text(uri, mimeType, await readSummary(deps, address.cluster, ctx), deps.notice);
+      case "guest_config": {
+        // JSON stays JSON: the notice is its first member instead of a line before it.
+        const body = await readGuestConfig(address.cluster, address.vmid, ctx, deps.notice);
+        return text(uri, mimeType, body, undefined);
+      }
       case "task_log":
-        return text(uri, mimeType, await readTaskLog(address.upid, ctx));
+        return text(uri, mimeType, await readTaskLog(address.upid, ctx), deps.notice);
     }
   } catch (error) {
     throw readFailure(uri, error);

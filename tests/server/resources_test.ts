@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
+import { connectInProcess } from "../../src/cli/_in_process.ts";
+import { AuditLog } from "../../src/policy/audit.ts";
+import { PveClient } from "../../src/pve/mod.ts";
+import { createServer } from "../../src/server/mod.ts";
 import { allTools } from "../../src/tools/mod.ts";
 import { TOOLSETS } from "../../src/tools/toolsets.ts";
 import { VIEWS } from "../../src/views/mod.ts";
 import { openSession, type SimSession, textOf } from "../tools/_helpers.ts";
-import { connect } from "./_harness.ts";
+import { startTestSimulator } from "../simulator/_helpers.ts";
+import { connect, testConfig } from "./_harness.ts";
 
 const EVERY_TOOLSET = TOOLSETS.map((t) => t.id);
 
@@ -294,5 +299,44 @@ Deno.test("with several clusters each has its own summary and templates, named b
     assert.doesNotMatch(policy.contents[0]?.text ?? "", /secret-two/);
   } finally {
     await s.close();
+  }
+});
+
+Deno.test("on a rehearsal twin every data resource starts with the twin's notice, as tool results do", async () => {
+  const notice = "[twin] Rehearsal twin captured 2026-01-02T03:04:05Z, not production: " +
+    "nothing done here touches the real cluster.";
+  const sim = await startTestSimulator();
+  const pve = new PveClient({
+    url: sim.url,
+    tokenId: sim.credentials.tokenId,
+    tokenSecret: sim.credentials.tokenSecret,
+    name: "lab",
+  });
+  const session = await connectInProcess(() =>
+    createServer({
+      config: testConfig({
+        clusters: { lab: { url: sim.url, tokenId: "root@pam!mcp", tokenSecret: "x" } },
+      }),
+      clients: new Map([["lab", pve]]),
+      audit: AuditLog.disabled(),
+      notice,
+    })
+  );
+  try {
+    for (const uri of ["pve://lab/summary", "proxmox-mcp://policy"]) {
+      const { contents } = await session.client.readResource({ uri });
+      const body = (contents[0] as { text?: string }).text ?? "";
+      assert.ok(body.startsWith(`${notice}\n\n# `), uri);
+    }
+    const { contents } = await session.client.readResource({ uri: "pve://lab/guests/100/config" });
+    const config = JSON.parse((contents[0] as { text?: string }).text ?? "");
+    assert.equal(Object.keys(config)[0], "notice");
+    assert.equal(config.notice, notice);
+    const view = await session.client.readResource({ uri: "ui://proxmox-mcp/cluster.html" });
+    assert.match((view.contents[0] as { text?: string }).text ?? "", /^<!doctype html>/);
+  } finally {
+    await session.close();
+    pve.close();
+    await sim.close();
   }
 });
