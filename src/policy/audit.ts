@@ -4,8 +4,9 @@
  * texts are scrubbed (`redactText`), so the file never holds a token secret, password or ticket.
  *
  * Line shape (keys in this order):
- * `{"time","profile"?,"cluster","tool","target","arguments","dry_run","outcome","upid"?,"error"?}`;
- * `profile` names the caller in remote mode (never its token).
+ * `{"time","profile"?,"cluster","tool","step"?,"target","arguments","dry_run","outcome","upid"?,"error"?}`;
+ * `profile` names the caller in remote mode (never its token); `step` marks the line of one step
+ * of a multi-step tool (a workflow writes one per step it takes, then the call's own line).
  *
  * @module
  */
@@ -34,6 +35,8 @@ export interface AuditEntry {
   cluster: string;
   /** The tool name. */
   tool: string;
+  /** One step of a multi-step tool (`migrate VM 101 to pve3`); absent on the call's own line. */
+  step?: string | undefined;
   /** What the call acts on (e.g. `{ vmid, node, type }`), or a short description. */
   target?: Readonly<Record<string, unknown>> | string | undefined;
   /** The tool arguments as received; secrets are redacted before writing. */
@@ -194,6 +197,7 @@ export class AuditLog {
       ...(profile === undefined ? {} : { profile }),
       cluster: entry.cluster,
       tool: entry.tool,
+      ...(entry.step === undefined ? {} : { step: redactText(entry.step) }),
       target: typeof entry.target === "string"
         ? redactText(entry.target)
         : redactSecrets(entry.target) as AuditRecord["target"],

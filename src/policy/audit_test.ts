@@ -182,3 +182,35 @@ Deno.test("a disabled audit log records nothing", async () => {
   });
   assert.deepEqual(record.arguments, { password: "[redacted]" });
 });
+
+Deno.test("a workflow step's line names the step after the tool, and a call's line has no step", async () => {
+  await withTempDir(async (dir) => {
+    const log = AuditLog.open(`${dir}/audit.jsonl`, { now: fixed });
+    await log.record({
+      cluster: "lab",
+      tool: "node_drain",
+      step: "migrate VM 101 to pve3",
+      target: { vmid: 101, node: "pve2" },
+      arguments: { node: "pve2" },
+      dry_run: false,
+      outcome: "ok",
+      upid: "UPID:pve2:0000A1B2:00C0FFEE:66B0E3C2:qmigrate:101:root@pam:",
+    });
+    await log.record({
+      cluster: "lab",
+      tool: "node_drain",
+      arguments: { node: "pve2" },
+      dry_run: false,
+      outcome: "ok",
+    });
+    const lines = (await Deno.readTextFile(`${dir}/audit.jsonl`)).trim().split("\n");
+    assert.deepEqual(Object.keys(JSON.parse(lines[0] ?? "{}")).slice(0, 4), [
+      "time",
+      "cluster",
+      "tool",
+      "step",
+    ]);
+    assert.equal(JSON.parse(lines[0] ?? "{}").step, "migrate VM 101 to pve3");
+    assert.equal("step" in JSON.parse(lines[1] ?? "{}"), false);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Capability classes: how dangerous a tool is, from harmless to dangerous. A tool belongs to
  * exactly one class; the policy allows classes (default: `read` only), and the class decides the
- * tool's MCP annotations and whether a call needs confirmation.
+ * tool's MCP annotations and whether a call needs confirmation (a tool may ask for confirmation
+ * beyond its class, see {@linkcode needsConfirmation}).
  *
  * | class       | what it covers                                                          |
  * | ----------- | ----------------------------------------------------------------------- |
@@ -56,8 +57,27 @@ export function annotationsFor(capability: Capability): CapabilityAnnotations {
   return { ...ANNOTATIONS[capability] };
 }
 
-/** Whether calls of this class need confirmation (elicitation or the configured fallback). */
-export function needsConfirmation(capability: Capability): boolean {
+/**
+ * What decides whether a call needs confirmation: a capability class, or a tool (its class, and
+ * its own `confirm` flag when it asks for confirmation beyond its class).
+ */
+export type ConfirmationSubject = Capability | { capability: Capability; confirm?: boolean };
+
+/**
+ * Whether calls need confirmation (elicitation or the configured fallback): every call of a
+ * `destroy`, `exec` or `raw` tool, and every call of a tool that sets `confirm: true` although
+ * its class would not (a `change` tool that touches many guests at once, such as a node drain).
+ * The flag only adds confirmation; it never changes the class or the annotations.
+ *
+ * @example
+ * ```ts
+ * needsConfirmation("destroy"); // true
+ * needsConfirmation({ capability: "change", confirm: true }); // true
+ * ```
+ */
+export function needsConfirmation(subject: ConfirmationSubject): boolean {
+  const capability = typeof subject === "string" ? subject : subject.capability;
+  if (typeof subject !== "string" && subject.confirm === true) return true;
   return capability === "destroy" || capability === "exec" || capability === "raw";
 }
 

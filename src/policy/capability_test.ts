@@ -42,6 +42,14 @@ Deno.test("destroy, exec and raw need confirmation and the others do not", () =>
   );
 });
 
+Deno.test("a tool's confirm flag adds confirmation to a class that has none, and never removes it", () => {
+  assert.equal(needsConfirmation({ capability: "change", confirm: true }), true);
+  assert.equal(needsConfirmation({ capability: "lifecycle", confirm: true }), true);
+  assert.equal(needsConfirmation({ capability: "change" }), false);
+  assert.equal(needsConfirmation({ capability: "change", confirm: false }), false);
+  assert.equal(needsConfirmation({ capability: "destroy", confirm: false }), true);
+});
+
 Deno.test("isCapability recognises class names only", () => {
   assert.equal(isCapability("destroy"), true);
   assert.equal(isCapability("delete"), false);

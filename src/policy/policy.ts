@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type Capability, needsConfirmation } from "./capability.ts";
+import { type Capability, type ConfirmationSubject, needsConfirmation } from "./capability.ts";
 import { PolicyError } from "./errors.ts";
 
 export { PolicyError, type PolicyReason } from "./errors.ts";
@@ -81,18 +81,19 @@ export function assertToolAllowed(tool: PolicyTool, policy: PolicyRules): void {
 }
 
 /**
- * How to confirm a call of this class:
- * - `"none"`: the class needs no confirmation;
+ * How to confirm a call of this class (or of this tool, which may ask for confirmation beyond its
+ * class):
+ * - `"none"`: no confirmation is needed;
  * - `"elicit"`: ask the user through the client (it can elicit);
  * - `"allow"`: the client cannot elicit and the fallback is `allow`: run without asking;
  * - `"deny"`: the client cannot elicit and the fallback is `deny`: refuse with
  *   {@link confirmationError}(tool, "unavailable").
  */
 export function confirmationMode(
-  capability: Capability,
+  subject: ConfirmationSubject,
   options: { canElicit: boolean; rules: ConfirmationRules },
 ): "none" | "elicit" | "allow" | "deny" {
-  if (!needsConfirmation(capability)) return "none";
+  if (!needsConfirmation(subject)) return "none";
   if (options.canElicit) return "elicit";
   return options.rules.fallback === "allow" ? "allow" : "deny";
 }

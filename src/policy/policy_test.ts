@@ -81,6 +81,9 @@ Deno.test("confirmationMode asks when it can and otherwise follows the fallback"
   assert.equal(confirmationMode("destroy", { canElicit: true, rules: deny }), "elicit");
   assert.equal(confirmationMode("exec", { canElicit: false, rules: deny }), "deny");
   assert.equal(confirmationMode("raw", { canElicit: false, rules: allow }), "allow");
+  const drain = { capability: "change" as const, confirm: true };
+  assert.equal(confirmationMode(drain, { canElicit: true, rules: deny }), "elicit");
+  assert.equal(confirmationMode(drain, { canElicit: false, rules: deny }), "deny");
 });
 
 Deno.test("confirmation refusals say what happened and what to do", () => {

@@ -37,6 +37,12 @@ const STORAGE_AUDIT: PrivilegeNeed = {
   any: true,
 };
 const SPACE: PrivilegeNeed = { path: "/storage", privileges: ["Datastore.AllocateSpace"] };
+/** Talking to a VM's guest agent (PVE 9; PVE 8 checks `VM.Monitor`). */
+const AGENT: PrivilegeNeed = {
+  path: "/vms",
+  privileges: ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"],
+  any: true,
+};
 /** Placement checks read node status, network and storage status. */
 const PLACE: PrivilegeNeed[] = [{ path: "/nodes", privileges: ["Sys.Audit"] }, STORAGE_AUDIT];
 const CONFIG: PrivilegeNeed = {
@@ -141,6 +147,35 @@ export const TOOL_PRIVILEGES: Readonly<Record<string, readonly PrivilegeNeed[]>>
     any: true,
   }],
   guest_exec: [AUDIT, { path: "/vms", privileges: ["VM.GuestAgent.Unrestricted"] }],
+  guest_provision: [
+    AUDIT,
+    { path: "/vms", privileges: ["VM.Clone", "VM.Allocate", "VM.PowerMgmt"] },
+    CONFIG,
+    SPACE,
+    ...PLACE,
+    { ...AGENT, optional: true, limits: "the address is not awaited (the agent call is refused)" },
+  ],
+  node_drain: [
+    AUDIT,
+    { path: "/vms", privileges: ["VM.Migrate"] },
+    ...PLACE,
+    {
+      path: "/",
+      privileges: ["Sys.Console"],
+      optional: true,
+      limits: "HA-managed guests cannot be handed to the HA manager",
+    },
+  ],
+  guests_rolling_restart: [
+    ...POWER,
+    { ...AGENT, optional: true, limits: "guest agents are not checked" },
+    {
+      path: "/nodes",
+      privileges: ["Sys.Audit"],
+      optional: true,
+      limits: "a continuation cannot tell which guests this run already restarted",
+    },
+  ],
   pve_api_get: [],
   pve_api_call: [],
 };

@@ -35,7 +35,7 @@ import { assertInScope, type Scope, type ScopeTarget } from "../policy/scope.ts"
 import { PveError } from "../pve/errors.ts";
 import type { GuestRef, PveClient } from "../pve/mod.ts";
 import { isWriteTool, type ToolEntry } from "../tools/registry.ts";
-import type { AnyTool, Plan } from "../tools/types.ts";
+import type { AnyTool, Plan, StepAudit } from "../tools/types.ts";
 import { confirm } from "./confirm.ts";
 import { type CallContext, createToolContext, type WaitRules } from "./context.ts";
 import { SERVER_NAME } from "../version.ts";
@@ -152,6 +152,8 @@ async function callTool(
     scope: deps.settings.scope,
     wait: deps.settings.wait,
     ...(deps.offeredTools === undefined ? {} : { offeredTools: deps.offeredTools }),
+    auditStep: (step) =>
+      audit(deps, attempt, step.outcome, { upid: step.upid, error: step.error }, step),
   });
 
   try {
@@ -170,7 +172,7 @@ async function callTool(
       await audit(deps, attempt, "dry-run");
       return checkedResult(entry, dryRunResult(plan));
     }
-    if (needsConfirmation(tool.capability)) {
+    if (needsConfirmation(tool)) {
       const answer = await confirm(deps.server, ctx, {
         tool: tool.name,
         capability: tool.capability,
@@ -352,13 +354,15 @@ async function audit(
   attempt: Attempt,
   outcome: AuditOutcome,
   extra: { upid?: string | undefined; error?: string | undefined } = {},
+  step?: StepAudit,
 ): Promise<void> {
   if (!isWriteTool(attempt.tool)) return;
-  const target = attempt.plan?.target;
+  const target = step === undefined ? attempt.plan?.target : step.target;
   try {
     await deps.audit.record({
       cluster: attempt.cluster,
       tool: attempt.tool.name,
+      ...(step === undefined ? {} : { step: step.step }),
       target: target === undefined ? undefined : auditTarget(target),
       arguments: attempt.args,
       dry_run: attempt.dryRun,
@@ -381,7 +385,7 @@ function scopeTarget(target: GuestRef): ScopeTarget {
 }
 
 /** The audit line's target: who, not the whole inventory row. */
-function auditTarget(target: GuestRef): Record<string, unknown> {
+function auditTarget(target: NonNullable<StepAudit["target"]>): Record<string, unknown> {
   return { vmid: target.vmid, node: target.node, type: target.type, name: target.name };
 }
 

@@ -160,7 +160,7 @@ async function confirmModern(
   const state = ctx.mcpReq.requestState();
   if (
     answer !== undefined && typeof state === "string" &&
-    await redeemState(binding.store, state, digest)
+    await redeemState(binding.store, state, digest, binding.now ?? Date.now)
   ) {
     return accepted(answer)
       ? { kind: "confirmed", via: "elicitation" }
@@ -171,7 +171,7 @@ async function confirmModern(
     kind: "input_required",
     result: inputRequired({
       inputRequests: { [CONFIRM_KEY]: inputRequired.elicit(params) },
-      requestState: await mintState(binding.store, digest),
+      requestState: await mintState(binding.store, digest, binding.now ?? Date.now),
     }),
   };
 }
@@ -202,6 +202,8 @@ export interface ConfirmationBinding {
   store: ConfirmationStore;
   /** The caller (profile name): a state minted for one caller does not confirm another's. */
   subject?: string;
+  /** The clock states expire by, in epoch milliseconds (default `Date.now`; tests inject one). */
+  now?: () => number;
 }
 
 const bindings = new WeakMap<Server, ConfirmationBinding>();
@@ -217,7 +219,7 @@ let keyPromise: Promise<CryptoKey> | undefined;
 const redeemed = new Map<string, number>();
 
 /** The default store: a random key and the answered nonces of this process. */
-const processStore: ConfirmationStore = {
+export const processStore: ConfirmationStore = {
   key() {
     keyPromise ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
       "sign",
@@ -227,7 +229,8 @@ const processStore: ConfirmationStore = {
   },
   redeem(nonce, expiresAtMs) {
     // No await here: checking and marking the nonce is one step, so two concurrent retries
-    // with the same state cannot both pass.
+    // with the same state cannot both pass. Entries are kept until their state's expiry on the
+    // wall clock, which is never earlier than an injected test clock needs.
     const now = Date.now();
     for (const [used, until] of redeemed) if (until <= now) redeemed.delete(used);
     if (redeemed.has(nonce)) return Promise.resolve(false);
@@ -254,10 +257,14 @@ async function bindingDigest(
   return toBase64Url(new Uint8Array(hash));
 }
 
-async function mintState(store: ConfirmationStore, digest: string): Promise<string> {
+async function mintState(
+  store: ConfirmationStore,
+  digest: string,
+  now: () => number,
+): Promise<string> {
   const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
   const payload = toBase64Url(
-    encoder.encode(JSON.stringify({ d: digest, n: nonce, exp: Date.now() + STATE_TTL_MS })),
+    encoder.encode(JSON.stringify({ d: digest, n: nonce, exp: now() + STATE_TTL_MS })),
   );
   const mac = await crypto.subtle.sign("HMAC", await store.key(), encoder.encode(payload));
   return `${payload}.${toBase64Url(new Uint8Array(mac))}`;
@@ -271,6 +278,7 @@ async function redeemState(
   store: ConfirmationStore,
   state: string,
   digest: string,
+  clock: () => number,
 ): Promise<boolean> {
   const [payload, mac, extra] = state.split(".");
   if (payload === undefined || mac === undefined || extra !== undefined) return false;
@@ -290,7 +298,7 @@ async function redeemState(
     return false;
   }
   const { d, n, exp } = decoded as { d?: unknown; n?: unknown; exp?: unknown };
-  const now = Date.now();
+  const now = clock();
   if (d !== digest || typeof n !== "string" || typeof exp !== "number" || exp <= now) {
     return false;
   }

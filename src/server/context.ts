@@ -7,7 +7,7 @@
 
 import type { PveClient, TaskOutcome, TaskProgress } from "../pve/mod.ts";
 import { assertInScope, inScope, type Scope } from "../policy/scope.ts";
-import type { ToolContext } from "../tools/types.ts";
+import type { StepAudit, ToolContext } from "../tools/types.ts";
 import type { ProgressReporter } from "./progress.ts";
 
 /** How long tool calls wait for Proxmox VE tasks. */
@@ -28,6 +28,8 @@ export interface ContextOptions {
   wait: WaitRules;
   /** The tools the policy offers in this session. */
   offeredTools?: readonly string[];
+  /** Writes the audit line of one step of a multi-step tool. */
+  auditStep?: (step: StepAudit) => Promise<void>;
 }
 
 /** A context that also remembers the tasks it waited for (for the audit line). */
@@ -47,6 +49,7 @@ export function createToolContext(options: ContextOptions): CallContext {
     progress,
     tasks,
     ...(options.offeredTools === undefined ? {} : { offeredTools: options.offeredTools }),
+    ...(options.auditStep === undefined ? {} : { auditStep: options.auditStep }),
     inScope: (target) => inScope(target, scope),
     assertInScope: (target) => assertInScope(target, scope),
     async waitTask(upid, waitOptions = {}) {

@@ -115,8 +115,11 @@ function sentence(issue: z.core.$ZodIssue, schema: InputSchemaView): string {
       }`;
     case "invalid_union":
       return `${name} does not fit any of the accepted forms${about}`;
-    default:
-      return `${name}: ${issue.message.split("\n")[0]?.slice(0, 120)}`;
+    default: {
+      const message = issue.message.split("\n")[0]?.slice(0, 120) ?? "";
+      // Our own refinements read as a predicate ("must have at most 64 entries").
+      return /^(must|has|is) /.test(message) ? `${name} ${message}` : `${name}: ${message}`;
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The simulator's control API under `/_sim/` (never under `/api2`): fault injection,
  * ticket expiry, the clock, node and guest state, planted problems (node usage, failed
- * services, subscriptions, full storage, finished tasks, HA states), and the request log. Only loopback
+ * services, subscriptions, full storage, finished tasks, HA states, guests that fail to start),
+ * and the request log. Only loopback
  * peers may use it. Responses are plain JSON (no PVE envelope).
  *
  * @module
@@ -239,6 +240,17 @@ export const CONTROL_ENDPOINTS: readonly { method: string; path: string; doc: st
     doc: 'Set a guest config lock: {"lock":"backup"}.',
   },
   { method: "DELETE", path: "/_sim/guests/{vmid}/lock", doc: "Remove a guest config lock." },
+  {
+    method: "POST",
+    path: "/_sim/guests/{vmid}/start-failure",
+    doc:
+      'Make the guest\'s next starts fail: {"message","count"} (default: QEMU\'s or LXC\'s own message, once).',
+  },
+  {
+    method: "DELETE",
+    path: "/_sim/guests/{vmid}/start-failure",
+    doc: "Let the guest start again.",
+  },
   {
     method: "POST",
     path: "/_sim/nodes/{node}/usage",
@@ -568,6 +580,35 @@ export function handleControl(
     if (storage === undefined) return bad(`No storage "${second}" in the simulated cluster`, 404);
     storage.offline = third === "offline";
     return { status: 200, body: { storage: second, online: !storage.offline } };
+  }
+  if (first === "guests" && third === "start-failure" && parts.length === 3) {
+    const guest = ctx.sim.state.guests.get(Number(second));
+    if (guest === undefined) return bad(`No guest "${second}" in the simulated cluster`, 404);
+    if (method === "DELETE") {
+      delete guest.startFailure;
+      return { status: 200, body: { vmid: guest.vmid, start_failure: null } };
+    }
+    if (method === "POST") {
+      const { message, count } = body;
+      if (message !== undefined && (typeof message !== "string" || message.trim() === "")) {
+        return bad('Invalid "message": expected the error text the start task ends with');
+      }
+      if (
+        count !== undefined && (typeof count !== "number" || !Number.isInteger(count) || count < 1)
+      ) {
+        return bad('Invalid "count": expected an integer >= 1');
+      }
+      const text = typeof message === "string"
+        ? message.trim()
+        : guest.type === "qemu"
+        ? "start failed: QEMU exited with code 1"
+        : `startup for container '${guest.vmid}' failed`;
+      guest.startFailure = { message: text, remaining: typeof count === "number" ? count : 1 };
+      return {
+        status: 200,
+        body: { vmid: guest.vmid, message: text, remaining: guest.startFailure.remaining },
+      };
+    }
   }
   if (first === "guests" && third === "lock" && parts.length === 3) {
     const guest = ctx.sim.state.guests.get(Number(second));

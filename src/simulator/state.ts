@@ -49,6 +49,8 @@ export interface NodeState {
    * these and puts the diff in the answer's `changes`). Undefined when nothing is pending.
    */
   networkPending?: Record<string, ConfigValue | string[]>[];
+  /** When `interfaces.new` was written (epoch seconds; the `changes` diff shows it). */
+  networkPendingSince?: number;
   /** Services whose state differs from "running, enabled" (a failed unit, a stopped one). */
   services?: Record<string, ServiceState>;
   /** The subscription (`/etc/subscription`); undefined when no key is set. */
@@ -152,6 +154,11 @@ export interface Guest {
   cloudinit?: Record<string, string>;
   /** `/etc/pve/firewall/<vmid>.fw`, when the guest has one. */
   firewall?: FirewallConfig;
+  /**
+   * Planted through the control API: the next starts fail with this message (QEMU or the
+   * container does not come up), `remaining` times.
+   */
+  startFailure?: { message: string; remaining: number };
 }
 
 /** Storage config (an entry of `storage.cfg`). */
@@ -290,6 +297,12 @@ export interface HaResource {
    * `fence` without it.
    */
   crmState?: string;
+  /**
+   * A migration or relocation the HA manager is carrying out (`migrate`/`relocate` requested
+   * through the HA API or an `hamigrate` task): the service shows this state until the LRM's
+   * migration task ends.
+   */
+  motion?: { state: "migrate" | "relocate"; target: string };
 }
 
 /** A PVE 9 HA rule (`ha/rules.cfg`). */

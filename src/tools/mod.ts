@@ -53,6 +53,9 @@ import { taskGet } from "./tasks/task_get.ts";
 import { taskList } from "./tasks/task_list.ts";
 import { taskWait } from "./tasks/task_wait.ts";
 import type { AnyTool } from "./types.ts";
+import { guestProvision } from "./workflows/guest_provision.ts";
+import { guestsRollingRestart } from "./workflows/guests_rolling_restart.ts";
+import { nodeDrain } from "./workflows/node_drain.ts";
 
 /** Every tool, in the order `tools/list` shows them. */
 export const allTools: readonly AnyTool[] = [
@@ -100,6 +103,9 @@ export const allTools: readonly AnyTool[] = [
   accessCheck,
   guestAgentInfo,
   guestExec,
+  guestProvision,
+  nodeDrain,
+  guestsRollingRestart,
   pveApiGet,
   pveApiCall,
 ];

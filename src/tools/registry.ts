@@ -131,7 +131,7 @@ export function toolInventory(
       toolset: tool.toolset,
       capability: tool.capability,
       annotations: { ...tool.annotations },
-      confirmation: needsConfirmation(tool.capability),
+      confirmation: needsConfirmation(tool),
       dryRun: isWriteTool(tool),
       visible: hidden === undefined,
     };

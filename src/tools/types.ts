@@ -6,7 +6,8 @@
  * The server owns the data path around a handler, in this order: input validation → policy
  * (class → toolset → excluded) → for write tools `plan()` (resolves the target and states the
  * exact PVE calls) → scope check on the plan's target → `dry_run` (returns the plan, calls
- * nothing) → confirmation for `destroy`/`exec`/`raw` → `handler()` → audit line.
+ * nothing) → confirmation for `destroy`/`exec`/`raw` (and tools that set `confirm`) →
+ * `handler()` → audit line.
  *
  * @module
  */
@@ -89,6 +90,26 @@ export interface ToolContext {
    * cancellation; `timeoutSeconds` is capped by the policy's maximum.
    */
   waitTask(upid: string, options?: { timeoutSeconds?: number }): Promise<TaskOutcome>;
+  /**
+   * Writes the audit line of one step of a multi-step tool (a workflow), before the next step
+   * starts; the call's own line still follows when the call ends. Absent where nothing is
+   * audited.
+   */
+  auditStep?(step: StepAudit): Promise<void>;
+}
+
+/** One step of a multi-step tool, as its audit line records it. */
+export interface StepAudit {
+  /** What the step did, in a few words: `clone 9000 into VM 123`, `migrate CT 201 to pve3`. */
+  step: string;
+  /** The guest the step acted on. */
+  target?: { vmid: number; node: string; type: "qemu" | "lxc"; name?: string | undefined };
+  /** How the step ended. */
+  outcome: "ok" | "warnings" | "error" | "timeout" | "cancelled";
+  /** The task the step started, if any. */
+  upid?: string;
+  /** What went wrong, when it did. */
+  error?: string;
 }
 
 /** What a handler returns: a short human summary plus data matching the output schema. */
@@ -112,6 +133,12 @@ export interface ToolDefinition<
   /** The toolset it belongs to (e.g. `inventory`, `lifecycle`, `snapshots`, `tasks`, `api`). */
   toolset: string;
   capability: Capability;
+  /**
+   * Ask the user to confirm every call although the class would not (`destroy`, `exec` and `raw`
+   * always ask): for a tool of a milder class whose one call touches many guests, such as a node
+   * drain. It adds confirmation only; the class, and so the annotations, stay as they are.
+   */
+  confirm?: boolean;
   /** Input schema, without `dry_run`/`cluster` (the registry adds those where they apply). */
   inputSchema: I;
   /**

@@ -25,6 +25,7 @@
  */
 
 import assert from "node:assert/strict";
+import { DEV_CONFIG } from "../_dev_config.ts";
 import { startServeProcess } from "./_process.ts";
 
 const CLI = new URL("./_conformance_cli.ts", import.meta.url).pathname;
@@ -78,6 +79,7 @@ async function runScenario(
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        ...DEV_CONFIG,
         "--quiet",
         "-A",
         CLI,

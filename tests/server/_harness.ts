@@ -17,6 +17,7 @@ import { AuditLog } from "../../src/policy/audit.ts";
 import type { Capability } from "../../src/policy/capability.ts";
 import type { GuestRef } from "../../src/pve/mod.ts";
 import { PveClient } from "../../src/pve/mod.ts";
+import { bindConfirmation, processStore } from "../../src/server/confirm.ts";
 import { createServer, serveStdio } from "../../src/server/mod.ts";
 import { type AnyTool, defineTool } from "../../src/tools/types.ts";
 
@@ -44,6 +45,8 @@ export interface ConnectOptions {
   manualInputRequired?: boolean;
   /** Audit log file (default: a fresh temporary file, removed on close). */
   auditPath?: string;
+  /** The clock 2026-era confirmation states expire by (epoch ms). */
+  now?: () => number;
 }
 
 /** A connected session. */
@@ -217,9 +220,13 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
   }
 
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const handle = serveStdio(() => createServer({ config, clients, tools, audit }), {
-    transport: serverSide,
-  });
+  const handle = serveStdio(() => {
+    const server = createServer({ config, clients, tools, audit });
+    if (options.now !== undefined) {
+      bindConfirmation(server.server, { store: processStore, now: options.now });
+    }
+    return server;
+  }, { transport: serverSide });
   const client = new Client({ name: `${era}-test`, version: "1.0.0" }, {
     capabilities,
     ...(era === "modern" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {}),

@@ -259,3 +259,37 @@ Deno.test("modern client: a tampered request state is not a confirmation", async
     await session.close();
   }
 });
+
+Deno.test("modern client: a confirmation state expires after ten minutes on the server's clock", async () => {
+  let now = Date.parse("2026-12-01T10:00:00Z");
+  const session = await connect({
+    era: "modern",
+    config: { policy: ALL },
+    elicit: { action: "decline" },
+    manualInputRequired: true,
+    now: () => now,
+  });
+  try {
+    const before = handlerRuns.get("probe_destroy") ?? 0;
+    const asked = await session.call("probe_destroy", { vmid: 105 }, { allowInputRequired: true });
+    const retry = { inputResponses: ACCEPT, requestState: asked.requestState };
+    now += 10 * 60 * 1000 + 1;
+    const late = await session.call("probe_destroy", { vmid: 105 }, {
+      params: retry,
+      allowInputRequired: true,
+    });
+    assert.equal(late.resultType, "input_required", "an expired answer must not confirm");
+    assert.equal(handlerRuns.get("probe_destroy") ?? 0, before);
+    // A fresh state, answered in time, confirms.
+    const fresh = { inputResponses: ACCEPT, requestState: late.requestState };
+    now += 9 * 60 * 1000;
+    const inTime = await session.call("probe_destroy", { vmid: 105 }, {
+      params: fresh,
+      allowInputRequired: true,
+    });
+    assert.equal(inTime.isError, undefined, textOf(inTime));
+    assert.equal(handlerRuns.get("probe_destroy"), before + 1);
+  } finally {
+    await session.close();
+  }
+});

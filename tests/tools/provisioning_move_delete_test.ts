@@ -84,8 +84,20 @@ Deno.test("guest_migrate checks the target before sending anything", async () =>
     await refused(
       s,
       "guest_migrate",
-      { vmid: 100, target_node: "pve2" },
-      /has disks on local storage \(scsi0 local-lvm:vm-100-disk-0, 32\.0 GiB\): pass with_local_disks: true/,
+      { vmid: 104, target_node: "pve3" },
+      /has disks on local storage \(scsi0 local-lvm:vm-104-disk-0, 48\.0 GiB\): pass with_local_disks: true/,
+    );
+    await refused(
+      s,
+      "guest_migrate",
+      { vmid: 100, target_node: "pve2", with_local_disks: true },
+      /VM 100 \(web01\) has the CD-ROM image local:iso\/debian-12\.7\.0-amd64-netinst\.iso in ide2, on storage only pve1 has, so PVE will not migrate it: eject it first/,
+    );
+    await refused(
+      s,
+      "guest_migrate",
+      { vmid: 102, target_node: "pve2", with_local_disks: true },
+      /VM 102 \(db01\) has snapshots and disks on local storage .*: delete its snapshots first/,
     );
     await refused(s, "guest_migrate", { vmid: 100, target_node: "pve1" }, /already on pve1/);
     await refused(
@@ -100,7 +112,7 @@ Deno.test("guest_migrate checks the target before sending anything", async () =>
     await refused(
       s,
       "guest_migrate",
-      { vmid: 100, target_node: "pve2", with_local_disks: true },
+      { vmid: 105, target_node: "pve2", with_local_disks: true },
       /Bridge "vmbr0" does not exist on node pve2/,
     );
     const lvm = s.sim.sim.state.storages.get("local-lvm");
@@ -134,7 +146,7 @@ Deno.test("a migration target outside policy.scope is refused, and a migration t
     await refused(
       s,
       "guest_migrate",
-      { vmid: 100, target_node: "pve3", with_local_disks: true },
+      { vmid: 200, target_node: "pve3", with_local_disks: true },
       /scope/i,
     );
     await fetch(`${s.sim.url}/_sim/nodes/pve2/offline`, { method: "POST" }).then((r) =>

@@ -128,7 +128,8 @@ Deno.test("the inventory of a parsed config lists every tool and says why a hidd
   assert.equal(rows.length, allTools.length);
   for (const row of rows) {
     assert.equal(row.visible, row.capability === "read", row.name);
-    assert.equal(row.confirmation, needsConfirmation(row.capability));
+    const tool = allTools.find((t) => t.name === row.name);
+    assert.equal(row.confirmation, tool !== undefined && needsConfirmation(tool));
     if (!row.visible) assert.match(row.hiddenBecause ?? "", /policy\.allow/);
   }
   assert.deepEqual(
@@ -186,4 +187,50 @@ Deno.test("every tool belongs to a declared toolset, and every toolset is descri
     assert.match(toolset.id, /^[a-z][a-z0-9_]*$/);
     assert.ok(toolset.description.length > 0 && toolset.description.length <= 100, toolset.id);
   }
+});
+
+/** Paths of unbounded values in a JSON Schema: strings without maxLength, arrays without maxItems, numbers without both bounds, open records without maxProperties. */
+function unbounded(schema: Record<string, unknown>, path: string): string[] {
+  const found: string[] = [];
+  const type = schema.type;
+  const types = Array.isArray(type) ? type : [type];
+  if (schema.enum !== undefined || schema.const !== undefined) return found;
+  for (const key of ["anyOf", "oneOf", "allOf"]) {
+    for (const branch of (schema[key] as Record<string, unknown>[] | undefined) ?? []) {
+      found.push(...unbounded(branch, path));
+    }
+  }
+  if (types.includes("string") && schema.maxLength === undefined) found.push(`${path} (string)`);
+  if (
+    (types.includes("number") || types.includes("integer")) &&
+    (schema.maximum === undefined && schema.exclusiveMaximum === undefined)
+  ) {
+    found.push(`${path} (number without a maximum)`);
+  }
+  if (types.includes("array")) {
+    if (schema.maxItems === undefined) found.push(`${path} (array)`);
+    const items = schema.items as Record<string, unknown> | undefined;
+    if (items !== undefined) found.push(...unbounded(items, `${path}[]`));
+  }
+  if (types.includes("object")) {
+    const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [name, property] of Object.entries(properties)) {
+      found.push(...unbounded(property, path === "" ? name : `${path}.${name}`));
+    }
+    const extra = schema.additionalProperties;
+    if (typeof extra === "object" && extra !== null) {
+      if (schema.maxProperties === undefined) found.push(`${path} (open object)`);
+      found.push(...unbounded(extra as Record<string, unknown>, `${path}.*`));
+    }
+  }
+  return found;
+}
+
+Deno.test("every argument of every tool is bounded: strings by length, arrays by items, numbers by value", () => {
+  const problems = allTools.flatMap((tool) =>
+    unbounded(buildToolEntry(tool, { clusters: ["a", "b"] }).inputJsonSchema, "").map((path) =>
+      `${tool.name}: ${path}`
+    )
+  );
+  assert.deepEqual(problems, []);
 });

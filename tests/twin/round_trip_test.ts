@@ -1,7 +1,7 @@
 /**
  * The round trip the rehearsal twin promises: capture the demo cluster, boot a twin from it,
- * and the twin answers like the original — to inventory, health and a drain of a node (done
- * with guest_migrate until node_drain exists) — and twin diff shows what the drain did.
+ * and the twin answers like the original — to inventory, health and a drain of a node (with
+ * node_drain, and guest by guest with guest_migrate) — and twin diff shows what the drain did.
  *
  * @module
  */
@@ -128,6 +128,36 @@ Deno.test("draining pve2 on the twin goes as on the original, and twin diff show
     const last = (await served(twin.sim)).at(-1)?.seq ?? 0;
     await capture(twin.sim);
     assert.deepEqual((await served(twin.sim, last)).filter((r) => r.method !== "GET"), []);
+  } finally {
+    await Promise.all(sessions.map((s) => s.close()));
+  }
+});
+
+Deno.test("node_drain rehearsed on the twin plans, moves and refuses as on the original, and twin diff shows the moves", async () => {
+  const sessions = await pair();
+  const [original, twin] = sessions as [SimSession, SimSession];
+  try {
+    const start = await capture(original.sim);
+    const args = { node: "pve2", with_local_disks: true };
+    const [planA, planB] = await Promise.all(
+      sessions.map((s) => s.call("node_drain", { ...args, dry_run: true })),
+    );
+    assert.notEqual(planA!.isError, true, JSON.stringify(planA));
+    assert.deepEqual(outcome(structuredOf(planB!)), outcome(structuredOf(planA!)), "same plan");
+    const a = await original.call("node_drain", args);
+    const b = await twin.call("node_drain", args);
+    assert.deepEqual(outcome(structuredOf(b)), outcome(structuredOf(a)), "same outcomes");
+    const [afterOriginal, afterTwin] = await Promise.all(sessions.map((s) => capture(s.sim)));
+    const effect = diffTwins(start, afterOriginal!);
+    const rehearsed = diffTwins(start, afterTwin!);
+    assert.deepEqual(
+      sameSides(rehearsed),
+      sameSides(effect),
+      "the rehearsal's effect is the drain's",
+    );
+    const moved = rehearsed.guests.changed.filter((c) => c.node !== undefined);
+    assert.ok(moved.length > 0 && moved.every((c) => c.node![0] === "pve2"), "guests left pve2");
+    assert.match(formatDiff(rehearsed), /Guests moved \(\d+\):/);
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
   }

@@ -10,7 +10,7 @@ import { dieError } from "../errors.ts";
 import type { Route, RouteContext, Sim } from "../router.ts";
 import { route } from "../router.ts";
 import type { AgentExec, AgentState, Guest } from "../state.ts";
-import { agentEnabled, findGuest, pbool, pnum, pstr, QEMU } from "./guest/mod.ts";
+import { agentBooting, agentEnabled, findGuest, pbool, pnum, pstr, QEMU } from "./guest/mod.ts";
 
 /** `assert_agent_available`: configured, VM running, agent answering. */
 function agentOf(ctx: RouteContext): { guest: Guest; agent: AgentState } {
@@ -18,7 +18,9 @@ function agentOf(ctx: RouteContext): { guest: Guest; agent: AgentState } {
   if (!agentEnabled(guest.config)) throw dieError("No QEMU guest agent configured");
   if (guest.status !== "running") throw dieError(`VM ${guest.vmid} is not running`);
   const agent = guest.agent;
-  if (agent === undefined || !agent.running || guest.qmpstatus !== "running") {
+  if (
+    agent === undefined || !agent.running || guest.qmpstatus !== "running" || agentBooting(guest)
+  ) {
     throw dieError("QEMU guest agent is not running");
   }
   return { guest, agent };

@@ -80,11 +80,17 @@ export function guestName(guest: Guest): string {
   return String(c.hostname ?? `CT${guest.vmid}`);
 }
 
-/** The HA service state PVE reports for a guest (`hastate`), if HA-managed. */
+/**
+ * The HA service state PVE reports for a guest (`hastate`, the manager's service state), if
+ * HA-managed: a planted CRM state, `migrate`/`relocate` while the HA manager moves it, else the
+ * requested state.
+ */
 export function haState(state: SimState, guest: Guest): string | undefined {
   const sid = `${guest.type === "qemu" ? "vm" : "ct"}:${guest.vmid}`;
   const res = state.ha.get(sid);
   if (res === undefined) return undefined;
+  if (res.crmState !== undefined) return res.crmState;
+  if (res.motion !== undefined) return res.motion.state;
   if (res.state === "enabled") return "started";
   return res.state;
 }

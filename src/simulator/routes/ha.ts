@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { dieError, paramError } from "../errors.ts";
 import { type Params, type Route, route, type Sim } from "../router.ts";
 import type { HaResource, HaRule, SimState } from "../state.ts";
+import { queueHaMotion } from "./guest/mod.ts";
 
 /** Resolves a service id: `vm:100`, `ct:200`, or a bare vmid (looked up in the guest list). */
 export function parseSid(
@@ -139,6 +140,7 @@ function perlTime(epoch: number): string {
 function crmState(state: SimState, res: HaResource, node: string): string | undefined {
   if (res.state === "ignored") return undefined;
   if (res.crmState !== undefined) return res.crmState;
+  if (res.motion !== undefined) return res.motion.state;
   const wanted = res.state === "started" || res.state === "enabled" ? "started" : "stopped";
   if (wanted === "started" && state.nodes.get(node)?.online === false) return "fence";
   return wanted;
@@ -263,6 +265,25 @@ function readRule(sim: Sim, id: string): unknown {
   return ruleEntry(rule, index + 1, rulesDigest(sim.state));
 }
 
+/**
+ * `POST /cluster/ha/resources/{sid}/migrate|relocate`: checks that the service is HA-managed
+ * and not in the `error` state, queues the CRM command and answers at once (`sid`,
+ * `requested-node`); the HA manager moves the guest shortly after (`queueHaMotion`). Like PVE,
+ * the node is not checked here: the CRM drops a command for a node that is not online.
+ */
+function requestMotion(sim: Sim, params: Params, command: "migrate" | "relocate"): unknown {
+  const { sid } = parseSid(sim.state, String(params.sid));
+  const res = sim.state.ha.get(sid);
+  if (res === undefined) throw dieError(`resource '${sid}' is not HA managed`);
+  const guest = sim.state.guests.get(Number(sid.split(":")[1]));
+  if (crmState(sim.state, res, guest?.node ?? "") === "error") {
+    throw dieError(`service '${sid}' in error state, must be disabled and fixed first`);
+  }
+  const node = String(params.node);
+  queueHaMotion(sim, res, command, node);
+  return { sid, "requested-node": node };
+}
+
 /** The ha endpoints this simulator implements. */
 export const routes: Route[] = [
   route("GET", "/cluster/ha/resources", ({ sim, params }) => {
@@ -283,6 +304,16 @@ export const routes: Route[] = [
   }),
   route("POST", "/cluster/ha/resources", ({ sim, params }) => createResource(sim, params)),
   route("PUT", "/cluster/ha/resources/{sid}", ({ sim, params }) => updateResource(sim, params)),
+  route(
+    "POST",
+    "/cluster/ha/resources/{sid}/migrate",
+    ({ sim, params }) => requestMotion(sim, params, "migrate"),
+  ),
+  route(
+    "POST",
+    "/cluster/ha/resources/{sid}/relocate",
+    ({ sim, params }) => requestMotion(sim, params, "relocate"),
+  ),
   route("DELETE", "/cluster/ha/resources/{sid}", ({ sim, params }) => {
     const { sid } = parseSid(sim.state, String(params.sid));
     if (!sim.state.ha.delete(sid)) {

@@ -54,6 +54,7 @@ import {
   overruleShutdown,
   parseDrive,
   pbool,
+  plantedStartFailure,
   pnum,
   printDrive,
   pstr,
@@ -437,6 +438,8 @@ function startCt(ctx: RouteContext): string {
     if (!skiplock && g.config.lock !== "mounted") assertUnlockedTask(LXC, g);
     await task.sleep(1);
     applyPending(sim, LXC, g);
+    const failure = plantedStartFailure(g);
+    if (failure !== undefined) throw new Error(failure);
     markRunning(sim, g);
   });
 }
@@ -506,6 +509,8 @@ function rebootCt(ctx: RouteContext): string {
     markStopped(g);
     applyPending(sim, LXC, g);
     await task.sleep(1);
+    const failure = plantedStartFailure(g);
+    if (failure !== undefined) throw new Error(failure);
     markRunning(sim, g);
   });
 }

@@ -249,6 +249,12 @@ export const routes: Route[] = [
   route("GET", "/nodes/{node}/subscription", ({ sim, auth, params }) => {
     return subscription(sim, auth, getNode(sim, String(params.node)));
   }),
+  route("GET", "/nodes/{node}/time", ({ sim, params }) => {
+    getNode(sim, String(params.node));
+    // Simulated nodes keep UTC, so local time (seconds as if local were UTC) equals time.
+    const now = sim.clock.now();
+    return { timezone: "UTC", time: now, localtime: now };
+  }),
   route("GET", "/nodes/{node}/version", ({ sim, params }) => {
     const node = getNode(sim, String(params.node));
     const v = sim.state.version;

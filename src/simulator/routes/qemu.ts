@@ -63,6 +63,7 @@ import {
   overruleShutdown,
   parseDrive,
   pbool,
+  plantedStartFailure,
   pnum,
   printDrive,
   pseudoUuid,
@@ -498,6 +499,8 @@ function startVm(ctx: RouteContext): string {
     // `tap_plug` while QEMU starts: a NIC on a bridge the node lacks fails the start.
     if (bridges.length > 0) throw new Error(`bridge '${bridges[0]}' does not exist`);
     regenerateCloudinit(g, task);
+    const failure = plantedStartFailure(g);
+    if (failure !== undefined) throw new Error(failure);
     markRunning(sim, g);
     await task.sleep(0.5);
   });
@@ -585,6 +588,8 @@ function rebootVm(ctx: RouteContext): string {
     applyPending(sim, QEMU, g);
     regenerateCloudinit(g, task);
     await task.sleep(1);
+    const failure = plantedStartFailure(g);
+    if (failure !== undefined) throw new Error(failure);
     markRunning(sim, g);
   });
 }

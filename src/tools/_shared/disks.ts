@@ -9,6 +9,7 @@
 import { PveValidationError } from "../../pve/errors.ts";
 import type { GuestRef } from "../../pve/mod.ts";
 import type { ToolContext } from "../types.ts";
+import { formatBytes } from "./format.ts";
 import { guestPath } from "./guest.ts";
 
 const QEMU_DISK_RE =
@@ -110,4 +111,32 @@ export async function readConfig(
     { signal: ctx.signal },
   );
   return (typeof data === "object" && data !== null ? data : {}) as GuestConfig;
+}
+
+/**
+ * The size a disk grows to for `size` (`40G` absolute, `+10G` growth), in bytes. PVE cannot
+ * shrink a disk; asking for the size it already has is refused too unless `allowSame` (a
+ * workflow that finds the disk already grown).
+ *
+ * @throws {PveValidationError} for a smaller size, or the same one without `allowSame`.
+ */
+export function growTarget(
+  disk: DiskInfo,
+  size: string,
+  options: { title: string; allowSame?: boolean },
+): number {
+  const grow = size.startsWith("+");
+  const amount = sizeBytes(grow ? size.slice(1) : size) ?? 0;
+  const after = grow ? disk.bytes + amount : amount;
+  if (after > disk.bytes || (after === disk.bytes && options.allowSame === true)) return after;
+  throw new PveValidationError(
+    after === disk.bytes
+      ? `${disk.key} of ${options.title} is already ${
+        formatBytes(disk.bytes)
+      }: give a larger size or +N.`
+      : `PVE cannot shrink disks: ${disk.key} of ${options.title} is ${
+        formatBytes(disk.bytes)
+      } now, so give a size above that (or +N to grow it).`,
+    { errors: { size: "shrinking disks is not supported" } },
+  );
 }

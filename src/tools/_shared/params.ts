@@ -102,3 +102,17 @@ export function pagingParams(defaultLimit: number, max: number): {
 } {
   return { limit: limitParam(defaultLimit, max).optional(), cursor: cursorParam().optional() };
 }
+
+/**
+ * A record (an object of named values) of at most `max` entries: the count is checked and
+ * announced as `maxProperties`, like every other bound.
+ */
+export function boundedRecord<K extends z.ZodString, V extends z.ZodType>(
+  key: K,
+  value: V,
+  max: number,
+): z.ZodType<Record<z.infer<K>, z.infer<V>>> {
+  return z.record(key, value).refine((record) => Object.keys(record).length <= max, {
+    message: `must have at most ${max} entries`,
+  }).meta({ maxProperties: max }) as unknown as z.ZodType<Record<z.infer<K>, z.infer<V>>>;
+}

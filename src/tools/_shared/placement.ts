@@ -349,6 +349,68 @@ export interface Placement {
   warning?: string;
 }
 
+/** Candidate nodes ranked by {@linkcode rankNodes}. */
+export interface RankedNodes<T> {
+  /** The nodes that fit, most free memory first (ties by name). */
+  fits: { node: string; memFree: number; value: T }[];
+  /** `node: why not`, one per node that does not fit (the refusal's first clause). */
+  misfits: string[];
+}
+
+/**
+ * The one destination chooser: checks each candidate node with `check` (which throws a
+ * {@linkcode PveValidationError} naming why a node does not fit) and ranks the nodes that fit by
+ * free memory, most first. New guests (`placeGuest`) and moved guests (`chooseMigrationTarget`)
+ * both pick the first.
+ */
+export async function rankNodes<T>(
+  nodes: readonly string[],
+  check: (node: string) => Promise<{ memFree: number; value: T }>,
+): Promise<RankedNodes<T>> {
+  const fits: RankedNodes<T>["fits"] = [];
+  const misfits: string[] = [];
+  for (const node of nodes) {
+    try {
+      fits.push({ node, ...await check(node) });
+    } catch (error) {
+      if (!(error instanceof PveValidationError)) throw error;
+      misfits.push(`${node}: ${error.message.replace(/:.*$/s, "")}`);
+    }
+  }
+  fits.sort((a, b) => b.memFree - a.memFree || a.node.localeCompare(b.node));
+  return { fits, misfits };
+}
+
+/**
+ * What a node offers, read once per tool call however many guests ask: its CPUs and memory,
+ * its storages and its bridges.
+ */
+export interface NodeInfo {
+  facts(node: string): Promise<NodeFacts>;
+  storages(node: string): Promise<StorageFacts[]>;
+  bridges(node: string): Promise<string[]>;
+}
+
+/** A {@linkcode NodeInfo} that reads each node's facts at most once. */
+export function nodeInfo(ctx: ToolContext): NodeInfo {
+  const memo = <T>(read: (node: string) => Promise<T>) => {
+    const seen = new Map<string, Promise<T>>();
+    return (node: string): Promise<T> => {
+      let value = seen.get(node);
+      if (value === undefined) {
+        value = read(node);
+        seen.set(node, value);
+      }
+      return value;
+    };
+  };
+  return {
+    facts: memo((node) => nodeFacts(ctx, node)),
+    storages: memo((node) => nodeStorages(ctx, node)),
+    bridges: memo((node) => nodeBridges(ctx, node)),
+  };
+}
+
 /**
  * Checks a node for a new guest (storage, bridge, CPUs, memory), or — without a node — picks
  * the online node that has the storage with room and the bridge and the most free memory.
@@ -379,18 +441,11 @@ export async function placeGuest(
     return await check(node);
   }
   const online = resources.nodes.filter((n) => n.status === "online").map((n) => n.node);
-  const fits: Placement[] = [];
-  const misfits: string[] = [];
-  for (const name of online) {
-    try {
-      fits.push(await check(name));
-    } catch (error) {
-      if (!(error instanceof PveValidationError)) throw error;
-      misfits.push(`${name}: ${error.message.replace(/:.*$/, "")}`);
-    }
-  }
-  fits.sort((a, b) => b.facts.memFree - a.facts.memFree || a.node.localeCompare(b.node));
-  const best = fits[0];
+  const { fits, misfits } = await rankNodes(online, async (name) => {
+    const placement = await check(name);
+    return { memFree: placement.facts.memFree, value: placement };
+  });
+  const best = fits[0]?.value;
   if (best === undefined) {
     throw new PveValidationError(
       `No online node fits (${

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError } from "../../pve/errors.ts";
 import { defineTool } from "../types.ts";
+import { agentInterfaces } from "../_shared/agent.ts";
 import { formatBytes, formatPercent, num } from "../_shared/format.ts";
 import { guestPath, guestSelector, guestTitle, resolveGuestArg } from "../_shared/guest.ts";
 import { agentProblem, assertAgentUsable } from "./_agent.ts";
@@ -48,28 +49,6 @@ const CALLS = ["get-osinfo", "get-host-name", "network-get-interfaces", "get-fsi
 
 function result(value: unknown): unknown {
   return (value as { result?: unknown } | null)?.result;
-}
-
-function interfacesOf(value: unknown): NonNullable<Output["interfaces"]> {
-  const out: NonNullable<Output["interfaces"]> = [];
-  for (const iface of (Array.isArray(value) ? value : []) as Raw[]) {
-    const name = String(iface.name ?? "?");
-    if (name === "lo") continue;
-    const addresses: string[] = [];
-    for (
-      const addr of (Array.isArray(iface["ip-addresses"]) ? iface["ip-addresses"] : []) as Raw[]
-    ) {
-      const ip = String(addr["ip-address"] ?? "");
-      if (ip === "" || ip.startsWith("127.") || ip === "::1") continue;
-      const prefix = num(addr.prefix);
-      addresses.push(prefix === undefined ? ip : `${ip}/${prefix}`);
-    }
-    const entry: NonNullable<Output["interfaces"]>[number] = { name, addresses };
-    const mac = iface["hardware-address"];
-    if (typeof mac === "string" && mac !== "") entry.mac = mac;
-    out.push(entry);
-  }
-  return out;
 }
 
 function filesystemsOf(value: unknown): NonNullable<Output["filesystems"]> {
@@ -139,7 +118,7 @@ export const guestAgentInfo = defineTool({
     const host = (value("get-host-name") as Raw | undefined)?.["host-name"];
     if (typeof host === "string") out.hostname = host;
     if (value("network-get-interfaces") !== undefined) {
-      out.interfaces = interfacesOf(value("network-get-interfaces"));
+      out.interfaces = agentInterfaces(value("network-get-interfaces"));
     }
     if (value("get-fsinfo") !== undefined) out.filesystems = filesystemsOf(value("get-fsinfo"));
     const version = (value("info") as Raw | undefined)?.version;

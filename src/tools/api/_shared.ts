@@ -17,12 +17,16 @@ import { PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
 import type { GuestRef } from "../../pve/mod.ts";
 import type { ScopeTarget, ToolContext } from "../types.ts";
 import { scopeOf } from "../_shared/guest.ts";
+import { boundedRecord } from "../_shared/params.ts";
 import { unscoped } from "../_shared/tasks.ts";
 import { type ApiMethod, endpointSchema } from "../../schema/mod.ts";
 import { type ApiRequestOk, checkApiRequest } from "./_schema.ts";
 
+/** Most parameters one request may carry (the largest PVE endpoint takes a few hundred). */
+export const MAX_API_PARAMS = 512;
+
 /** The `params` input of the API tools. */
-export const apiParams = z.record(
+export const apiParams = boundedRecord(
   z.string().min(1).max(64),
   z.union([
     z.string().max(65_536),
@@ -30,10 +34,8 @@ export const apiParams = z.record(
     z.boolean(),
     z.array(z.string().max(4096)).max(64),
   ]),
+  MAX_API_PARAMS,
 ).optional().describe("Query (GET/DELETE) or body (POST/PUT) parameters");
-
-/** Most parameters one request may carry (the largest PVE endpoint takes a few hundred). */
-export const MAX_API_PARAMS = 512;
 
 /** The `path` input of the API tools. */
 export const apiPath = z.string().min(1).max(2048).describe(

@@ -2,9 +2,9 @@
  * `guest_clone`: clones a template or a guest into a new guest — linked (templates only) or
  * full, on this or another node, into a pool — then optionally applies cloud-init settings to
  * the new VM and starts it. The clone task's progress (PVE logs percentages) is forwarded.
- * Checked before anything is sent: linked only from a template, storage only for full clones,
- * the new VMID and name, the target node, storage room for a full copy, the pool, and the new
- * guest against the scope.
+ * Checked before anything is sent (`_shared/clone.ts`): linked only from a template, storage
+ * only for full clones, the new VMID and name, the target node, storage room for a full copy,
+ * the pool, and the new guest against the scope.
  *
  * @module
  */
@@ -12,18 +12,11 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
-import { defineTool, type Plan, type PlannedCall, type ScopeTarget } from "../types.ts";
+import { defineTool, type Plan, type PlannedCall } from "../types.ts";
+import { cloneCloudInit, planClone } from "../_shared/clone.ts";
 import { cloudInitKeys, cloudInitParam } from "../_shared/cloud_init.ts";
-import { cloudinitKey, configDisks, freeCloudinitSlot, readConfig } from "../_shared/disks.ts";
-import { formatBytes, splitTags } from "../_shared/format.ts";
-import {
-  findRunningTask,
-  guestLabel,
-  guestSelector,
-  guestTitle,
-  lockMessage,
-  resolveGuestArg,
-} from "../_shared/guest.ts";
+import { formatBytes } from "../_shared/format.ts";
+import { guestLabel, guestSelector, guestTitle, resolveGuestArg } from "../_shared/guest.ts";
 import {
   guestNameParam,
   nodeParam,
@@ -31,14 +24,7 @@ import {
   storageParam,
   vmidParam,
 } from "../_shared/params.ts";
-import {
-  checkDnsName,
-  chooseVmid,
-  nodeStorages,
-  requireOnlineNode,
-  requirePool,
-  requireStorage,
-} from "../_shared/placement.ts";
+import { checkDnsName } from "../_shared/placement.ts";
 import {
   finishRun,
   type GuestIdentity,
@@ -90,126 +76,49 @@ export const guestClone = defineTool({
     if (args.new_name !== undefined) checkDnsName(args.new_name, "new_name");
     const source = await resolveGuestArg(args, ctx);
     const title = guestTitle(source);
-    const full = args.full ?? !source.template;
-    if (!full && !source.template) {
-      throw new PveValidationError(
-        `A linked clone needs a template, and ${title} is not one: pass full: true for an independent copy, or convert it with guest_template first.`,
-        { errors: { full: "linked clones only from templates" } },
-      );
-    }
-    if (args.storage !== undefined && !full) {
-      throw new PveValidationError(
-        `storage applies to full clones only (a linked clone shares the template's disks): drop storage, or pass full: true.`,
-        { errors: { storage: "parameter 'storage' not allowed for linked clones" } },
-      );
-    }
-    if (args.cloud_init !== undefined && source.type !== "qemu") {
-      throw new PveValidationError(
-        `cloud_init is for VMs, and ${title} is a container: drop cloud_init.`,
-        { errors: { cloud_init: "not a VM" } },
-      );
-    }
-    const ci = args.cloud_init === undefined ? undefined : cloudInitKeys(args.cloud_init);
-    const config = await readConfig(ctx, source);
-    if (typeof config.lock === "string") {
-      throw new PveValidationError(
-        lockMessage(source, config.lock, await findRunningTask(source, ctx)),
-      );
-    }
-    const resources = await ctx.client.resources(undefined, { signal: ctx.signal });
-    requirePool(resources, args.pool);
-    const newNode = args.target_node ?? source.node;
-    if (newNode !== source.node) requireOnlineNode(resources, newNode);
-
-    const disks = configDisks(source.type, config);
-    const storages = await nodeStorages(ctx, source.node);
-    const shared = new Set(storages.filter((s) => s.shared).map((s) => s.storage));
-    if (newNode !== source.node) {
-      const local = disks.filter((d) => !shared.has(d.storage));
-      const onto = args.storage === undefined
-        ? undefined
-        : storages.find((s) => s.storage === args.storage);
-      if (local.length > 0 && !(full && onto?.shared)) {
+    if (args.cloud_init !== undefined) {
+      if (source.type !== "qemu") {
         throw new PveValidationError(
-          `${title} has disks on local storage (${
-            local.map((d) => d.volid).join(", ")
-          }), so PVE can clone it to ${newNode} only as a full clone onto shared storage: pass full: true and a shared storage, or clone on ${source.node} and move it with guest_migrate.`,
-          { errors: { target: "VM uses local storage" } },
+          `cloud_init is for VMs, and ${title} is a container: drop cloud_init.`,
+          { errors: { cloud_init: "not a VM" } },
         );
       }
+      cloudInitKeys(args.cloud_init);
     }
-    const content = source.type === "qemu" ? "images" : "rootdir";
-    if (full) {
-      const perStorage = new Map<string, number>();
-      for (const disk of disks) {
-        const storage = args.storage ?? disk.storage;
-        perStorage.set(storage, (perStorage.get(storage) ?? 0) + disk.bytes);
-      }
-      for (const [storage, bytes] of perStorage) {
-        requireStorage(storages, { storage, node: source.node, content, bytes });
-        if (newNode !== source.node) {
-          requireStorage(await nodeStorages(ctx, newNode), {
-            storage,
-            node: newNode,
-            content,
-            bytes: 0,
-          });
-        }
-      }
-    }
-    const newid = await chooseVmid(ctx, resources, args.new_vmid);
-    const tags = splitTags(config.tags);
-    const target: ScopeTarget = { vmid: newid, node: newNode, tags };
-    if (args.pool !== undefined) target.pool = args.pool;
-
-    const cloneParams: Record<string, string | number> = { newid, full: full ? 1 : 0 };
-    if (args.new_name !== undefined) {
-      cloneParams[source.type === "qemu" ? "name" : "hostname"] = args.new_name;
-    }
-    if (args.storage !== undefined) cloneParams.storage = args.storage;
-    if (newNode !== source.node) cloneParams.target = newNode;
-    if (args.pool !== undefined) cloneParams.pool = args.pool;
+    const clone = await planClone(ctx, source, {
+      newVmid: args.new_vmid,
+      newName: args.new_name,
+      full: args.full,
+      storage: args.storage,
+      targetNode: args.target_node,
+      pool: args.pool,
+    });
+    const { newid, node: newNode, full } = clone;
     const base = `/nodes/${encodeURIComponent(newNode)}/${source.type}/${newid}`;
-    const calls: PlannedCall[] = [{
-      method: "POST",
-      path: `/nodes/${encodeURIComponent(source.node)}/${source.type}/${source.vmid}/clone`,
-      params: cloneParams,
-    }];
+    const calls: PlannedCall[] = [clone.call];
+    const ci = args.cloud_init === undefined
+      ? undefined
+      : cloneCloudInit(source, clone.config, { cloudInit: args.cloud_init, storage: args.storage });
     let ciIndex: number | undefined;
-    const notes: string[] = [];
     if (ci !== undefined) {
-      const params: Record<string, string> = { ...ci.params };
-      if (cloudinitKey(config) === undefined) {
-        const storage = args.storage ?? disks[0]?.storage;
-        if (storage === undefined) {
-          throw new PveValidationError(
-            `${title} has no disk to put a cloud-init drive beside: pass storage.`,
-          );
-        }
-        params[freeCloudinitSlot(config)] = `${storage}:cloudinit`;
-        notes.push(`adds a cloud-init drive on ${storage}`);
-      }
-      if (config.net0 === undefined) {
-        throw new PveValidationError(
-          `${title} has no net0, so cloud-init has no NIC to configure: add one first or drop cloud_init.ip.`,
-        );
-      }
       ciIndex = calls.length;
-      calls.push({ method: "PUT", path: `${base}/config`, params });
+      calls.push({ method: "PUT", path: `${base}/config`, params: ci.params });
     }
     if (args.start) calls.push({ method: "POST", path: `${base}/status/start` });
-    const newName = args.new_name ??
-      (source.type === "qemu" ? `Copy-of-VM-${source.name || source.vmid}` : undefined);
-    const size = disks.reduce((sum, d) => sum + d.bytes, 0);
+    const newName = clone.name;
     const plan: Plan = {
       target: source,
-      scopeTargets: [target],
+      scopeTargets: [clone.scope],
       summary: `${full ? "Full" : "Linked"} clone of ${title} into ${
         guestLabel({ vmid: newid, type: source.type })
       }${newName === undefined ? "" : ` (${newName})`} on ${newNode}${
-        full ? ` (copies ${formatBytes(size)})` : ""
+        full ? ` (copies ${formatBytes(clone.bytes)})` : ""
       }${args.pool === undefined ? "" : ` in pool ${args.pool}`}${
-        ci === undefined ? "" : `, then set cloud-init${notes.length > 0 ? ` (${notes[0]})` : ""}`
+        ci === undefined
+          ? ""
+          : `, then set cloud-init${
+            ci.addsDriveOn === undefined ? "" : ` (adds a cloud-init drive on ${ci.addsDriveOn})`
+          }`
       }${args.start ? ", then start it" : ""}.`,
       calls,
     };

@@ -33,6 +33,7 @@ import {
   resolveGuestArg,
 } from "../_shared/guest.ts";
 import { checkDnsName, checkTags, nodeStorages, requireStorage } from "../_shared/placement.ts";
+import { boundedRecord } from "../_shared/params.ts";
 import { addSecret, REDACTED } from "../_shared/secrets.ts";
 import { checkPlannedCalls } from "../_shared/schema_check.ts";
 import { runSteps } from "../_shared/steps.ts";
@@ -109,9 +110,10 @@ export const guestConfigUpdate = defineTool({
   capability: "change",
   inputSchema: z.object({
     ...guestSelector,
-    set: z.record(
+    set: boundedRecord(
       z.string().min(2).max(32).regex(/^[a-z][a-z0-9_-]*$/),
       z.union([z.string().max(8192), z.number().min(-1e15).max(1e15), z.boolean()]),
+      64,
     ).optional().describe(
       'Keys to set, PVE names and values: {memory: 4096, net1: "virtio,bridge=vmbr0"}',
     ),

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
 import { defineTool, type Plan } from "../types.ts";
-import { configDisks, readConfig, sizeBytes } from "../_shared/disks.ts";
+import { configDisks, growTarget, readConfig } from "../_shared/disks.ts";
 import { formatBytes } from "../_shared/format.ts";
 import {
   guestPath,
@@ -74,21 +74,7 @@ export const guestDiskResize = defineTool({
         { errors: { disk: `disk '${args.disk}' does not exist` } },
       );
     }
-    const grow = args.size.startsWith("+");
-    const amount = sizeBytes(grow ? args.size.slice(1) : args.size) ?? 0;
-    const after = grow ? disk.bytes + amount : amount;
-    if (after <= disk.bytes) {
-      throw new PveValidationError(
-        after === disk.bytes
-          ? `${args.disk} of ${title} is already ${
-            formatBytes(disk.bytes)
-          }: give a larger size or +N.`
-          : `PVE cannot shrink disks: ${args.disk} of ${title} is ${
-            formatBytes(disk.bytes)
-          } now, so give a size above that (or +N to grow it).`,
-        { errors: { size: "shrinking disks is not supported" } },
-      );
-    }
+    const after = growTarget(disk, args.size, { title });
     const storages = await nodeStorages(ctx, guest.node);
     requireStorage(storages, {
       storage: disk.storage,

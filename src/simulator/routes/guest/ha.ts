@@ -11,7 +11,7 @@ import { regenerateCloudinit } from "./cloudinit.ts";
 import { applyPending } from "./config_update.ts";
 import type { Kind } from "./kind.ts";
 import { lookupGuest } from "./lookup.ts";
-import { markRunning, markStopped } from "./power.ts";
+import { markRunning, markStopped, plantedStartFailure } from "./power.ts";
 
 /** The HA resource id of a guest (`vm:100` / `ct:101`). */
 export function haSid(kind: Kind, vmid: number): string {
@@ -34,11 +34,17 @@ export function addHaResource(state: SimState, kind: Kind, vmid: number): void {
   });
 }
 
-/** `ha` of `status/current`. */
+/**
+ * `ha` of `status/current` (`PVE::HA::Config::get_service_status`): the manager's service state —
+ * a planted CRM state (`error`…), `migrate`/`relocate` while the HA manager moves the guest, else
+ * the requested state.
+ */
 export function haStatus(state: SimState, kind: Kind, vmid: number): Record<string, unknown> {
   const res = state.ha.get(haSid(kind, vmid));
   if (res === undefined) return { managed: 0 };
-  const out: Record<string, unknown> = { managed: 1, state: res.state };
+  const current = res.crmState ?? res.motion?.state ??
+    (res.state === "enabled" ? "started" : res.state);
+  const out: Record<string, unknown> = { managed: 1, state: current };
   if (res.group !== undefined) out.group = res.group;
   return out;
 }
@@ -64,6 +70,11 @@ export function haTask(
     if (type === "hastart" && g.status !== "running") {
       applyPending(sim, kind, g);
       if (kind.type === "qemu") regenerateCloudinit(g);
+      if (plantedStartFailure(g) !== undefined) {
+        // The LRM's start fails (and its retries): the CRM puts the service in the error state.
+        if (res !== undefined) res.crmState = "error";
+        return;
+      }
       markRunning(sim, g);
     } else if (type === "hastop" && g.status === "running") {
       markStopped(g);

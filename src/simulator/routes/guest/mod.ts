@@ -27,5 +27,6 @@ export * from "./stats.ts";
 export * from "./rrd.ts";
 export * from "./ha.ts";
 export * from "./power.ts";
+export * from "./agent_boot.ts";
 export * from "./pools.ts";
 export * from "./routes.ts";

@@ -7,14 +7,16 @@
 
 import type { Sim, TaskRunner } from "../../router.ts";
 import type { Guest } from "../../state.ts";
+import { bootAgent } from "./agent_boot.ts";
 import type { Kind } from "./kind.ts";
 
-/** Marks a guest running (new pid, start time). */
+/** Marks a guest running (new pid, start time); its guest agent answers once it has booted. */
 export function markRunning(sim: Sim, guest: Guest): void {
   guest.status = "running";
   guest.qmpstatus = "running";
   guest.startedAt = sim.clock.now();
   guest.pid = sim.state.nextPid++;
+  bootAgent(sim, guest);
 }
 
 /** Marks a guest stopped. */
@@ -51,4 +53,15 @@ export async function waitForTask(sim: Sim, upid: string, seconds: number): Prom
 /** A timestamp as PVE prints it in logs (`2025-08-05 14:30:00`), in simulated UTC time. */
 export function logStamp(sim: Sim): string {
   return new Date(sim.clock.nowMs()).toISOString().slice(0, 19).replace("T", " ");
+}
+
+/**
+ * A start failure planted through the control API (`/_sim/guests/{vmid}/start-failure`): its
+ * message, used up once, or undefined when the guest starts normally.
+ */
+export function plantedStartFailure(guest: Guest): string | undefined {
+  const failure = guest.startFailure;
+  if (failure === undefined) return undefined;
+  if (--failure.remaining <= 0) delete guest.startFailure;
+  return failure.message;
 }

@@ -1,5 +1,8 @@
 /**
- * `PUT …/resize`: growing a disk, with QEMU's checks in the task and LXC's before it.
+ * `PUT …/resize`: growing a disk, with QEMU's checks in the task and LXC's before it. The
+ * storage's own rule applies in the task: thick LVM's `lvextend` needs free extents in the
+ * volume group (`Insufficient free space: …`), an LVM-thin volume may outgrow its pool (LVM only
+ * warns), a file on a directory or NFS storage grows sparsely.
  *
  * @module
  */
@@ -13,7 +16,8 @@ import type { Kind } from "./kind.ts";
 import { assertUnlockedSync, assertUnlockedTask } from "./locks.ts";
 import { findGuest, guestInTask } from "./lookup.ts";
 import { checkSkiplock, pstr } from "./params.ts";
-import { formatSize, parseSize } from "./sizes.ts";
+import { storageUsage } from "../storage.ts";
+import { formatSize, parseSize, renderBytes } from "./sizes.ts";
 import { findVolume, storageOf } from "./volumes.ts";
 
 const GIB = 1024 ** 3;
@@ -72,6 +76,26 @@ export function resizeDisk(ctx: RouteContext, kind: Kind): string {
         const vg = storage.vgname ?? "pve";
         const vol = volid.slice(volid.indexOf(":") + 1).split("/").pop();
         const extents = (b: number) => Math.round(b / (4 * MIB));
+        const { total, used, avail } = storageUsage(sim.state, storage, node);
+        const growth = newSize - current;
+        if (storage.type === "lvm" && growth > avail) {
+          // `lvextend` of a thick volume needs free extents in the volume group.
+          throw new Error(
+            `error resizing volume '/dev/${vg}/${vol}': Insufficient free space: ${
+              Math.ceil(growth / (4 * MIB))
+            } extents needed, but only ${Math.floor(avail / (4 * MIB))} available`,
+          );
+        }
+        if (storage.type === "lvmthin" && used + growth > total) {
+          // A thin volume may outgrow its pool: LVM only warns (the pool fills when written).
+          task.log(
+            `  WARNING: Sum of all thin volume sizes (${
+              renderBytes(used + growth)
+            }) exceeds the size of thin pool ${vg}/${storage.thinpool ?? "data"} (${
+              renderBytes(total)
+            }).`,
+          );
+        }
         task.log(
           `  Size of logical volume ${vg}/${vol} changed from ${(current / GIB).toFixed(2)} GiB (${
             extents(current)
