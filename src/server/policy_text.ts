@@ -18,6 +18,8 @@ export interface PolicyTextTool {
   name: string;
   toolset: string;
   capability: Capability;
+  /** Asks the user to confirm although its class would not. */
+  confirm?: boolean;
 }
 
 /** What the text is written from. */
@@ -114,9 +116,14 @@ export function policyText(input: PolicyTextInput): string {
     "",
     "## Confirmation (policy.confirmation)",
   );
-  const confirmed = CAPABILITIES.filter(needsConfirmation);
+  const confirmed = CAPABILITIES.filter((capability) => needsConfirmation(capability));
+  const alsoConfirmed = tools.filter((tool) =>
+    tool.confirm === true && !needsConfirmation(tool.capability)
+  );
   lines.push(
-    `Calls of the classes ${quotedList(confirmed)} ask the user first. A client that cannot ask: ${
+    `Calls of the classes ${quotedList(confirmed)}${
+      alsoConfirmed.length === 0 ? "" : ` and of ${namesOf(alsoConfirmed)}`
+    } ask the user first. A client that cannot ask: ${
       input.confirmation.fallback === "deny"
         ? 'the call is refused (fallback "deny")'
         : 'the call runs without asking (fallback "allow")'
