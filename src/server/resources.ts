@@ -231,12 +231,13 @@ async function readTaskLog(upid: string, ctx: ToolContext) {
   return redactText(result.text);
 }
 
-/** Reads one resource of the session. */
+/** Reads one resource of the session; `signal` is the request's (cancelled with it). */
 export async function readResource(
   deps: SurfaceDeps,
   uri: string,
-  signal: AbortSignal,
+  options: { signal: AbortSignal },
 ): Promise<ReadResourceResult> {
+  const { signal } = options;
   const address = parseResourceUri(uri);
   if (address === undefined) throw notFound(uri);
   if (address.kind === "policy") {
@@ -302,6 +303,6 @@ export function registerResources(server: Server, deps: SurfaceDeps): void {
   server.setRequestHandler("resources/templates/list", () => ({ resourceTemplates }));
   server.setRequestHandler(
     "resources/read",
-    (request, ctx) => readResource(deps, request.params.uri, ctx.mcpReq.signal),
+    (request, ctx) => readResource(deps, request.params.uri, { signal: ctx.mcpReq.signal }),
   );
 }
