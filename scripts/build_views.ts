@@ -35,7 +35,18 @@ async function readIfExists(path: string): Promise<string> {
 /** Bundles a browser entry (path relative to the root) into one minified script. */
 export async function bundle(entry: string): Promise<string> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--frozen", "--platform", "browser", "--minify", entry],
+    // The views' own dependency (the MCP Apps client) is a development import (deno.dev.json).
+    args: [
+      "bundle",
+      "--quiet",
+      "--config",
+      "deno.dev.json",
+      "--frozen",
+      "--platform",
+      "browser",
+      "--minify",
+      entry,
+    ],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

@@ -12,7 +12,8 @@
 import { DEFAULT_CLUSTER_NAME, ENV_NAMES } from "../src/config/mod.ts";
 import { configJsonSchema } from "../src/config/json_schema.ts";
 import { allTools } from "../src/tools/mod.ts";
-import { toolInventory } from "../src/tools/registry.ts";
+import { buildToolEntry, toolInventory } from "../src/tools/registry.ts";
+import { TOOLSETS } from "../src/tools/toolsets.ts";
 
 /** The command that regenerates the README sections. */
 export const README_COMMAND = "deno task readme";
@@ -177,6 +178,101 @@ export function renderToolTable(): string {
   );
 }
 
+/** The markdown toolset table: id, whether it is on by default, tools, what it is for. */
+export function renderToolsetTable(): string {
+  const rows = TOOLSETS.map((toolset) => {
+    const tools = allTools.filter((tool) => tool.toolset === toolset.id);
+    return [
+      `[\`${toolset.id}\`](docs/tools.md#${toolset.id})`,
+      toolset.default ? "on" : "off",
+      String(tools.length),
+      cell(toolset.description),
+    ];
+  });
+  return markdownTable(["toolset", "default", "tools", "for"], rows);
+}
+
+interface ParamSchema {
+  type?: string | string[];
+  description?: string;
+  enum?: unknown[];
+  items?: ParamSchema;
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  maxItems?: number;
+  default?: unknown;
+}
+
+function typeText(schema: ParamSchema): string {
+  if (schema.enum !== undefined) {
+    return schema.enum.map((value) => `\`${String(value)}\``).join(" | ");
+  }
+  const type = Array.isArray(schema.type) ? schema.type.join(" or ") : schema.type ?? "any";
+  if (type === "array") return `list of ${typeText(schema.items ?? {})}`;
+  if ((type === "integer" || type === "number") && schema.minimum !== undefined) {
+    return `${type} ${schema.minimum}–${schema.maximum ?? "…"}`;
+  }
+  return type;
+}
+
+/**
+ * `docs/tools.md`: per toolset, each tool with its class, confirmation, description and
+ * parameters (as the tool's input schema announces them).
+ */
+export function renderToolDocs(): string {
+  const parts = [
+    "# Tools",
+    "",
+    "Generated from the registry by `deno task readme` (`tests/readme_test.ts` fails when it",
+    "drifts). Every write tool also takes `dry_run`; with more than one configured cluster every",
+    "tool takes `cluster`. Toolsets marked default are on unless `policy.toolsets` says otherwise.",
+  ];
+  for (const toolset of TOOLSETS) {
+    const tools = allTools.filter((tool) => tool.toolset === toolset.id);
+    parts.push(
+      "",
+      `## ${toolset.id}`,
+      "",
+      `${toolset.description}. ${toolset.default ? "On by default." : "Off by default."}`,
+    );
+    for (const tool of tools) {
+      const schema = buildToolEntry(tool, { clusters: [DEFAULT_CLUSTER_NAME] })
+        .inputJsonSchema as { properties?: Record<string, ParamSchema>; required?: string[] };
+      const required = new Set(schema.required ?? []);
+      const params = Object.entries(schema.properties ?? {}).filter(([name]) => name !== "dry_run");
+      parts.push(
+        "",
+        `<details><summary><code>${tool.name}</code>: ${tool.title} (${tool.capability}` +
+          `${
+            tool.capability === "destroy" || tool.capability === "exec" ||
+              tool.capability === "raw" || tool.confirm === true
+              ? ", asks to confirm"
+              : ""
+          })</summary>`,
+        "",
+        tool.description,
+        "",
+      );
+      if (params.length === 0) {
+        parts.push("No parameters.");
+      } else {
+        parts.push(markdownTable(
+          ["parameter", "type", "required", "meaning"],
+          params.map(([name, param]) => [
+            `\`${name}\``,
+            cell(typeText(param)),
+            required.has(name) ? "yes" : "",
+            cell(param.description ?? ""),
+          ]),
+        ));
+      }
+      parts.push("", "</details>");
+    }
+  }
+  return `${parts.join("\n")}\n`;
+}
+
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`. */
 export function replaceSection(text: string, name: string, body: string): string {
   const start = `<!-- ${name}:start -->`;
@@ -189,14 +285,21 @@ export function replaceSection(text: string, name: string, body: string): string
   return `${text.slice(0, from + start.length)}\n\n${body}\n\n${text.slice(to)}`;
 }
 
-/** The README with both generated sections brought up to date. */
+/** The README with its generated sections brought up to date. */
 export function updateReadme(text: string): string {
   return replaceSection(
-    replaceSection(text, "tools", renderToolTable()),
+    replaceSection(
+      replaceSection(text, "tools", renderToolTable()),
+      "toolsets",
+      renderToolsetTable(),
+    ),
     "config",
     renderConfigTable(),
   );
 }
+
+/** The generated tool reference. */
+export const TOOL_DOCS = new URL("../docs/tools.md", import.meta.url);
 
 /** Every environment variable the configuration reads has a row in the table. */
 export function unlistedEnvNames(): string[] {
@@ -209,4 +312,6 @@ if (import.meta.main) {
   const before = await Deno.readTextFile(path);
   const after = updateReadme(before);
   if (after !== before) await Deno.writeTextFile(path, after);
+  await Deno.mkdir(new URL("../docs/", import.meta.url), { recursive: true });
+  await Deno.writeTextFile(TOOL_DOCS, renderToolDocs());
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { README_COMMAND, unlistedEnvNames, updateReadme } from "../scripts/gen_readme.ts";
+import {
+  README_COMMAND,
+  renderToolDocs,
+  TOOL_DOCS,
+  unlistedEnvNames,
+  updateReadme,
+} from "../scripts/gen_readme.ts";
 import { ENV_NAMES } from "../src/config/mod.ts";
 import { allTools } from "../src/tools/mod.ts";
 
@@ -27,4 +33,13 @@ Deno.test("the README's quick start is exactly the two npx commands", async () =
   const text = await Deno.readTextFile(README);
   const quickStart = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(text)?.[1];
   assert.equal(quickStart, "npx -y deno@2.9.6 task demo\nnpx -y deno@2.9.6 task test\n");
+});
+
+Deno.test("docs/tools.md describes every tool with its parameters, as the registry has them", async () => {
+  const text = await Deno.readTextFile(TOOL_DOCS);
+  assert.ok(
+    renderToolDocs() === text,
+    `docs/tools.md is out of date with the registry: run \`${README_COMMAND}\``,
+  );
+  for (const tool of allTools) assert.ok(text.includes(`<code>${tool.name}</code>`), tool.name);
 });

@@ -20,9 +20,17 @@ export const INSTRUCTIONS = "Operate Proxmox VE clusters. Guests are addressed b
   "none). Long tasks report progress; a timeout returns the UPID for task_wait.";
 
 /**
- * The server's capabilities, as registered with the SDK and announced to clients. `resources`
- * serves the MCP App views (`ui://` HTML, see `ui_resources.ts`).
+ * The server's capabilities, as registered with the SDK and announced to clients: tools;
+ * prompts for the admin procedures (`prompts.ts`); resources — the policy, the cluster summary,
+ * guest configs, task logs and the MCP App views (`resources.ts`); completions of prompt and
+ * template arguments (`completions.ts`); logging. Every list is fixed for a session's lifetime.
  */
 export function serverCapabilities(): Record<string, Record<string, unknown>> {
-  return { tools: { listChanged: false }, resources: {}, logging: {} };
+  return {
+    tools: { listChanged: false },
+    prompts: { listChanged: false },
+    resources: { listChanged: false },
+    completions: {},
+    logging: {},
+  };
 }

@@ -4,6 +4,10 @@
  * tools lives here: the registry's `tools/list`, and the call path of `tools/call` (see
  * `call.ts`: validation → policy → plan → scope → dry run → confirmation → handler → audit).
  *
+ * Prompts (`prompts.ts`), resources (`resources.ts`) and completions (`completions.ts`) are
+ * served beside the tools; what the session lists of them comes from `catalog.ts`, free of the
+ * SDK, so the start-up path can list them too.
+ *
  * Tools are served through the SDK's low-level request handlers rather than `registerTool`,
  * so that the server, not the SDK, decides what a failure looks like: input validation and
  * policy refusals become `isError` results with the next step, and bugs become protocol
@@ -28,8 +32,11 @@ import { buildRegistry, listedTool, type ToolEntry } from "../tools/registry.ts"
 import type { AnyTool } from "../tools/types.ts";
 import { INSTRUCTIONS, SERVER_INFO, serverCapabilities } from "./identity.ts";
 import { type CallSettings, runHiddenToolCall, runToolCall } from "./call.ts";
+import { type Catalog, catalogOf } from "./catalog.ts";
+import { registerCompletions } from "./completions.ts";
+import { PromptError, type PromptSession, renderPrompt } from "./prompts.ts";
+import { registerResources, type SurfaceDeps } from "./resources.ts";
 import { checkToolConfig, settingsFromConfig } from "./settings.ts";
-import { registerViewResources } from "./ui_resources.ts";
 import { quote } from "./wire/jsonrpc.ts";
 
 export { type CallSettings } from "./call.ts";
@@ -59,6 +66,8 @@ interface BuiltRegistry {
   registry: Map<string, ToolEntry>;
   known: Map<string, AnyTool>;
   listed: Tool[];
+  /** Prompts, resources and resource templates the session lists. */
+  catalog: Catalog;
 }
 
 /** Registries by tool list and config object: sessions (and HTTP requests) share one. */
@@ -78,6 +87,7 @@ function registryFor(
       registry,
       known: new Map(tools.map((tool) => [tool.name, tool])),
       listed: [...registry.values()].map((entry) => listedTool(entry) as Tool),
+      catalog: catalogOf({ tools: registry.keys(), clusters: settings.clusters }),
     };
     byConfig.set(config, built);
   }
@@ -99,7 +109,7 @@ export function createServer(options: CreateServerOptions): McpServer {
       throw new Error(`No Proxmox VE client was given for the configured cluster "${name}"`);
     }
   }
-  const { registry, known, listed } = registryFor(tools, options.config, settings);
+  const { registry, known, listed, catalog } = registryFor(tools, options.config, settings);
 
   const mcp = new McpServer({ ...SERVER_INFO }, { instructions: INSTRUCTIONS });
   const server = mcp.server;
@@ -114,7 +124,17 @@ export function createServer(options: CreateServerOptions): McpServer {
   };
 
   server.setRequestHandler("tools/list", () => ({ tools: listed }));
-  registerViewResources(server, registry.keys());
+  const surface: SurfaceDeps = {
+    settings,
+    clients: options.clients,
+    offered: new Set(registry.keys()),
+    known,
+    catalog,
+    ...(options.notice === undefined ? {} : { notice: options.notice }),
+  };
+  registerPrompts(server, surface);
+  registerResources(server, surface);
+  registerCompletions(server, surface);
   server.setRequestHandler("tools/call", async (request, ctx) => {
     const name = request.params.name;
     const entry = registry.get(name);
@@ -133,4 +153,25 @@ export function createServer(options: CreateServerOptions): McpServer {
     return server.projectCallToolResult(result as CallToolResult, entry.outputJsonSchema);
   });
   return mcp;
+}
+
+/** Serves `prompts/list` from the catalog and renders `prompts/get` for the session. */
+function registerPrompts(server: McpServer["server"], surface: SurfaceDeps): void {
+  const session: PromptSession = {
+    offered: surface.offered,
+    known: surface.known,
+    policy: surface.settings.policy,
+    clusters: surface.settings.clusters,
+  };
+  server.setRequestHandler("prompts/list", () => ({ prompts: surface.catalog.prompts }));
+  server.setRequestHandler("prompts/get", (request) => {
+    try {
+      return renderPrompt(request.params.name, request.params.arguments, session);
+    } catch (error) {
+      if (error instanceof PromptError) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
+      }
+      throw error;
+    }
+  });
 }

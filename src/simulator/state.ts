@@ -49,6 +49,8 @@ export interface NodeState {
    * these and puts the diff in the answer's `changes`). Undefined when nothing is pending.
    */
   networkPending?: Record<string, ConfigValue | string[]>[];
+  /** When `interfaces.new` was written (epoch seconds; the `changes` diff shows it). */
+  networkPendingSince?: number;
   /** Services whose state differs from "running, enabled" (a failed unit, a stopped one). */
   services?: Record<string, ServiceState>;
   /** The subscription (`/etc/subscription`); undefined when no key is set. */

@@ -3,8 +3,9 @@
  * profiles, so the suite's own client needs no token).
  *
  * Scenarios run (both eras), because they test what this server offers — initialize and
- * sessions, ping, logging, tools/list, SSE streams, DNS-rebinding protection, the stateless
- * 2026-07-28 transport, its Mcp-Method/Mcp-Name headers and tools/list caching hints.
+ * sessions, ping, logging, tools/list, prompts/list, resources/list, an unknown resource's
+ * error, SSE streams, DNS-rebinding protection, the stateless 2026-07-28 transport, its
+ * Mcp-Method/Mcp-Name headers and the caching hints of the lists and of a resource read.
  *
  * Scenarios not run, and why:
  * - tools-call-*, elicitation-sep*, json-schema-2020-12, input-required-result-*,
@@ -12,16 +13,19 @@
  *   (`test_simple_text`, `test_input_required_result_*`, …) of its reference "everything"
  *   server; our tools are Proxmox operations (their behaviour is tested by our own real-client
  *   tests, confirmation over input_required included).
- * - resources-*, prompts-*, completion-complete, sep-2164-resource-not-found: the server offers
- *   no resources, prompts or completions.
+ * - resources-read-*, resources-templates-read, resources-subscribe/unsubscribe, prompts-get-*,
+ *   completion-complete: they read, render or complete the suite's own fixtures
+ *   (`test://static-text`, `test_simple_prompt`, `test_prompt_with_arguments`, …); our prompts,
+ *   resources and completions are tested by our own real-client tests (tests/server/), and an
+ *   unknown prompt is an invalid-params error, as the protocol asks.
  * - tasks-*, sep-2640-skills-*: protocol extensions the server does not implement.
  *
- * Checks the suite itself marks "not testable" without one of its diagnostic tools, and the
- * caching checks of prompts/resources lists (which we do not serve), are listed in
+ * Checks the suite itself marks "not testable" without one of its diagnostic tools are listed in
  * {@link NOT_APPLICABLE}; every other check must pass.
  */
 
 import assert from "node:assert/strict";
+import { DEV_CONFIG } from "../_dev_config.ts";
 import { startServeProcess } from "./_process.ts";
 
 const CLI = new URL("./_conformance_cli.ts", import.meta.url).pathname;
@@ -33,6 +37,9 @@ const SCENARIOS: Array<[string, string | undefined]> = [
   ["ping", undefined],
   ["logging-set-level", undefined],
   ["tools-list", undefined],
+  ["prompts-list", undefined],
+  ["resources-list", undefined],
+  ["sep-2164-resource-not-found", undefined],
   ["server-sse-multiple-streams", undefined],
   ["server-sse-polling", undefined],
   ["dns-rebinding-protection", undefined],
@@ -40,6 +47,9 @@ const SCENARIOS: Array<[string, string | undefined]> = [
   ["http-header-validation", "2026-07-28"],
   ["caching", "2026-07-28"],
   ["tools-list", "2026-07-28"],
+  ["prompts-list", "2026-07-28"],
+  ["resources-list", "2026-07-28"],
+  ["sep-2164-resource-not-found", "2026-07-28"],
   ["server-sse-multiple-streams", "2026-07-28"],
   ["dns-rebinding-protection", "2026-07-28"],
 ];
@@ -51,9 +61,6 @@ const NOT_APPLICABLE: Record<string, string> = {
   "sep-2575-http-server-no-independent-requests-on-stream":
     "needs the suite's test_streaming_elicitation tool",
   "sep-2575-server-no-log-without-loglevel": "needs the suite's test_logging_tool tool",
-  "sep-2549-prompts-list-caching-hints": "the server offers no prompts",
-  "sep-2549-resources-list-caching-hints": "the server offers no resources",
-  "sep-2549-resources-templates-list-caching-hints": "the server offers no resources",
 };
 
 interface Check {
@@ -72,6 +79,7 @@ async function runScenario(
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        ...DEV_CONFIG,
         "--quiet",
         "-A",
         CLI,

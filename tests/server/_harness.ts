@@ -66,7 +66,49 @@ export interface Session {
   auditLines(): Promise<Array<Record<string, unknown>>>;
   /** The protocol version the client negotiated. */
   protocolVersion: string | undefined;
+  /** Prompts, resources and completions, through the same client. */
+  surface: SurfaceClient;
   close(): Promise<void>;
+}
+
+/** A reference to complete an argument of: a prompt by name or a resource template by URI. */
+export type CompletionRef = { type: "ref/prompt"; name: string } | {
+  type: "ref/resource";
+  uri: string;
+};
+
+/** The client's requests for prompts, resources and completions (both SDKs name them alike). */
+export interface SurfaceClient {
+  listPrompts(): Promise<{
+    prompts: Array<{
+      name: string;
+      title?: string;
+      description?: string;
+      arguments?: Array<{ name: string; description?: string; required?: boolean }>;
+    }>;
+  }>;
+  getPrompt(params: { name: string; arguments?: Record<string, string> }): Promise<{
+    description?: string;
+    messages: Array<{ role: string; content: { type: string; text?: string } }>;
+  }>;
+  listResources(): Promise<{
+    resources: Array<
+      { uri: string; name: string; title?: string; description?: string; mimeType?: string }
+    >;
+  }>;
+  listResourceTemplates(): Promise<{
+    resourceTemplates: Array<
+      { uriTemplate: string; name: string; title?: string; description?: string; mimeType?: string }
+    >;
+  }>;
+  readResource(params: { uri: string }): Promise<{
+    contents: Array<{ uri: string; mimeType?: string; text?: string }>;
+  }>;
+  complete(params: {
+    ref: CompletionRef;
+    argument: { name: string; value: string };
+    context?: { arguments?: Record<string, string> };
+  }): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }>;
 }
 
 /** Per-call options. */
@@ -167,6 +209,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
       notices: [],
       auditLines: () => readAudit(auditPath),
       protocolVersion: client.getServerVersion() === undefined ? undefined : "v1",
+      surface: client as unknown as SurfaceClient,
       async close() {
         await client.close();
         await handle.close();
@@ -215,6 +258,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Session> {
     notices,
     auditLines: () => readAudit(auditPath),
     protocolVersion: client.getNegotiatedProtocolVersion(),
+    surface: client as unknown as SurfaceClient,
     async close() {
       await client.close();
       await handle.close();

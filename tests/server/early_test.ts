@@ -19,6 +19,7 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
       exclude: ["guest_stop"],
     },
   },
+  "no read class": { clusters: { lab: CLUSTER }, policy: { allow: ["lifecycle"] } },
 };
 
 const legacyInit = (id: number, version: string, extra: Record<string, unknown> = {}) =>
@@ -46,6 +47,14 @@ const CONVERSATIONS: Record<string, string[]> = {
     '{"jsonrpc":"2.0","method":"notifications/initialized"}',
     '{"jsonrpc":"2.0","id":2,"method":"tools/list"}',
     '{"jsonrpc":"2.0","id":"three","method":"ping"}',
+  ],
+  "2025-11-25 prompts, resources and resource templates": [
+    legacyInit(1, "2025-11-25"),
+    '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+    '{"jsonrpc":"2.0","id":2,"method":"prompts/list"}',
+    '{"jsonrpc":"2.0","id":3,"method":"resources/list","params":{}}',
+    '{"jsonrpc":"2.0","id":4,"method":"resources/templates/list"}',
+    '{"jsonrpc":"2.0","id":5,"method":"prompts/list"}',
   ],
   "an older version with elicitation and a titled client": [
     legacyInit(7, "2024-11-05", {
@@ -82,6 +91,11 @@ const CONVERSATIONS: Record<string, string[]> = {
       method: "tools/list",
       params: { _meta: modernMeta({ elicitation: { form: {} } }) },
     }),
+  ],
+  "2026-07-28 prompts, resources and resource templates": [
+    ...["prompts/list", "resources/list", "resources/templates/list"].map((method, index) =>
+      JSON.stringify({ jsonrpc: "2.0", id: index + 1, method, params: { _meta: modernMeta() } })
+    ),
   ],
   "2026-07-28 tools/list first": [
     JSON.stringify({

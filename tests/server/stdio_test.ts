@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { DEV_CONFIG } from "../_dev_config.ts";
 
 const fixture = new URL("./_stdio_fixture.ts", import.meta.url).pathname;
 
@@ -8,7 +9,15 @@ for (const era of ["legacy", "modern"] as const) {
   Deno.test(`${era} client over real stdio: stdout carries only the protocol, logs go to stderr`, async () => {
     const transport = new StdioClientTransport({
       command: Deno.execPath(),
-      args: ["run", "--quiet", "--no-prompt", "--allow-read", "--allow-env", fixture],
+      args: [
+        "run",
+        ...DEV_CONFIG,
+        "--quiet",
+        "--no-prompt",
+        "--allow-read",
+        "--allow-env",
+        fixture,
+      ],
       stderr: "pipe",
     });
     let stderr = "";

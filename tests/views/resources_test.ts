@@ -106,10 +106,12 @@ for (const era of ["legacy", "modern"] as const) {
   Deno.test(`(${era} era) the server announces resources, lists the view of each offered tool, and reads each as one self-contained page`, async () => {
     const s = await connect({ era });
     try {
-      assert.deepEqual(s.client.getServerCapabilities()?.resources, {});
-      assert.deepEqual((await s.client.listResourceTemplates()).resourceTemplates, []);
-      const { resources } = await s.client.listResources();
+      assert.deepEqual(s.client.getServerCapabilities()?.resources, { listChanged: false });
+      const listed = (await s.client.listResources()).resources;
+      // The views follow the server's own resources (tests/server/resources_test.ts).
+      const resources = listed.filter((r) => r.uri.startsWith("ui://"));
       assert.deepEqual(resources.map((r) => r.uri), VIEWS.map((view) => view.uri));
+      assert.deepEqual(listed.slice(-resources.length), resources);
       for (const resource of resources) {
         assert.equal(resource.mimeType, VIEW_MIME_TYPE);
         assert.ok((resource.description ?? "").length > 20);
@@ -135,11 +137,19 @@ for (const era of ["legacy", "modern"] as const) {
   });
 }
 
-Deno.test("a view none of whose tools is offered is not listed, and reading an unknown ui:// URI is an error naming resources/list", async () => {
+Deno.test("a view none of whose tools is offered is neither listed nor read, and reading an unknown ui:// URI is an error naming resources/list", async () => {
   const s = await connect({ config: { policy: { toolsets: ["inventory"] } } });
   try {
     const { resources } = await s.client.listResources();
-    assert.deepEqual(resources.map((r) => r.uri), ["ui://proxmox-mcp/cluster.html"]);
+    assert.deepEqual(
+      resources.map((r) => r.uri).filter((uri) => uri.startsWith("ui://")),
+      ["ui://proxmox-mcp/cluster.html"],
+    );
+    await assert.rejects(
+      () => s.client.readResource({ uri: "ui://proxmox-mcp/metrics.html" }),
+      /No resource "ui:\/\/proxmox-mcp\/metrics\.html": resources\/list/,
+      "a view that is not listed cannot be read either",
+    );
     await assert.rejects(
       () => s.client.readResource({ uri: "ui://proxmox-mcp/nope.html" }),
       (error: Error & { code?: number; data?: unknown }) => {

@@ -1,7 +1,8 @@
 /**
- * The start-up answers: `initialize`, `tools/list` and `ping` (2025 era) and `server/discover`
- * and `tools/list` (2026 era), written from the generated manifest before the SDK, zod or any
- * tool is loaded. They must be byte-for-byte what the full server answers for the same
+ * The start-up answers: `initialize`, `tools/list`, `prompts/list`, `resources/list`,
+ * `resources/templates/list` and `ping` (2025 era), and `server/discover` and the same lists
+ * (2026 era), written from the generated manifest and the catalog (`../catalog.ts`) before the
+ * SDK, zod or any tool is loaded. They must be byte-for-byte what the full server answers for the same
  * configuration (`tests/server/early_test.ts` proves it in both eras, and the gate compares
  * every early answer with the full server's at run time).
  *
@@ -15,6 +16,7 @@
 import type { ToolListFacts } from "../../config/facts.ts";
 import { toolVisible } from "../../policy/policy.ts";
 import { defaultToolsetIds } from "../../tools/toolsets.ts";
+import { catalogOf } from "../catalog.ts";
 import { INSTRUCTIONS, SERVER_INFO, serverCapabilities } from "../identity.ts";
 import type { ToolManifest } from "../manifest.ts";
 import type { Message, RequestId } from "./jsonrpc.ts";
@@ -70,6 +72,8 @@ export class EarlyResponder {
   readonly facts: ToolListFacts;
   readonly #manifest: ToolManifest;
   readonly #tools: string;
+  readonly #toolNames: string[];
+  #lists: Record<string, string> | undefined;
   readonly #capabilities: string;
   readonly #info: string;
   #era: "legacy" | "modern" | "declined" | undefined;
@@ -88,8 +92,25 @@ export class EarlyResponder {
       toolVisible({ name: String(tool.listed.name), ...tool }, policy)
     );
     this.#tools = JSON.stringify(visible.map((tool) => tool.listed));
+    this.#toolNames = visible.map((tool) => String(tool.listed.name));
     this.#capabilities = JSON.stringify(serverCapabilities());
     this.#info = JSON.stringify(SERVER_INFO);
+  }
+
+  /** The list a method answers with, as `"key":[…]`, or `undefined` for other methods. */
+  #list(method: string): string | undefined {
+    if (method === "tools/list") return `"tools":${this.#tools}`;
+    if (this.#lists === undefined) {
+      const catalog = catalogOf({ tools: this.#toolNames, clusters: this.facts.clusters });
+      this.#lists = {
+        "prompts/list": `"prompts":${JSON.stringify(catalog.prompts)}`,
+        "resources/list": `"resources":${JSON.stringify(catalog.resources)}`,
+        "resources/templates/list": `"resourceTemplates":${
+          JSON.stringify(catalog.resourceTemplates)
+        }`,
+      };
+    }
+    return Object.hasOwn(this.#lists, method) ? this.#lists[method] : undefined;
   }
 
   /** Whether the responder has given up on this connection (an opening it does not serve). */
@@ -135,7 +156,8 @@ export class EarlyResponder {
         `"serverInfo":${this.#info},"instructions":${JSON.stringify(INSTRUCTIONS)}}${tail}`;
     }
     if (!this.#initialized || keys.length !== 0) return undefined;
-    if (method === "tools/list") return `{"result":{"tools":${this.#tools}}${tail}`;
+    const list = this.#list(method);
+    if (list !== undefined) return `{"result":{${list}}${tail}`;
     if (method === "ping") return `{"result":{}${tail}`;
     return undefined;
   }
@@ -165,9 +187,7 @@ export class EarlyResponder {
           JSON.stringify(INSTRUCTIONS)
         },${cache},${serverMeta}}${tail}`;
     }
-    if (method === "tools/list") {
-      return `{"result":{"tools":${this.#tools},${cache},${serverMeta}}${tail}`;
-    }
-    return undefined;
+    const list = this.#list(method);
+    return list === undefined ? undefined : `{"result":{${list},${cache},${serverMeta}}${tail}`;
   }
 }

@@ -20,11 +20,11 @@ export type Line =
 export const HEAD_BYTES = 256;
 
 /**
- * Yields the lines of `stream` (without the newline; a final line without newline counts).
+ * Yields the lines of `stream` (chunks it does not reuse) (without the newline; a final line without newline counts).
  * Lines of more than `maxBytes` bytes come back as `too_long`.
  */
 export async function* readLines(
-  stream: ReadableStream<Uint8Array>,
+  stream: AsyncIterable<Uint8Array>,
   maxBytes: number,
 ): AsyncGenerator<Line> {
   const decoder = new TextDecoder();

@@ -32,9 +32,9 @@ export type Report = (level: "warning" | "error", message: string) => void;
 
 /** Options of {@linkcode StdioTransport}. */
 export interface StdioTransportOptions {
-  /** Input bytes (default: the process's stdin). */
+  /** Input bytes (default: the process's stdin, read directly). */
   input?: ReadableStream<Uint8Array>;
-  /** Output bytes (default: the process's stdout). */
+  /** Output bytes (default: the process's stdout, written directly). */
   output?: WritableStream<Uint8Array>;
   /** The longest line accepted, in bytes (default 4 MiB). */
   maxMessageBytes?: number;
@@ -57,6 +57,30 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The size of one read from stdin. */
+const READ_BYTES = 64 * 1024;
+
+/**
+ * The process's stdin as chunks, read with `Deno.stdin.read` into a fresh buffer each time
+ * (the line reader keeps slices of them). No web stream is built: that saves a few
+ * milliseconds before the first answer of every session. A read still pending when the
+ * transport closes ends with the process.
+ */
+async function* stdinChunks(): AsyncGenerator<Uint8Array> {
+  while (true) {
+    const buffer = new Uint8Array(READ_BYTES);
+    const read = await Deno.stdin.read(buffer);
+    if (read === null) return;
+    if (read > 0) yield buffer.subarray(0, read);
+  }
+}
+
+/** Writes all of `bytes` to the process's stdout. */
+async function writeStdout(bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await Deno.stdout.write(bytes.subarray(offset));
+}
+
 /** MCP over newline-delimited JSON-RPC on a pair of byte streams. */
 export class StdioTransport implements Transport {
   onclose?: (() => void) | undefined;
@@ -66,8 +90,8 @@ export class StdioTransport implements Transport {
   /** Requests received and not yet answered, by id (with their method, for reports). */
   readonly pending = new Map<RequestId, string>();
 
-  readonly #input: ReadableStream<Uint8Array>;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #input: ReadableStream<Uint8Array> | undefined;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   readonly #maxMessageBytes: number;
   readonly #report: Report;
   #drainMs: number;
@@ -81,8 +105,8 @@ export class StdioTransport implements Transport {
 
   /** A transport over the given streams (default: stdin/stdout). */
   constructor(options: StdioTransportOptions = {}) {
-    this.#input = options.input ?? Deno.stdin.readable;
-    this.#writer = (options.output ?? Deno.stdout.writable).getWriter();
+    this.#input = options.input;
+    this.#writer = options.output?.getWriter();
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#drainMs = options.drainMs ?? 60_000;
     this.#report = options.report ?? stderrReport;
@@ -107,7 +131,9 @@ export class StdioTransport implements Transport {
   }
 
   async #read(): Promise<void> {
-    const input = this.#input.pipeThrough(new TransformStream(), { signal: this.#abort.signal });
+    const input = this.#input === undefined
+      ? stdinChunks()
+      : this.#input.pipeThrough(new TransformStream(), { signal: this.#abort.signal });
     try {
       for await (const line of readLines(input, this.#maxMessageBytes)) {
         if (this.#closed) break;
@@ -183,7 +209,10 @@ export class StdioTransport implements Transport {
   }
 
   #enqueue(bytes: Uint8Array): Promise<void> {
-    const next = this.#writes.then(() => this.#writer.write(bytes));
+    const writer = this.#writer;
+    const next = this.#writes.then(() =>
+      writer === undefined ? writeStdout(bytes) : writer.write(bytes)
+    );
     this.#writes = next.catch(() => {});
     return next;
   }
@@ -222,7 +251,7 @@ export class StdioTransport implements Transport {
     this.#abort.abort();
     await this.#writes;
     try {
-      this.#writer.releaseLock();
+      this.#writer?.releaseLock();
     } catch {
       // Already released.
     }

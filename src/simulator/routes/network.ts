@@ -162,7 +162,8 @@ export function networkChanges(node: NodeState, now: number): string {
   if (node.networkPending === undefined) return "";
   return unifiedDiff(interfacesFile(node.network), interfacesFile(node.networkPending), {
     from: `/etc/network/interfaces\t${stamp(node.bootTime)}`,
-    to: `/etc/network/interfaces.new\t${stamp(now - 600)}`,
+    // The file's modification time: when the edits were made, not the moment of the read.
+    to: `/etc/network/interfaces.new\t${stamp(node.networkPendingSince ?? now - 600)}`,
   });
 }
 

@@ -85,7 +85,12 @@ export function bondedNetwork(ip: string, storageIp: string): Iface[] {
 }
 
 /** Stages a new, isolated bridge on a node's spare NIC in `interfaces.new` (not applied). */
-export function stageIsolatedBridge(node: NodeState, bridge: string, port: string): void {
+export function stageIsolatedBridge(
+  node: NodeState,
+  bridge: string,
+  port: string,
+  since: number,
+): void {
   const pending = node.network.map((iface) => ({ ...iface }));
   pending.push({
     iface: bridge,
@@ -101,4 +106,5 @@ export function stageIsolatedBridge(node: NodeState, bridge: string, port: strin
     priority: 6,
   });
   node.networkPending = pending;
+  node.networkPendingSince = since;
 }

@@ -442,7 +442,7 @@ export function buildDemo(options: DemoOptions): SimState {
 
   const [pve1, pve2] = [state.nodes.get("pve1"), state.nodes.get("pve2")];
   if (pve1 !== undefined) pve1.network = bondedNetwork("10.0.0.11", "10.0.50.11");
-  if (pve2 !== undefined) stageIsolatedBridge(pve2, "vmbr1", "eno2");
+  if (pve2 !== undefined) stageIsolatedBridge(pve2, "vmbr1", "eno2", now - 600);
   addDemoFirewall(state);
 
   addUsers(state, options);

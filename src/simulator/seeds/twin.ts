@@ -298,6 +298,14 @@ function setNetwork(node: NodeState, ifaces: Raw[], changes: string | undefined)
   if (added.length === 0) return;
   node.network = copy.filter((iface) => !added.includes(String(iface.iface)));
   node.networkPending = copy;
+  // The captured diff names when interfaces.new was written; the twin keeps that time.
+  const written = /^\+\+\+ \/etc\/network\/interfaces\.new\t(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/m.exec(
+    changes,
+  )?.[1];
+  if (written !== undefined) {
+    const epoch = Date.parse(`${written.replace(" ", "T")}Z`);
+    if (!Number.isNaN(epoch)) node.networkPendingSince = Math.floor(epoch / 1000);
+  }
 }
 
 function loadavgOf(value: unknown): [string, string, string] {

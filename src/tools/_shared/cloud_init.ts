@@ -9,7 +9,7 @@
 
 import { z } from "zod";
 import { PveValidationError } from "../../pve/errors.ts";
-import { isIpv4, isIpv6 } from "../../schema/mod.ts";
+import { isIpv4, isIpv6 } from "../../schema/formats.ts";
 import { passwordParam, sshKeysParam } from "./params.ts";
 
 /** The `cloud_init` argument. */

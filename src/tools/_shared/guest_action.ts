@@ -68,7 +68,7 @@ export async function readRunState(args: GuestSelection, ctx: ToolContext): Prom
 export function actionPlan(
   run: RunState,
   options: { action: GuestAction; call?: PlannedCall; summary: string; done: string },
-): Plan {
+): Promise<Plan> {
   const plan: Plan = {
     target: run.guest,
     summary: options.summary,

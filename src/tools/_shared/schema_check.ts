@@ -8,22 +8,20 @@
  */
 
 import { PveValidationError } from "../../pve/errors.ts";
-import {
-  type ApiMethod,
-  checkParams,
-  endpointSchema,
-  schemaTemplates,
-  splitPath,
-} from "../../schema/mod.ts";
+import type { ApiMethod } from "../../schema/mod.ts";
 import type { Plan } from "../types.ts";
 import { withSecrets } from "./secrets.ts";
 
 /**
- * Returns the plan when every call passes the schema.
+ * Returns the plan when every call passes the schema. The schema (≈ 400 KB of JSON, ≈ 2 MiB
+ * of heap) is loaded with the first plan, so a session that only reads never holds it.
  *
  * @throws {PveValidationError} naming each parameter PVE would refuse and PVE's message.
  */
-export function checkPlannedCalls(plan: Plan): Plan {
+export async function checkPlannedCalls(plan: Plan): Promise<Plan> {
+  const { checkParams, endpointSchema, schemaTemplates, splitPath } = await import(
+    "../../schema/mod.ts"
+  );
   for (const [index, call] of plan.calls.entries()) {
     const segments = splitPath(call.path).map((segment) => decodeURIComponent(segment));
     const match = schemaTemplates().match(segments);

@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
-import { isIpv4 } from "../../schema/mod.ts";
+import { isIpv4 } from "../../schema/formats.ts";
 import { defineTool, type Plan, type ScopeTarget } from "../types.ts";
 import { formatBytes } from "../_shared/format.ts";
 import {
