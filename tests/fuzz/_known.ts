@@ -71,6 +71,14 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     why:
       "the wait for each guest's agent (agent_seconds, up to 900 s per guest, one guest after another) ignores policy.wait.maxSeconds (10 s in the fuzz configuration), so a call runs for minutes and is abandoned when stdin ends after maxSeconds + 5 s",
   },
+  {
+    check: "non_actionable",
+    tool: "storage_download",
+    detail: /URL scheme .* is not supported: Proxmox VE downloads only over http/,
+    owner: "storage, src/tools/storage/storage_download.ts",
+    why:
+      'a file:// (or other) URL is refused with what PVE supports, not what to do (e.g. "give an http:// or https:// URL")',
+  },
 ];
 
 /** Splits findings into known ones and new ones. */

@@ -371,7 +371,9 @@ async function lineCall(
   tool: Tool,
   toolCase: ToolCase,
   timeoutMs: number,
-): Promise<{ judged?: Judged; requests: Awaited<ReturnType<SimTarget["requests"]>> }> {
+): Promise<
+  { judged?: Judged; answered: boolean; requests: Awaited<ReturnType<SimTarget["requests"]>> }
+> {
   const since = await sim.mark();
   const fetchedBefore = target.fetched?.length ?? 0;
   const id = target.session.nextId();
@@ -392,7 +394,11 @@ async function lineCall(
     requests,
     traffic,
   );
-  return { ...(judged === undefined ? {} : { judged }), requests };
+  return {
+    ...(judged === undefined ? {} : { judged }),
+    answered: exchange.reply !== undefined,
+    requests,
+  };
 }
 
 /** Sends one raw line and checks it got the reply it is owed, as one bounded line. */
@@ -474,9 +480,9 @@ async function closeLineTarget(
   target: LineTarget,
   timeoutMs: number,
   what: string,
-  tool?: string,
+  options: { tool?: string; abandonedReported?: boolean } = {},
 ): Promise<void> {
-  const named = tool === undefined ? {} : { tool };
+  const named = options.tool === undefined ? {} : { tool: options.tool };
   const id = target.session.nextId();
   const ping = await target.session.exchange(
     `{"jsonrpc":"2.0","id":${id},"method":"ping"}`,
@@ -501,7 +507,8 @@ async function closeLineTarget(
     });
   }
   const abandoned = stderr.split("\n").find((line) => /abandoned without a reply/.test(line));
-  if (abandoned !== undefined) {
+  // A call already reported as timed out is expected among the abandoned ones.
+  if (abandoned !== undefined && !options.abandonedReported) {
     rec.find({ ...named, via, check: "unanswered", detail: `${what}: ${abandoned.slice(0, 300)}` });
   }
   const odd = target.session.oddities;
@@ -530,46 +537,61 @@ async function toolBatches(
   const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   const perTool = Math.floor(options.calls / Math.max(1, tools.length));
   for (const [index, tool] of tools.entries()) {
-    await withSim(async (sim, domain) => {
-      // Every third batch runs against an odd but real server: sparse task rows, JSON
-      // booleans, and every guest's lock present but empty (which means unlocked).
-      const odd = index % 3 === 2;
-      if (odd) {
-        await control(sim, "POST", "/quirks", { sparse_task_rows: true, json_booleans: true });
-        await Promise.all(
-          domain.vmids.map((v) => control(sim, "POST", `/guests/${v}/lock`, { lock: "" })),
-        );
-      }
-      const target = await openWireTarget(sim.sim, toolList);
-      await target.session.initialize(timeoutMs);
-      const toolRng = rng.fork(tool.shape.name);
-      const cases = coverageCases(tool.shape, toolRng, domain);
-      for (let i = 0; i < perTool; i++) cases.push(randomCase(tool.shape, toolRng, domain));
-      for (const toolCase of cases) {
-        const { judged } = await lineCall(rec, "wire", target, sim, tool, toolCase, timeoutMs);
-        if (odd && judged?.isError === true && /\bis locked\b|\blocked \(/i.test(judged.text)) {
-          rec.find({
-            via: "wire",
-            check: "stale_verdict",
-            tool: tool.shape.name,
-            kind: toolCase.kind,
-            target: 'lock ""',
-            detail: `an empty lock was read as a lock: ${
-              JSON.stringify(judged.text.slice(0, 200))
-            }`,
-            input: describeArguments(toolCase.argumentsJson),
-          });
+    // Every third batch runs against an odd but real server: sparse task rows, JSON booleans,
+    // and every guest's lock present but empty (which means unlocked).
+    const odd = index % 3 === 2;
+    let cases: ToolCase[] | undefined;
+    let next = 0;
+    // A call that timed out may still be sending requests, which would be counted against the
+    // calls after it: the rest of the batch then goes to a fresh simulator and server.
+    while (cases === undefined || next < cases.length) {
+      await withSim(async (sim, domain) => {
+        if (odd) {
+          await control(sim, "POST", "/quirks", { sparse_task_rows: true, json_booleans: true });
+          await Promise.all(
+            domain.vmids.map((v) => control(sim, "POST", `/guests/${v}/lock`, { lock: "" })),
+          );
         }
-      }
-      await closeLineTarget(
-        rec,
-        "wire",
-        target,
-        timeoutMs,
-        `the ${tool.shape.name} batch`,
-        tool.shape.name,
-      );
-    });
+        if (cases === undefined) {
+          const toolRng = rng.fork(tool.shape.name);
+          cases = coverageCases(tool.shape, toolRng, domain);
+          for (let i = 0; i < perTool; i++) cases.push(randomCase(tool.shape, toolRng, domain));
+        }
+        const target = await openWireTarget(sim.sim, toolList);
+        await target.session.initialize(timeoutMs);
+        let timedOut = false;
+        while (next < cases.length && !timedOut) {
+          const toolCase = cases[next++] as ToolCase;
+          const { judged, answered } = await lineCall(
+            rec,
+            "wire",
+            target,
+            sim,
+            tool,
+            toolCase,
+            timeoutMs,
+          );
+          timedOut = !answered;
+          if (odd && judged?.isError === true && /\bis locked\b|\blocked \(/i.test(judged.text)) {
+            rec.find({
+              via: "wire",
+              check: "stale_verdict",
+              tool: tool.shape.name,
+              kind: toolCase.kind,
+              target: 'lock ""',
+              detail: `an empty lock was read as a lock: ${
+                JSON.stringify(judged.text.slice(0, 200))
+              }`,
+              input: describeArguments(toolCase.argumentsJson),
+            });
+          }
+        }
+        await closeLineTarget(rec, "wire", target, timeoutMs, `the ${tool.shape.name} batch`, {
+          tool: tool.shape.name,
+          abandonedReported: timedOut,
+        });
+      });
+    }
     options.progress?.(`  ${tool.shape.name}: ${rec.figures.calls} calls so far`);
   }
 }
@@ -772,6 +794,7 @@ async function faultBatch(
   const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   let turn = 0;
   for (const tool of tools) {
+    const unansweredBefore = rec.figures.unanswered;
     await withSim(async (sim, domain) => {
       const target = await openWireTarget(sim.sim, toolList);
       await target.session.initialize(timeoutMs);
@@ -846,7 +869,7 @@ async function faultBatch(
         target,
         timeoutMs,
         `the fault batch of ${tool.shape.name}`,
-        tool.shape.name,
+        { tool: tool.shape.name, abandonedReported: rec.figures.unanswered > unansweredBefore },
       );
     });
   }
@@ -927,6 +950,7 @@ async function burstBatch(
   toolList: readonly AnyTool[] | undefined,
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
+  const unansweredBefore = rec.figures.unanswered;
   await withSim(async (sim, domain) => {
     const target = await openWireTarget(sim.sim, toolList);
     await target.session.initialize(timeoutMs);
@@ -961,7 +985,9 @@ async function burstBatch(
         rec.find({ via: "wire", check: problem.check, kind: "burst", detail: problem.detail });
       }
     }
-    await closeLineTarget(rec, "wire", target, timeoutMs, "the burst batch");
+    await closeLineTarget(rec, "wire", target, timeoutMs, "the burst batch", {
+      abandonedReported: rec.figures.unanswered > unansweredBefore,
+    });
   });
 }
 
@@ -972,15 +998,19 @@ async function stdioBatch(
   options: FuzzOptions,
   rng: Rng,
 ): Promise<void> {
-  const timeoutMs = Math.max(options.timeoutMs ?? CALL_TIMEOUT_MS, 60_000);
+  // Starting a process and loading the full server on the first call may take a while.
+  const startMs = Math.max(options.timeoutMs ?? CALL_TIMEOUT_MS, 60_000);
+  const callMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
   await withSim(async (sim, domain) => {
     const target = await openStdioTarget(sim.sim);
+    const timeoutMs = startMs;
     const start = await target.session.initialize(timeoutMs);
     if (start.reply === undefined) {
       rec.find({ via: "stdio", check: "crash", detail: "serve did not answer initialize" });
       await target.close();
       return;
     }
+    let timedOut = false;
     for (let i = 0; i < options.stdioCalls; i++) {
       if (rng.chance(0.1)) {
         // A fresh catalog each time, so no id is sent twice.
@@ -995,7 +1025,21 @@ async function stdioBatch(
         ? generateCase(tool.shape, "huge_string", rng, domain) ??
           randomCase(tool.shape, rng, domain)
         : randomCase(tool.shape, rng, domain);
-      await lineCall(rec, "stdio", target, sim, tool, toolCase, timeoutMs);
+      const { answered } = await lineCall(
+        rec,
+        "stdio",
+        target,
+        sim,
+        tool,
+        toolCase,
+        i === 0 ? startMs : callMs,
+      );
+      // A call still running would be counted against the next ones: go to the end-of-input
+      // check instead.
+      if (!answered) {
+        timedOut = true;
+        break;
+      }
     }
     // Requests still in flight when stdin ends must all be answered before serve exits.
     const inFlight: Array<Promise<Exchange>> = [];
@@ -1025,7 +1069,7 @@ async function stdioBatch(
       });
     }
     const abandoned = stderr.split("\n").find((line) => /abandoned without a reply/.test(line));
-    if (abandoned !== undefined) {
+    if (abandoned !== undefined && !timedOut) {
       rec.find({ via: "stdio", check: "unanswered", detail: abandoned.slice(0, 300) });
     }
     const odd = target.session.oddities;
@@ -1063,7 +1107,7 @@ async function clientBatch(
           const result = await target.client.callTool({
             name: toolCase.tool,
             arguments: JSON.parse(toolCase.argumentsJson),
-          });
+          }, { timeout: options.timeoutMs ?? CALL_TIMEOUT_MS });
           answer = { result: result as Record<string, unknown> };
         } catch (error) {
           const text = error instanceof Error ? error.message : String(error);
@@ -1080,6 +1124,19 @@ async function clientBatch(
             continue;
           }
           const code = (error as { code?: unknown }).code;
+          if (code === "REQUEST_TIMEOUT") {
+            rec.call("client", toolCase.kind);
+            rec.find({
+              via: "client",
+              check: "unanswered",
+              tool: toolCase.tool,
+              kind: toolCase.kind,
+              detail: "no reply within the timeout",
+              input: describeArguments(toolCase.argumentsJson),
+            });
+            // The call may still be running and would be counted against the next ones.
+            break;
+          }
           answer = {
             error: { code: typeof code === "number" ? code : 0, message: text },
           };
