@@ -134,8 +134,27 @@ export async function memoryOf(pid: number): Promise<Memory | undefined> {
   return Number.isNaN(rss) || Number.isNaN(hwm) ? undefined : { rss: rss * 1024, hwm: hwm * 1024 };
 }
 
+/**
+ * A Deno cache directory for one variant of a benchmark: the shared caches of modules, npm
+ * packages and emitted code linked in (nothing is fetched again), and databases of its own.
+ * Deno keeps V8's compiled code in one database keyed by the V8 flags, so variants run
+ * alternately with different flags would otherwise throw each other's compiled code away on
+ * every run and time the recompilation. Removed by `dispose`.
+ */
+export async function ownDenoDir(): Promise<{ path: string; dispose(): Promise<void> }> {
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" })
+    .output();
+  const shared = (JSON.parse(new TextDecoder().decode(info.stdout)) as { denoDir: string })
+    .denoDir;
+  const path = await Deno.makeTempDir({ prefix: "proxmox-mcp-bench-deno-" });
+  for await (const entry of Deno.readDir(shared)) {
+    if (entry.isDirectory) await Deno.symlink(`${shared}/${entry.name}`, `${path}/${entry.name}`);
+  }
+  return { path, dispose: () => Deno.remove(path, { recursive: true }) };
+}
+
 /** The V8 flags the tasks, the printed client configurations and the binary carry. */
-export { V8_FLAGS } from "../src/cli/_v8_flags.ts";
+export { V8_FLAGS } from "../src/cli/_run_flags.ts";
 
 /** Sleeps `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {

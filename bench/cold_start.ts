@@ -5,14 +5,16 @@
  * memory once it has settled (1 s later).
  *
  * - baseline: `bench/_baseline_server.ts`, a trivial Deno script answering JSON-RPC lines;
- * - `serve` as the README's least-privilege command (no lazy imports);
- * - `serve` as the tasks start it (`--unstable-lazy-dynamic-imports`), with and without the
- *   V8 flag the tasks carry;
- * - `serve --demo`;
+ * - `serve` without the run flags of `src/cli/_run_flags.ts`;
+ * - `serve` with lazy dynamic imports only;
+ * - `serve` as the README and `init` run it (lazy imports, V8 flags, read access to its own
+ *   files only);
+ * - `serve --demo` as `demo` prints it;
  * - the compiled binary, when `dist/` holds one for this machine (`deno task compile:<target>`).
  *
  * Every variant runs once to warm Deno's caches (not counted), then `--runs` times (default 9),
- * interleaved so that noise spreads evenly. It makes no Proxmox request (the cluster URL points
+ * interleaved so that noise spreads evenly, each with a Deno cache directory of its own so that
+ * their V8 flags do not invalidate each other's compiled code. It makes no Proxmox request (the cluster URL points
  * nowhere; the first answers never call it).
  *
  * Run: `deno task bench:start [--runs 9]`
@@ -20,6 +22,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { printLine, table } from "./_scale.ts";
 import {
@@ -30,10 +33,12 @@ import {
   memoryOf,
   mib,
   ON_LINUX,
+  ownDenoDir,
   percentile,
   sleep,
   V8_FLAGS,
 } from "./_process.ts";
+import { LAZY_IMPORTS } from "../src/cli/_run_flags.ts";
 
 interface Variant {
   name: string;
@@ -93,19 +98,19 @@ const cluster = {
   PROXMOX_MCP_LOG_LEVEL: "warning",
 };
 const base = ["run", "--quiet", "--no-prompt"];
-const lazy = "--unstable-lazy-dynamic-imports";
+const programDir = dirname(MAIN_TS);
 const variants: Variant[] = [
   { name: "baseline: trivial Deno JSON-RPC script", args: [...base, BASELINE_TS], env: {} },
   {
-    name: "serve, least privilege (README)",
+    name: "serve, no run flags",
     args: [...base, "--allow-net=127.0.0.1:9", "--allow-env", MAIN_TS, "serve"],
     env: cluster,
   },
   {
-    name: "serve, lazy imports (tasks)",
+    name: "serve, lazy imports only",
     args: [
       ...base,
-      lazy,
+      LAZY_IMPORTS,
       "--allow-net=127.0.0.1:9",
       "--allow-env",
       "--allow-read",
@@ -115,22 +120,31 @@ const variants: Variant[] = [
     env: cluster,
   },
   {
-    name: `serve, lazy imports, ${V8_FLAGS}`,
+    name: "serve as the README and init run it",
     args: [
       ...base,
-      lazy,
+      LAZY_IMPORTS,
       V8_FLAGS,
       "--allow-net=127.0.0.1:9",
       "--allow-env",
-      "--allow-read",
+      `--allow-read=${programDir}`,
       MAIN_TS,
       "serve",
     ],
     env: cluster,
   },
   {
-    name: "serve --demo, lazy imports",
-    args: [...base, lazy, "--allow-net=127.0.0.1", "--allow-read", MAIN_TS, "serve", "--demo"],
+    name: "serve --demo as demo prints it",
+    args: [
+      ...base,
+      LAZY_IMPORTS,
+      V8_FLAGS,
+      "--allow-net=127.0.0.1",
+      `--allow-read=${programDir}`,
+      MAIN_TS,
+      "serve",
+      "--demo",
+    ],
     env: { PROXMOX_MCP_LOG_LEVEL: "warning" },
   },
 ];
@@ -138,8 +152,16 @@ const binary = compiledBinary();
 if (binary !== undefined) {
   variants.push({ name: "compiled binary", command: binary, args: ["serve"], env: cluster });
 }
-const versionArgs = [...base, lazy, "--allow-read", MAIN_TS, "--version"];
+const versionArgs = [...base, LAZY_IMPORTS, `--allow-read=${programDir}`, MAIN_TS, "--version"];
 
+// Each variant gets a Deno cache directory of its own (see ownDenoDir): interleaved runs with
+// and without V8 flags would otherwise time V8 recompiling the code the other one cached.
+const denoDirs = await Promise.all(variants.map(() => ownDenoDir()));
+for (const [index, variant] of variants.entries()) {
+  if (variant.command === undefined) {
+    variant.env = { ...variant.env, DENO_DIR: denoDirs[index]!.path };
+  }
+}
 for (const variant of variants) await runOnce(variant);
 await timeToExit(versionArgs);
 const samples = new Map<Variant, Sample[]>(variants.map((v) => [v, []]));
@@ -148,6 +170,8 @@ for (let i = 0; i < runs; i++) {
   for (const variant of variants) samples.get(variant)?.push(await runOnce(variant));
   versionMs.push(await timeToExit(versionArgs));
 }
+
+await Promise.all(denoDirs.map((dir) => dir.dispose()));
 
 const baseStart = percentile((samples.get(variants[0]!) ?? []).map((s) => s.startMs), 50);
 const medianOf = (list: Sample[], pick: (m: Memory) => number) => {

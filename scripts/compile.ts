@@ -22,7 +22,7 @@ import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Output, stdio } from "../src/cli/_output.ts";
-import { V8_FLAGS } from "../src/cli/_v8_flags.ts";
+import { V8_FLAGS } from "../src/cli/_run_flags.ts";
 import { checkVersion, SmokeError } from "./smoke.ts";
 
 /** The release targets: task suffix → Rust target triple and file name. */

@@ -10,7 +10,7 @@
 
 import { fileURLToPath } from "node:url";
 import { ENV_NAMES } from "../config/mod.ts";
-import { V8_FLAGS } from "./_v8_flags.ts";
+import { LAZY_IMPORTS, programDir, V8_FLAGS } from "./_run_flags.ts";
 
 /** A program and its arguments. */
 export interface Launch {
@@ -53,7 +53,8 @@ export interface ServeNeeds {
 /**
  * The command that runs `subcommand` (`serve` or `doctor`) with the config file: the binary and
  * its arguments, or `deno run` with `--allow-net=<host:port> --allow-env=<names>
- * --allow-read=<config, CA, secret files> --allow-write=<audit>` (no write for `doctor`).
+ * --allow-read=<program directory, config, CA, secret files> --allow-write=<audit>` (no write
+ * for `doctor`) and the run flags of `_run_flags.ts` (lazy imports for a local `main.ts` only).
  */
 export function launchFor(
   subcommand: "serve" | "doctor",
@@ -62,17 +63,26 @@ export function launchFor(
 ): Launch {
   const tail = [subcommand, "--config", needs.config];
   if (runtime.standalone) return { command: runtime.execPath, args: tail };
+  const program = programDir(runtime.main);
+  const reads = [...(program === undefined ? [] : [program]), needs.config, ...needs.reads];
   const permissions = [
     `--allow-net=${needs.host}`,
     `--allow-env=${ENV_NAMES.join(",")}`,
-    `--allow-read=${[needs.config, ...needs.reads].join(",")}`,
+    `--allow-read=${reads.join(",")}`,
   ];
   if (subcommand === "serve" && needs.audit !== undefined) {
     permissions.push(`--allow-write=${needs.audit}`);
   }
   return {
     command: runtime.execPath,
-    args: ["run", V8_FLAGS, ...permissions, runtime.main, ...tail],
+    args: [
+      "run",
+      ...(program === undefined ? [] : [LAZY_IMPORTS]),
+      V8_FLAGS,
+      ...permissions,
+      runtime.main,
+      ...tail,
+    ],
   };
 }
 

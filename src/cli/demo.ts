@@ -11,6 +11,7 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { type Config, configSchema } from "../config/mod.ts";
 import { configureLogging } from "../log.ts";
 import { AuditLog } from "../policy/audit.ts";
@@ -20,7 +21,7 @@ import { createServer } from "../server/mod.ts";
 import type { SimulatorHandle, Speed } from "../simulator/mod.ts";
 import { parseCommandArgs, UsageError } from "./_args.ts";
 import { type Output, stdio } from "./_output.ts";
-import { V8_FLAGS } from "./_v8_flags.ts";
+import { LAZY_IMPORTS, programDir, V8_FLAGS } from "./_run_flags.ts";
 import { connectInProcess, type InProcessSession } from "./_in_process.ts";
 import {
   clientsFromConfig,
@@ -84,13 +85,16 @@ export function serveDemoCommand(): { command: string; args: string[] } {
   const isDeno = /(^|[\\/])deno(\.exe)?$/.test(exec);
   if (!isDeno) return { command: exec, args: ["serve", "--demo"] };
   const mainUrl = new URL("../../main.ts", import.meta.url);
-  const main = mainUrl.protocol === "file:" ? decodeURIComponent(mainUrl.pathname) : mainUrl.href;
+  const main = mainUrl.protocol === "file:" ? fileURLToPath(mainUrl) : mainUrl.href;
+  const program = programDir(main);
   return {
     command: "deno",
     args: [
       "run",
+      ...(program === undefined ? [] : [LAZY_IMPORTS]),
       V8_FLAGS,
       "--allow-net=127.0.0.1",
+      ...(program === undefined ? [] : [`--allow-read=${program}`]),
       main,
       "serve",
       "--demo",

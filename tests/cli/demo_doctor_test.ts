@@ -28,7 +28,7 @@ Deno.test("demo runs to completion with the demo task's permissions and prints e
   assert.match(out, /"mcpServers"/);
   assert.match(
     out,
-    /claude mcp add proxmox-demo -- deno run --v8-flags=--expose-gc,--max-semi-space-size=1 --allow-net=127\.0\.0\.1 .*main\.ts serve --demo/,
+    /claude mcp add proxmox-demo -- deno run --unstable-lazy-dynamic-imports --v8-flags=--expose-gc,--max-semi-space-size=1 --allow-net=127\.0\.0\.1 --allow-read=\S+ \S*main\.ts serve --demo/,
   );
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { V8_FLAGS } from "../../src/cli/_v8_flags.ts";
+import { LAZY_IMPORTS, programDir, V8_FLAGS } from "../../src/cli/_run_flags.ts";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { clientSnippets, launchFor, shellQuote } from "../../src/cli/_clients.ts";
@@ -185,16 +185,17 @@ Deno.test("init asks, checks live, writes a 0600 config and prints client config
     assert.match(result.stdout, /^claude mcp add --scope user proxmox -- .* serve --config /m);
     const server = printedServer(result.stdout);
     const host = new URL(fx.sim.url).host;
-    assert.deepEqual(server.args.slice(0, 7), [
+    assert.deepEqual(server.args.slice(0, 8), [
       "run",
+      LAZY_IMPORTS,
       V8_FLAGS,
       `--allow-net=${host}`,
       `--allow-env=${ENV_NAMES.join(",")}`,
-      `--allow-read=${fx.config},${secretFile}`,
+      `--allow-read=${programDir(MAIN)},${fx.config},${secretFile}`,
       `--allow-write=${fx.dir}/audit.jsonl`,
       MAIN,
     ]);
-    assert.deepEqual(server.args.slice(7), ["serve", "--config", fx.config]);
+    assert.deepEqual(server.args.slice(8), ["serve", "--config", fx.config]);
 
     // The printed configuration, exactly as a client would start it.
     const transport = new StdioClientTransport({
@@ -300,7 +301,11 @@ Deno.test("init offers the CA file when the certificate is not trusted, and pass
     const written = JSON.parse(await Deno.readTextFile(fx.config));
     assert.equal(written.clusters.default.caFile, ca);
     assert.equal(written.clusters.default.insecure, undefined);
-    assert.ok(printedServer(result.stdout).args.includes(`--allow-read=${fx.config},${ca}`));
+    assert.ok(
+      printedServer(result.stdout).args.includes(
+        `--allow-read=${programDir(MAIN)},${fx.config},${ca}`,
+      ),
+    );
   } finally {
     await fx.close();
   }
@@ -414,10 +419,11 @@ Deno.test("a compiled binary is started as itself; deno run gets exactly the per
   const runtime = { standalone: false, execPath: "/usr/bin/deno", main: "/opt/pmcp/main.ts" };
   assert.deepEqual(launchFor("serve", needs, runtime).args, [
     "run",
+    LAZY_IMPORTS,
     V8_FLAGS,
     "--allow-net=pve.example.com:8006",
     `--allow-env=${ENV_NAMES.join(",")}`,
-    "--allow-read=/etc/proxmox-mcp/config.json,/etc/proxmox-mcp/ca.pem",
+    "--allow-read=/opt/pmcp,/etc/proxmox-mcp/config.json,/etc/proxmox-mcp/ca.pem",
     "--allow-write=/var/log/proxmox-mcp/audit.jsonl",
     "/opt/pmcp/main.ts",
     "serve",
@@ -428,6 +434,16 @@ Deno.test("a compiled binary is started as itself; deno run gets exactly the per
   assert.ok(!doctor.some((arg) => arg.startsWith("--allow-write")));
   const { audit: _audit, ...noAudit } = needs;
   assert.ok(!launchFor("serve", noAudit, runtime).args.some((a) => a.startsWith("--allow-write")));
+
+  // A main.ts fetched from a URL runs without lazy imports (there is no directory to allow).
+  const remote = { ...runtime, main: "https://example.com/proxmox-mcp/main.ts" };
+  const remoteArgs = launchFor("serve", needs, remote).args;
+  assert.ok(!remoteArgs.includes(LAZY_IMPORTS));
+  assert.ok(
+    remoteArgs.includes("--allow-read=/etc/proxmox-mcp/config.json,/etc/proxmox-mcp/ca.pem"),
+  );
+  assert.equal(programDir("C:\\pmcp\\main.ts"), "C:\\pmcp");
+  assert.equal(programDir("/main.ts"), "/");
 
   const lines = clientSnippets(launchFor("serve", needs, runtime)).join("\n");
   assert.match(lines, /claude mcp add --scope user proxmox -- \/usr\/bin\/deno run /);
