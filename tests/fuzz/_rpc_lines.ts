@@ -283,7 +283,10 @@ const METHODS: readonly string[] = [
   "logging/setLevel",
   "server/discover",
   "resources/list",
+  "resources/read",
+  "resources/templates/list",
   "prompts/list",
+  "prompts/get",
   "completion/complete",
   "no/such",
 ];
@@ -302,6 +305,9 @@ const PARAM_KEYS: readonly string[] = [
   "inputResponses",
   "requestState",
   "io.modelcontextprotocol/related-task",
+  "uri",
+  "ref",
+  "argument",
   "__proto__",
 ];
 
@@ -329,7 +335,16 @@ function randomValue(rng: Rng, depth: number): unknown {
     case 5:
       return { progressToken: rng.pick([1, "p", 1.5, null, {}]) };
     case 6:
-      return rng.pick(["guest_list", "task_list", "cluster_status"]);
+      return rng.pick([
+        "guest_list",
+        "task_list",
+        "cluster_status",
+        "pve://lab/guests/100/config",
+        "pve://lab/tasks/%2e%2e/log",
+        "pve://lab/guests/../../etc/passwd",
+        "ui://views/cluster",
+        "file:///etc/passwd",
+      ]);
     case 7:
     case 8:
       return Object.fromEntries(
