@@ -644,7 +644,9 @@ export function errorFromResponse(ctx: ResponseErrorContext): PveError {
     );
   }
   return new PveError(
-    `Proxmox VE failed ${where} (${status})${said || ": no error text was sent"}`,
+    `Proxmox VE failed ${where} (${status})${
+      said || ": no error text was sent"
+    }; fix the cause it names, then call again`,
     base,
   );
 }

@@ -101,6 +101,16 @@ Deno.test("500 'does not exist' and 501 are not-found errors; other 500s keep PV
   assert.match(locked.message, /VM is locked \(backup\)/);
   const noText = errorFromResponse({ ...base, status: 500 });
   assert.match(noText.message, /no error text was sent/);
+  // Found by the fuzz suite: a plain 500 ended on PVE's text, with no next step.
+  const plain = errorFromResponse({
+    ...base,
+    status: 500,
+    body: { data: null, message: "snapshot feature is not available\n" },
+  });
+  assert.match(
+    plain.message,
+    /^Proxmox VE failed POST .* \(500\): snapshot feature is not available; fix the cause it names, then call again$/,
+  );
 });
 
 Deno.test("595 names the unreachable node and says it is offline", () => {

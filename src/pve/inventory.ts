@@ -360,12 +360,16 @@ function toRef(g: Guest): GuestRef {
   };
 }
 
+/** Control characters (C0, DEL) and the Unicode line separators. */
+// deno-lint-ignore no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f\u2028\u2029]/;
+
 /**
  * Finds a guest by vmid (number or numeric string) or by unique name in `guests`.
  * Returns `undefined` when there is no such guest.
  *
  * @throws {PveValidationError} when the name matches several guests (lists their vmids),
- *   or the reference is neither a vmid nor a name.
+ *   or the reference is neither a vmid nor a name (empty, spaces around it, control characters).
  */
 export function resolveGuestIn(
   guests: readonly Guest[],
@@ -376,11 +380,21 @@ export function resolveGuestIn(
     const found = guests.find((g) => g.vmid === vmid);
     return found === undefined ? undefined : toRef(found);
   }
-  const name = ref.trim();
-  if (name === "") {
+  const name = ref;
+  if (name.trim() === "") {
     throw new PveValidationError(
       "Cannot find a guest by an empty name: give a vmid or a VM/CT name",
       { errors: { guest: "empty reference" } },
+    );
+  }
+  // No guest name holds spaces or control characters: trimming "web01\n" into "web01" would
+  // act on a guest the caller did not name.
+  if (name !== name.trim() || CONTROL_RE.test(name)) {
+    throw new PveValidationError(
+      `No guest can be named ${
+        JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name)
+      } (spaces around it or control characters): give the name exactly as the guest list shows it, or the vmid`,
+      { errors: { guest: "not a guest name" } },
     );
   }
   let matches = guests.filter((g) => g.name === name);

@@ -88,6 +88,22 @@ Deno.test("guests resolve by vmid or unique name; ambiguous names list the vmids
   assert.throws(() => resolveGuestIn(guests, " "), PveValidationError);
 });
 
+Deno.test("resolveGuestIn refuses a name with spaces around it or control characters instead of trimming it into another guest's", () => {
+  // Found by the fuzz suite: guest_reboot {name: "k8s-node1\t"} rebooted k8s-node1.
+  const { guests } = normalizeResources(clusterResourcesSchema.parse(raw));
+  for (const name of ["TMPL\t", " tmpl", "tmpl\n", "tmpl\u2028", "tm\u0000pl"]) {
+    assert.throws(() => resolveGuestIn(guests, name), (error: unknown) => {
+      assert.ok(error instanceof PveValidationError, name);
+      assert.match(
+        error.message,
+        /^No guest can be named "[^\n]*" \(spaces around it or control characters\): give the name/,
+      );
+      return true;
+    });
+  }
+  assert.equal(resolveGuestIn(guests, "tmpl")?.vmid, 9000);
+});
+
 Deno.test("readResources coerces numeric strings, 0/1 booleans and keeps the field order", () => {
   const r = readResources([
     { id: "node/pve1", type: "node", node: "pve1", status: "online", cpu: "0.25", maxcpu: "8" },

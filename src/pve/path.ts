@@ -43,7 +43,17 @@ function checkValue(value: string | number): string {
   // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new PvePathError(
-      `Cannot use ${JSON.stringify(value)} in an API path: control characters are not allowed`,
+      `Cannot use ${
+        JSON.stringify(value)
+      } in an API path: control characters are not allowed, so give the name without them`,
+    );
+  }
+  if (!value.isWellFormed()) {
+    // encodeURIComponent throws on a lone surrogate; that is bad input, not a bug.
+    throw new PvePathError(
+      `Cannot use ${
+        JSON.stringify(value.toWellFormed())
+      } in an API path: it holds a broken UTF-16 character, so give the name as plain text`,
     );
   }
   return encodeURIComponent(value);
@@ -90,7 +100,7 @@ export function checkPvePath(path: string): string {
     rest = rest.slice("/api2/json".length);
   } else if (rest === "/api2" || rest.startsWith("/api2/")) {
     throw new PvePathError(
-      `Cannot use API path "${path}": only paths below /api2/json are allowed`,
+      `Cannot use API path "${path}": only paths below /api2/json are allowed, so give it as "/nodes/…"`,
     );
   }
   if (/[?#]/.test(rest)) {
@@ -103,12 +113,14 @@ export function checkPvePath(path: string): string {
   const segments = rest.slice(1).split("/");
   for (const segment of segments) {
     if (segment === "") {
-      throw new PvePathError(`Cannot use API path "${path}": it has an empty segment`);
+      throw new PvePathError(
+        `Cannot use API path "${path}": it has an empty segment, so remove the doubled "/"`,
+      );
     }
     if (!SEGMENT_RE.test(segment)) {
       throw new PvePathError(
         `Cannot use API path "${path}": segment "${segment}" has characters that must be ` +
-          "percent-encoded (build paths with pvePath)",
+          "percent-encoded, so write them as %XX (pvePath does it)",
       );
     }
     let decoded: string;
@@ -116,19 +128,21 @@ export function checkPvePath(path: string): string {
       decoded = decodeURIComponent(segment);
     } catch {
       throw new PvePathError(
-        `Cannot use API path "${path}": segment "${segment}" is not valid percent-encoding`,
+        `Cannot use API path "${path}": segment "${segment}" is not valid percent-encoding, ` +
+          "so write each % as %25",
       );
     }
     if (decoded === "." || decoded === "..") {
       throw new PvePathError(
-        `Cannot use API path "${path}": "." and ".." segments are not allowed`,
+        `Cannot use API path "${path}": "." and ".." segments are not allowed, so name each ` +
+          "segment plainly",
       );
     }
     // deno-lint-ignore no-control-regex
     if (/[/\\\u0000-\u001f\u007f]/.test(decoded)) {
       throw new PvePathError(
         `Cannot use API path "${path}": segment "${segment}" decodes to a slash, ` +
-          "backslash or control character",
+          "backslash or control character, so give a plain name or id there",
       );
     }
   }

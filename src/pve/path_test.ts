@@ -66,6 +66,28 @@ Deno.test("checkPvePath refuses traversal, other formats, queries and odd charac
   for (const path of bad) assert.throws(() => checkPvePath(path), PvePathError, path);
 });
 
+Deno.test("every refused path says what to give instead, and a broken UTF-16 value is refused, not a crash", () => {
+  // Found by the fuzz suite: task_list {node: "db01\ud800"} failed as a bug ("URI malformed"),
+  // and refusals such as "segment … decodes to a control character" ended without a next step.
+  for (const bad of ["db01\ud800", "\udc00x"]) {
+    assert.throws(() => pvePath`/nodes/${bad}/tasks`, (error: unknown) => {
+      assert.ok(error instanceof PvePathError);
+      assert.match(error.message, /broken UTF-16 character, so give the name as plain text$/);
+      assert.ok(JSON.stringify(error.message).length < 200);
+      return true;
+    });
+  }
+  for (
+    const path of ["/nodes/a%1Bb", "/nodes/..", "/nodes//x", "/nodes/%zz", "/api2/extjs/nodes"]
+  ) {
+    assert.throws(() => checkPvePath(path), (error: unknown) => {
+      assert.ok(error instanceof PvePathError);
+      assert.match(error.message, /, so (give|remove|write|name) /, path);
+      return true;
+    });
+  }
+});
+
 Deno.test("apiBaseUrl accepts the origin with or without /api2/json and refuses credentials", () => {
   assert.equal(apiBaseUrl("https://pve1:8006"), "https://pve1:8006/api2/json");
   assert.equal(apiBaseUrl("https://pve1:8006/"), "https://pve1:8006/api2/json");

@@ -45,7 +45,8 @@ export function parseUpid(upid: string): Upid {
   if (m === null) {
     const shown = String(upid).length > 120 ? `${String(upid).slice(0, 120)}…` : String(upid);
     throw new PveValidationError(
-      `Cannot parse UPID "${shown}": expected UPID:node:pid:pstart:starttime:type:id:user:`,
+      `Cannot parse UPID "${shown}": expected UPID:node:pid:pstart:starttime:type:id:user:, ` +
+        "so copy it whole from the task list or from the answer that started the task",
       { errors: { upid: "unable to parse worker upid" } },
     );
   }

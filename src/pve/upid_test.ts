@@ -55,4 +55,6 @@ Deno.test("parseUpid rejects malformed UPIDs with a PveValidationError", () => {
     assert.throws(() => parseUpid(upid), PveValidationError, upid);
   }
   assert.throws(() => parseUpid("nope"), /Cannot parse UPID "nope": expected/);
+  // Found by the fuzz suite: the refusal ended on the expected form, with no next step.
+  assert.throws(() => parseUpid("nope"), /copy it whole from the task list/);
 });

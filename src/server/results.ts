@@ -48,6 +48,39 @@ export function scrub(value: unknown): unknown {
   return out;
 }
 
+/** Where a failed task's log tail starts in an error text: the only lines a refusal may add. */
+export const LOG_TAIL_HEADING = "\nTask log (last lines):\n";
+
+/** Line breaks, other control characters and the Unicode line separators, as escapes. */
+// deno-lint-ignore no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
+function escapeControl(char: string): string {
+  switch (char) {
+    case "\n":
+      return "\\n";
+    case "\r":
+      return "\\r";
+    case "\t":
+      return "\\t";
+    default:
+      return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  }
+}
+
+/**
+ * A refusal as one line: control characters and line separators in it (a model's argument
+ * quoted into the message, a Proxmox VE error text) are shown as escapes, so no input can split
+ * the sentence, fake a second one or send terminal escapes. A failed task's log tail, after
+ * {@linkcode LOG_TAIL_HEADING}, keeps its lines.
+ */
+export function oneLine(text: string): string {
+  const tail = text.indexOf(LOG_TAIL_HEADING);
+  const head = tail < 0 ? text : text.slice(0, tail);
+  const rest = tail < 0 ? "" : text.slice(tail);
+  return head.replace(CONTROL_RE, escapeControl) + rest;
+}
+
 /**
  * The result with `notice` as the first line of its text (a rehearsal twin's marking); the
  * structured content is left alone, so it still matches the output schema.
@@ -63,7 +96,7 @@ export function withNotice(result: CallToolResult, notice: string | undefined): 
 
 /** A failure the model can act on: one text block, `isError: true`, no structured content. */
 export function errorResult(text: string): CallToolResult {
-  return { content: [{ type: "text", text: redactText(text) }], isError: true };
+  return { content: [{ type: "text", text: oneLine(redactText(text)) }], isError: true };
 }
 
 /** The result of a dry run: the plan, with the exact calls, and nothing sent. */
@@ -107,9 +140,7 @@ function sentence(text: string): string {
 export function describePveError(error: PveError): string {
   const message = sentence(error.message);
   if (error instanceof PveTaskError) {
-    const tail = error.logTail.length > 0
-      ? `\nTask log (last lines):\n${error.logTail.join("\n")}`
-      : "";
+    const tail = error.logTail.length > 0 ? `${LOG_TAIL_HEADING}${error.logTail.join("\n")}` : "";
     return `${message} Fix the cause shown in the task log, then retry.${tail}`;
   }
   if (error instanceof PveLockedError) {

@@ -119,6 +119,8 @@ export interface RequestLogEntry {
   auth: "ticket" | "token" | "none";
   userid: string | null;
   status: number;
+  /** The per-parameter errors of a 400 answer (PVE's `errors` map), when it had them. */
+  errors?: Record<string, string>;
 }
 
 const SECRET_KEY = /password|secret|ticket|challenge|^otp$/i;

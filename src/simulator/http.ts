@@ -269,6 +269,8 @@ interface Outcome {
   auth: AuthInfo;
   query: Record<string, unknown>;
   body: Record<string, unknown>;
+  /** The per-parameter errors of a 400 answer. */
+  errors?: Record<string, string>;
 }
 
 /**
@@ -333,17 +335,19 @@ async function handle(
     query: {},
     body: {},
   };
+  // Every request is logged, those outside /api2/json with their full path, so a client that
+  // strays from the API (another format, a path outside /api2) shows in the log.
   const logRequest = () => {
-    if (!api) return;
     ctx.requests.append({
       time: ctx.sim.clock.now(),
       method,
-      path: api[1] === "json" ? relPath : rawPath,
+      path: api?.[1] === "json" ? relPath : rawPath,
       query: outcome.query,
       body: outcome.body,
       auth: outcome.auth.kind,
       userid: outcome.auth.kind === "none" ? null : outcome.auth.tokenid ?? outcome.auth.userid,
       status: res.statusCode,
+      ...(outcome.errors === undefined ? {} : { errors: outcome.errors }),
     });
   };
 
@@ -398,6 +402,7 @@ async function handle(
     sendJson(res, 200, "OK", payload);
   } catch (error) {
     if (error instanceof HttpError) {
+      if (error.errors !== undefined) outcome.errors = error.errors;
       sendError(res, error);
     } else {
       const message = error instanceof Error ? error.message : String(error);

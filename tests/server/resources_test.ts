@@ -263,7 +263,7 @@ Deno.test("unknown resources, clusters, guests and tasks are refused with what t
     );
     assert.match(
       (await refusal(s, "pve://lab/tasks/not-a-upid/log")).message,
-      /^Cannot parse UPID "not-a-upid": expected UPID:node:pid:pstart:starttime:type:id:user:\.$/,
+      /^Cannot parse UPID "not-a-upid": expected UPID:node:pid:pstart:starttime:type:id:user:, so copy it whole from the task list or from the answer that started the task\.$/,
     );
     assert.deepEqual(await s.requests(since), [], "nothing was sent for malformed input");
     assert.match((await refusal(s, "pve://lab/guests/999/config")).message, /999/);

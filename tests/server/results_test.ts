@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { errorFromResponse, PveError, PveTaskError } from "../../src/pve/mod.ts";
-import { describePveError, dryRunResult, errorResult, scrub } from "../../src/server/results.ts";
+import {
+  describePveError,
+  dryRunResult,
+  errorResult,
+  pveErrorResult,
+  scrub,
+} from "../../src/server/results.ts";
 
 /** Each sentence of a text, to catch the same advice given twice. */
 function sentences(text: string): string[] {
@@ -67,6 +73,30 @@ Deno.test("a failed task shows the tail of its log", () => {
     logTail: ["copying", "error: no space left"],
   });
   assert.match(describePveError(error), /Task log \(last lines\):\ncopying\nerror: no space left$/);
+});
+
+Deno.test("a refusal stays one line whatever the input quoted into it holds", () => {
+  // Found by the fuzz suite: `name: "web01\nline2"` came back as a two-line refusal.
+  const result = errorResult(
+    'No guest with name "web01\nline2\r\u2028\u001b[31m" in cluster lab: list the guests.',
+  );
+  const text = result.content[0]?.type === "text" ? result.content[0].text : "";
+  assert.equal(
+    text,
+    'No guest with name "web01\\nline2\\r\\u2028\\u001b[31m" in cluster lab: list the guests.',
+  );
+  const failed = pveErrorResult(
+    new PveTaskError("Task failed: bad\nname", {
+      upid: "UPID:pve1:00001234:00005678:65000000:qmclone:100:root@pam:",
+      exitstatus: "bad",
+      logTail: ["copying", "error: no space left"],
+    }),
+  );
+  const tail = failed.content[0]?.type === "text" ? failed.content[0].text : "";
+  assert.match(
+    tail,
+    /^Task failed: bad\\nname\. [^\n]*\nTask log \(last lines\):\ncopying\nerror: no space left$/,
+  );
 });
 
 Deno.test("error results carry text only and scrub credentials", () => {

@@ -64,6 +64,49 @@ Deno.test("every malformed request that carries an id gets the JSON-RPC error th
   }
 });
 
+Deno.test("a request whose _meta, task or capabilities the SDK cannot read is answered -32602 in one line, not dropped", async () => {
+  // Found by the fuzz suite: `_meta: "x"` on any method got no reply at all (the SDK drops a
+  // request its base schema rejects), and a bad `task` or capability came back as a multi-line
+  // schema dump, for initialize as -32603.
+  const call = (id: number, params: string) =>
+    `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":${params}}`;
+  const cases: Array<[string, RegExp]> = [
+    [call(2, '{"name":"probe_read","_meta":"x"}'), /params\._meta must be an object/],
+    [call(3, '{"name":"probe_read","_meta":null}'), /params\._meta must be an object/],
+    [
+      call(4, '{"name":"probe_read","_meta":{"progressToken":1.5}}'),
+      /progressToken must be a string or an integer, got 1\.5/,
+    ],
+    [
+      call(5, '{"name":"probe_read","_meta":{"io.modelcontextprotocol/related-task":7}}'),
+      /related-task"\] must be an object with a taskId/,
+    ],
+    [call(6, '{"name":"probe_read","task":{"ttl":"x"}}'), /params\.task of tools\/call/],
+    ['{"jsonrpc":"2.0","id":7,"method":"ping","params":{"_meta":[]}}', /params\._meta/],
+    [
+      '{"jsonrpc":"2.0","id":8,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":"x"},"clientInfo":{"name":"t","version":"1"}}}',
+      /params\.capabilities\.elicitation of initialize must be an object/,
+    ],
+    [
+      '{"jsonrpc":"2.0","id":9,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"roots":{"listChanged":"x"}},"clientInfo":{"name":"t","version":"1"}}}',
+      /^Invalid params: params\.capabilities\.roots\.listChanged: /,
+    ],
+  ];
+  const run = await runWire([INIT, READY, ...cases.map(([line]) => line)], {
+    config,
+    tools: testTools,
+    drainMs: 2_000,
+  });
+  assert.doesNotMatch(run.reports.join("\n"), /abandoned/);
+  for (const [index, [line, message]] of cases.entries()) {
+    const reply = JSON.parse(run.byId.get(String(index + 2)) ?? "null") as ErrorLine | null;
+    assert.ok(reply !== null, `no reply to ${line}`);
+    assert.equal(reply.error.code, -32602, line);
+    assert.match(reply.error.message, message, line);
+    assert.doesNotMatch(reply.error.message, /[\r\n]/, line);
+  }
+});
+
 Deno.test("an unknown tool's name is quoted by a bounded prefix, never echoed whole", async () => {
   const name = "x".repeat(100);
   const huge = "y".repeat(1_000_000);

@@ -125,6 +125,26 @@ Deno.test("vzdump of a locked guest fails that guest and ends the job with error
   }
 });
 
+Deno.test('vzdump backs up a guest whose lock is present but empty ("lock": "" is no lock)', async () => {
+  // Found by the fuzz suite: backup_create failed every guest of an empty-lock server as
+  // "VM is locked ()".
+  const sim = await startTestSimulator();
+  try {
+    const guest = sim.sim.state.guests.get(100);
+    assert.ok(guest !== undefined);
+    guest.config.lock = "";
+    const res = await api(sim, "POST", "/nodes/pve1/vzdump", {
+      token: true,
+      params: { vmid: "100", storage: "nas" },
+    });
+    const task = await finished(sim, "pve1", res.body.data);
+    assert.equal(task.exitstatus, "OK");
+    assert.ok(!task.lines.some((line) => /is locked/.test(line)));
+  } finally {
+    await sim.close();
+  }
+});
+
 Deno.test("vzdump of several guests has an empty UPID id and skips other nodes' guests", async () => {
   const sim = await startTestSimulator();
   try {

@@ -247,3 +247,26 @@ Deno.test("the request log records every API request with secrets redacted", asy
     await sim.close();
   }
 });
+
+Deno.test("the request log shows requests outside /api2/json with their full path, and a 400's per-parameter errors", async () => {
+  const sim = await startTestSimulator();
+  try {
+    await rawRequest(sim, { method: "GET", path: "/api2/extjs/version" });
+    await rawRequest(sim, { method: "GET", path: "/nodes" });
+    await rawRequest(sim, { method: "GET", path: "/api2/json/../../etc/passwd" });
+    const bad = await api(sim, "GET", "/nodes/pve1/tasks", { token: true, params: { limit: "x" } });
+    assert.equal(bad.status, 400);
+    const log = (await control(sim, "GET", "/requests")).body as Array<
+      { path: string; status: number; errors?: Record<string, string> }
+    >;
+    assert.deepEqual(log.slice(0, 2).map((entry) => [entry.path, entry.status]), [
+      ["/api2/extjs/version", 501],
+      ["/nodes", 501],
+    ]);
+    assert.equal(log.length, 4);
+    assert.deepEqual(Object.keys(log[3]?.errors ?? {}), ["limit"]);
+    assert.equal(log[0]?.errors, undefined);
+  } finally {
+    await sim.close();
+  }
+});

@@ -34,7 +34,7 @@ Deno.test("pve_api_get and pve_api_call reject bad paths, methods and params bef
       [
         "pve_api_get",
         { path: "/nodes/pve1/qemuu" },
-        /No API path matches .* Below "\/nodes\/\{node\}" the API has: .*qemu/,
+        /No API path matches .*: check the spelling .*; below "\/nodes\/\{node\}" the API has: .*qemu/,
       ],
       [
         "pve_api_get",
@@ -54,7 +54,7 @@ Deno.test("pve_api_get and pve_api_call reject bad paths, methods and params bef
       [
         "pve_api_call",
         { method: "POST", path: "/cluster/resources" },
-        /Method 'POST \/cluster\/resources' not implemented: this path supports GET/,
+        /Method 'POST \/cluster\/resources' not implemented: this path supports GET, so read it with pve_api_get\.$/,
       ],
       [
         "pve_api_call",

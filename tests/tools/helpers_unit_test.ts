@@ -3,6 +3,7 @@ import { checkApiRequest } from "../../src/tools/api/_schema.ts";
 import { truncateData } from "../../src/tools/api/_shared.ts";
 import { decodeCursor, encodeCursor, queryFingerprint } from "../../src/tools/_shared/cursor.ts";
 import { formatBytes, formatDuration, isoTime, splitTags } from "../../src/tools/_shared/format.ts";
+import { checkTags } from "../../src/tools/_shared/placement.ts";
 import { checkSnapshotName } from "../../src/tools/_shared/snapshots.ts";
 
 Deno.test("the API schema check resolves literal segments before parameters and encodes the path", () => {
@@ -48,7 +49,31 @@ Deno.test("the API schema check refuses dot segments and names what a path could
   assert.equal(dots.ok, false);
   assert.match(dots.ok ? "" : dots.message, /contains a "\.\." segment/);
   const unknown = checkApiRequest("GET", "/clusterx");
-  assert.match(unknown.ok ? "" : unknown.message, /Below "\/" the API has: .*cluster.*nodes/);
+  assert.match(unknown.ok ? "" : unknown.message, /below "\/" the API has: .*cluster.*nodes/);
+});
+
+Deno.test("API schema refusals end with what to do instead", () => {
+  // Found by the fuzz suite: they ended on what the path supports or takes, not on a next step.
+  const wrongMethod = checkApiRequest("POST", "/cluster/resources");
+  assert.match(
+    wrongMethod.ok ? "" : wrongMethod.message,
+    /supports GET, so read it with pve_api_get\.$/,
+  );
+  const getOnWrite = checkApiRequest("GET", "/nodes/pve1/qemu/100/status/start");
+  assert.match(
+    getOnWrite.ok ? "" : getOnWrite.message,
+    /supports POST, so call it with pve_api_call and method POST\.$/,
+  );
+  const noParams = checkApiRequest("GET", "/version", { format: "x" });
+  assert.match(
+    noParams.ok ? "" : noParams.message,
+    /Leave params out: GET \/version takes no parameters/,
+  );
+  const badParam = checkApiRequest("GET", "/cluster/resources", { bogus: "1" });
+  assert.match(
+    badParam.ok ? "" : badParam.message,
+    /Fix them and call again; GET \/cluster\/resources takes: type\.$/,
+  );
 });
 
 Deno.test("cursors round-trip and are refused for another query", () => {
@@ -88,4 +113,17 @@ Deno.test("large API data is cut by items, keys or characters, with a note", () 
   assert.equal(text.data, "yyyyyyyyyy");
   const small = truncateData({ a: 1 });
   assert.equal(small.truncated, false);
+});
+
+Deno.test("a tag PVE would refuse is named with one it accepts", () => {
+  // Found by the fuzz suite: the refusal stated the rule and stopped, with no next step.
+  assert.throws(() => checkTags(["prod", "web\u001b[31m"]), (error: unknown) => {
+    assert.ok(error instanceof Error);
+    assert.match(
+      error.message,
+      /^Tag "web.\[31m" is not valid: .*, so use one like "web-31m"\.$/,
+    );
+    return true;
+  });
+  assert.doesNotThrow(() => checkTags(["prod", "db_1", "a+b.c-d"]));
 });

@@ -9,6 +9,7 @@ import { guestGet } from "../../src/tools/inventory/guest_get.ts";
 import { guestList } from "../../src/tools/inventory/guest_list.ts";
 import { guestStart } from "../../src/tools/lifecycle/guest_start.ts";
 import { guestShutdown } from "../../src/tools/lifecycle/guest_shutdown.ts";
+import { guestClone } from "../../src/tools/provisioning/guest_clone.ts";
 import { snapshotCreate } from "../../src/tools/snapshots/snapshot_create.ts";
 import { taskList } from "../../src/tools/tasks/task_list.ts";
 import { control } from "../pve/_sim.ts";
@@ -169,4 +170,18 @@ Deno.test("when one parallel request fails, its siblings are aborted", async () 
     () => Promise.resolve("two"),
   ]);
   assert.deepEqual(ok, [1, "two"]);
+});
+
+Deno.test('guest_clone clones a source whose lock is present but empty ("lock": "")', async () => {
+  // Found by the fuzz suite: the clone plan read the empty lock as a lock and refused with
+  // "VM 9000 is locked ()".
+  const s = await openSession({ tools: [guestClone] });
+  try {
+    await control(s.sim, "POST", "/_sim/guests/9000/lock", { lock: "" });
+    const result = await s.call("guest_clone", { vmid: 9000, new_vmid: 333, dry_run: true });
+    assert.notEqual(result.isError, true, textOf(result));
+    assert.doesNotMatch(textOf(result), /locked/);
+  } finally {
+    await s.close();
+  }
 });

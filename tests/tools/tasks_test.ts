@@ -159,3 +159,29 @@ Deno.test("task tools name an unknown node or task and say how to find the right
     await s.close();
   }
 });
+
+Deno.test("task tools refuse a node or UPID no task can have in one sentence, with nothing sent", async () => {
+  // Found by the fuzz suite: task_list {node: "db01\ud800"} answered as a bug ("URI malformed"),
+  // and {node: "web01\u001b[31m"} with a refusal about an encoded API path and no next step.
+  const s = await openSession({ tools });
+  try {
+    const since = await s.mark();
+    for (const node of ["db01\ud800", "web01\u001b[31m", "/nodes?x=1", ".."]) {
+      const result = await s.call("task_list", { node });
+      assert.equal(result.isError, true, node);
+      assert.match(
+        textOf(result),
+        /^Node name ".*" is not valid: .*cluster_status lists the nodes\.$/,
+      );
+    }
+    const broken = "UPID:pve1:00001234:00005678:6B020BF8:qm\ud800:100:root@pam:";
+    for (const tool of ["task_get", "task_wait"]) {
+      const result = await s.call(tool, { upid: broken });
+      assert.equal(result.isError, true, tool);
+      assert.match(textOf(result), /broken UTF-16 character, so give the name as plain text\.$/);
+    }
+    assert.deepEqual(await s.requests(since), []);
+  } finally {
+    await s.close();
+  }
+});

@@ -89,6 +89,51 @@ function reply(id: RequestId | null, code: number, message: string): ErrorReply 
   return { jsonrpc: "2.0", id, error: { code, message } };
 }
 
+/** The longest error message sent (a bounded prefix of anything longer). */
+const MAX_ERROR_MESSAGE = 500;
+
+interface SchemaIssue {
+  path?: unknown[];
+  message?: unknown;
+}
+
+/** The issues of a schema error dumped into a message as a JSON list, if it holds one. */
+function dumpedIssues(message: string): SchemaIssue[] | undefined {
+  const start = message.indexOf("[");
+  if (start < 0) return undefined;
+  try {
+    const issues: unknown = JSON.parse(message.slice(start));
+    return Array.isArray(issues) && issues.every(isObject) ? issues as SchemaIssue[] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An error reply as one bounded line. The SDK answers some malformed requests with a schema
+ * dump over many lines (and, for `initialize`, as -32603): such a dump of the request's
+ * `params` becomes -32602 with one clause per issue; any other line break is flattened.
+ */
+export function oneLineError(reply: ErrorReply): ErrorReply {
+  const { message } = reply.error;
+  if (!/[\r\n\u2028\u2029]/.test(message) && message.length <= MAX_ERROR_MESSAGE) return reply;
+  const issues = dumpedIssues(message);
+  let text: string;
+  let code = reply.error.code;
+  if (issues !== undefined && issues.length > 0) {
+    const clauses = issues.slice(0, 3).map((issue) => {
+      const path = (issue.path ?? []).map(String).join(".") || "the request";
+      return `${path}: ${String(issue.message ?? "is invalid").split("\n")[0]}`;
+    });
+    text = `Invalid params: ${clauses.join("; ")}`;
+    if (issues.every((issue) => issue.path?.[0] === "params")) code = INVALID_PARAMS;
+  } else {
+    text = message.replace(/\s*[\r\n\u2028\u2029]+\s*/g, " ");
+  }
+  if (text.length > MAX_ERROR_MESSAGE) text = `${text.slice(0, MAX_ERROR_MESSAGE)}…`;
+  return { ...reply, error: { ...reply.error, code, message: text } };
+}
+
 /** An error reply for a line longer than the transport accepts. */
 export function tooLongReply(bytes: number, limit: number, head: string): ErrorReply {
   const id = /"id"\s*:\s*("(?:[^"\\]{0,200})"|-?\d{1,15})\s*[,}]/.exec(head)?.[1];
@@ -191,7 +236,8 @@ export function classify(line: string): Inbound {
     );
   }
   if (!hasId) return { kind: "notification", method, message };
-  const problem = paramsProblem(method, isObject(message.params) ? message.params : {});
+  const params = isObject(message.params) ? message.params : {};
+  const problem = metaProblem(params) ?? paramsProblem(method, params);
   if (problem !== undefined) return invalid(id, INVALID_PARAMS, `Invalid params: ${problem}`);
   return { kind: "request", id: id as RequestId, method, message };
 }
@@ -220,6 +266,42 @@ function invalid(
   return { kind: "invalid", reply: reply(id, code, message), problem: message };
 }
 
+/** Whether a value is a progress token as MCP defines it (a string or an integer). */
+function progressToken(value: unknown): boolean {
+  return typeof value === "string" || Number.isSafeInteger(value);
+}
+
+/**
+ * A one-sentence problem with `params._meta`, which every request may carry, if any. The SDK
+ * drops a request whose `_meta` it cannot read without any reply, so it is checked here.
+ */
+function metaProblem(params: Record<string, unknown>): string | undefined {
+  if (!("_meta" in params)) return undefined;
+  const meta = params._meta;
+  if (!isObject(meta)) return `params._meta must be an object (or left out), got ${quote(meta)}`;
+  if ("progressToken" in meta && !progressToken(meta.progressToken)) {
+    return `params._meta.progressToken must be a string or an integer, got ${
+      quote(meta.progressToken)
+    }`;
+  }
+  const related = meta["io.modelcontextprotocol/related-task"];
+  if (related !== undefined && !(isObject(related) && typeof related.taskId === "string")) {
+    return 'params._meta["io.modelcontextprotocol/related-task"] must be an object with a ' +
+      `taskId string, got ${quote(related)}`;
+  }
+  return undefined;
+}
+
+/** The client capabilities MCP defines, each an object when given. */
+const CLIENT_CAPABILITIES = [
+  "experimental",
+  "sampling",
+  "elicitation",
+  "roots",
+  "tasks",
+  "extensions",
+] as const;
+
 /** A one-sentence problem with the parameters of a method this server serves, if any. */
 function paramsProblem(method: string, params: Record<string, unknown>): string | undefined {
   switch (method) {
@@ -229,6 +311,15 @@ function paramsProblem(method: string, params: Record<string, unknown>): string 
       }
       if (!isObject(params.capabilities)) {
         return "initialize needs params.capabilities, an object (may be empty)";
+      }
+      const capabilities = params.capabilities;
+      const bad = CLIENT_CAPABILITIES.find((key) =>
+        key in capabilities && !isObject(capabilities[key])
+      );
+      if (bad !== undefined) {
+        return `params.capabilities.${bad} of initialize must be an object, got ${
+          quote(capabilities[bad])
+        }`;
       }
       const info = params.clientInfo;
       if (!isObject(info) || typeof info.name !== "string" || typeof info.version !== "string") {
@@ -249,6 +340,14 @@ function paramsProblem(method: string, params: Record<string, unknown>): string 
       if ("arguments" in params && !isObject(params.arguments)) {
         return `params.arguments of tools/call must be an object of the tool's arguments, got ${
           quote(params.arguments)
+        }`;
+      }
+      if (
+        "task" in params &&
+        !(isObject(params.task) && (!("ttl" in params.task) || Number.isFinite(params.task.ttl)))
+      ) {
+        return `params.task of tools/call must be an object with an optional ttl number, got ${
+          quote(params.task)
         }`;
       }
       return undefined;

@@ -17,7 +17,14 @@
  */
 
 import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
-import { classify, type Message, type RequestId, tooLongReply } from "./jsonrpc.ts";
+import {
+  classify,
+  type ErrorReply,
+  type Message,
+  oneLineError,
+  type RequestId,
+  tooLongReply,
+} from "./jsonrpc.ts";
 import { readLines } from "./lines.ts";
 
 /** Where the transport reports what it could not answer (the log, once it is loaded). */
@@ -44,6 +51,10 @@ const encoder = new TextEncoder();
 
 function stderrReport(level: "warning" | "error", message: string): void {
   Deno.stderr.writeSync(encoder.encode(`${level.toUpperCase()} stdio: ${message}\n`));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The size of one read from stdin. */
@@ -170,8 +181,13 @@ export class StdioTransport implements Transport {
   /** Sends one message (a line of JSON). */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("StdioTransport is closed"));
-    const sent = this.#write(message);
     const reply = message as Message;
+    // Every error goes out as one bounded line, whatever the SDK put into it.
+    const sent = this.#write(
+      isObject(reply.error) && typeof reply.error.message === "string"
+        ? oneLineError(reply as unknown as ErrorReply)
+        : message,
+    );
     if (("result" in reply || "error" in reply) && "id" in reply) {
       const id = reply.id;
       if (typeof id === "string" || typeof id === "number") {

@@ -394,7 +394,8 @@ async function backupOne(
   const running = guest.status === "running";
   task.log(`INFO: status = ${running ? "running" : "stopped"}`);
   const lock = guest.config.lock;
-  if (lock !== undefined) {
+  // An empty lock is no lock, as in PVE's check_lock (Perl's false "").
+  if (lock !== undefined && lock !== "") {
     return fail(`${guest.type === "qemu" ? "VM" : "CT"} is locked (${lock})`);
   }
   guest.config.lock = "backup";

@@ -21,7 +21,7 @@ import {
   readConfig,
 } from "./disks.ts";
 import { splitTags } from "./format.ts";
-import { findRunningTask, guestTitle, lockMessage } from "./guest.ts";
+import { findRunningTask, guestTitle, lockMessage, lockOf } from "./guest.ts";
 import {
   chooseVmid,
   nodeStorages,
@@ -90,10 +90,10 @@ export async function planClone(
     );
   }
   const config = await readConfig(ctx, source);
-  if (typeof config.lock === "string") {
-    throw new PveValidationError(
-      lockMessage(source, config.lock, await findRunningTask(source, ctx)),
-    );
+  // "lock": "" (a key present but empty) means unlocked.
+  const lock = lockOf(config.lock);
+  if (lock !== undefined) {
+    throw new PveValidationError(lockMessage(source, lock, await findRunningTask(source, ctx)));
   }
   const resources = await ctx.client.resources(undefined, { signal: ctx.signal });
   requirePool(resources, options.pool);

@@ -65,8 +65,9 @@ export function checkDnsName(name: string, argument: string): void {
 export function checkTags(tags: readonly string[]): void {
   const bad = tags.find((tag) => !TAG_RE.test(tag));
   if (bad === undefined) return;
+  const suggestion = bad.replace(/[^A-Za-z0-9_+.-]+/g, "-").replace(/^[-+.]+/, "") || "tag1";
   throw new PveValidationError(
-    `Tag "${bad}" is not valid: a tag starts with a letter, digit or _ and holds only letters, digits, _, -, + and dots.`,
+    `Tag "${bad}" is not valid: a tag starts with a letter, digit or _ and holds only letters, digits, _, -, + and dots, so use one like "${suggestion}".`,
     { errors: { tags: `invalid tag '${bad}'` } },
   );
 }

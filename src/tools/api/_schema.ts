@@ -146,23 +146,31 @@ export function checkApiRequest(
   if (match === undefined) {
     const { prefix, next } = templates.continuations(segments);
     const options = next.length > 0
-      ? ` Below "${prefix}" the API has: ${next.slice(0, 30).join(", ")}.`
+      ? `; below "${prefix}" the API has: ${next.slice(0, 30).join(", ")}`
       : "";
     return {
       ok: false,
       message: `No API path matches ${
         quoted(path)
-      }: check the spelling against the PVE API.${options}`,
+      }: check the spelling against the PVE API${options}.`,
     };
   }
   const { template, pathParams } = match;
   const endpoint = endpointSchema(method, template);
   if (endpoint === undefined) {
+    const methods = [...match.methods].sort();
+    const next = method !== "GET" && methods.includes("GET")
+      ? methods.length === 1
+        ? "read it with pve_api_get"
+        : `use GET (pve_api_get) or ${methods.filter((m) => m !== "GET").join(", ")} instead`
+      : method === "GET"
+      ? `call it with pve_api_call and method ${methods.join(" or ")}`
+      : `call it with method ${methods.join(" or ")}`;
     return {
       ok: false,
       message: `Method '${method} ${template}' not implemented: this path supports ${
-        match.methods.sort().join(", ")
-      }.`,
+        methods.join(", ")
+      }, so ${next}.`,
     };
   }
   const properties = endpoint.parameters.properties ?? {};
@@ -186,8 +194,8 @@ export function checkApiRequest(
     const details = failed.map((key) => `${key}: ${oneLine(errors[key] ?? "")}`).join("; ");
     const known = Object.keys(properties).filter((k) => pathParams[k] === undefined).sort();
     const hint = known.length > 0
-      ? `Parameters of ${method} ${template}: ${known.slice(0, 40).join(", ")}.`
-      : `${method} ${template} takes no parameters besides the path.`;
+      ? `Fix them and call again; ${method} ${template} takes: ${known.slice(0, 40).join(", ")}.`
+      : `Leave params out: ${method} ${template} takes no parameters besides the path.`;
     return {
       ok: false,
       message: `Parameter verification failed: ${details}. ${hint}`,

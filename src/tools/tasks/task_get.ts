@@ -6,7 +6,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
-import { parseUpid } from "../../pve/mod.ts";
+import { parseUpid, pvePath } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { allOrAbort } from "../_shared/parallel.ts";
 import { upidParam } from "../_shared/params.ts";
@@ -46,7 +46,7 @@ export const taskGet = defineTool({
     const upid = parseUpid(args.upid);
     await assertTaskInScope(ctx, upid);
     const want = args.lines ?? 20;
-    const base = `/nodes/${encodeURIComponent(upid.node)}/tasks/${encodeURIComponent(args.upid)}`;
+    const base = pvePath`/nodes/${upid.node}/tasks/${args.upid}`;
     const [statusData, head] = await explainTaskLookup(
       ctx,
       { node: upid.node, upid: args.upid },

@@ -7,8 +7,10 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
+import { pvePath } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { nodeParam, taskTypeParam } from "../_shared/params.ts";
+import { checkNodeName } from "../_shared/storage.ts";
 import {
   explainTaskLookup,
   isErrorStatus,
@@ -59,10 +61,12 @@ export const taskList = defineTool({
       if (args.type !== undefined) params.typefilter = args.type;
       if (args.errors) params.errors = 1;
       const node = args.node;
+      // A name PVE cannot have is refused with the rule, before a path is built from it.
+      checkNodeName(node);
       const data = await explainTaskLookup(
         ctx,
         { node },
-        () => ctx.client.get(`/nodes/${encodeURIComponent(node)}/tasks`, params, sig),
+        () => ctx.client.get(pvePath`/nodes/${node}/tasks`, params, sig),
       );
       raw = (Array.isArray(data) ? data : []) as Record<string, unknown>[];
     } else {
