@@ -52,6 +52,7 @@ export function createToolContext(options: ContextOptions): CallContext {
     ...(options.auditStep === undefined ? {} : { auditStep: options.auditStep }),
     inScope: (target) => inScope(target, scope),
     assertInScope: (target) => assertInScope(target, scope),
+    waitLimit: (seconds) => Math.min(seconds, wait.maxSeconds),
     async waitTask(upid, waitOptions = {}) {
       const seconds = Math.min(waitOptions.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds);
       progress(`Waiting for task ${upid}`);

@@ -91,6 +91,11 @@ export interface ToolContext {
    */
   waitTask(upid: string, options?: { timeoutSeconds?: number }): Promise<TaskOutcome>;
   /**
+   * How long a wait that is not a task's (a guest agent answering, a status reached) may take
+   * when `seconds` is asked: capped by the policy's maximum, like `waitTask`'s.
+   */
+  waitLimit(seconds: number): number;
+  /**
    * Writes the audit line of one step of a multi-step tool (a workflow), before the next step
    * starts; the call's own line still follows when the call ends. Absent where nothing is
    * audited.

@@ -179,7 +179,8 @@ Deno.test("guest_exec refuses containers, a command line in one string, and a de
     assert.equal(ct.isError, true);
     assert.equal(
       textOf(ct),
-      "CT 200 (pihole) is a container, and containers have no QEMU guest agent: the agent tools work only on VMs.",
+      "CT 200 (pihole) is a container, and containers have no QEMU guest agent: read its config " +
+        "with guest_get, or run the command on pve1 with pct exec 200 -- <command>.",
     );
     const line = await s.call("guest_exec", { vmid: 100, command: ["ls -la /tmp"] });
     assert.equal(line.isError, true);

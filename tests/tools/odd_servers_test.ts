@@ -10,6 +10,8 @@ import { guestList } from "../../src/tools/inventory/guest_list.ts";
 import { guestStart } from "../../src/tools/lifecycle/guest_start.ts";
 import { guestShutdown } from "../../src/tools/lifecycle/guest_shutdown.ts";
 import { guestClone } from "../../src/tools/provisioning/guest_clone.ts";
+import { guestDelete } from "../../src/tools/provisioning/guest_delete.ts";
+import { guestTemplate } from "../../src/tools/provisioning/guest_template.ts";
 import { snapshotCreate } from "../../src/tools/snapshots/snapshot_create.ts";
 import { taskList } from "../../src/tools/tasks/task_list.ts";
 import { control } from "../pve/_sim.ts";
@@ -181,6 +183,21 @@ Deno.test('guest_clone clones a source whose lock is present but empty ("lock": 
     const result = await s.call("guest_clone", { vmid: 9000, new_vmid: 333, dry_run: true });
     assert.notEqual(result.isError, true, textOf(result));
     assert.doesNotMatch(textOf(result), /locked/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test('guest_delete and guest_template plan for a guest whose lock is present but empty ("lock": "")', async () => {
+  // Found by the fuzz suite: both plans read the empty lock as a lock ("VM 103 is locked ()").
+  const s = await openSession({ tools: [guestDelete, guestTemplate] });
+  try {
+    await control(s.sim, "POST", "/_sim/guests/103/lock", { lock: "" });
+    for (const tool of ["guest_delete", "guest_template"]) {
+      const result = await s.call(tool, { vmid: 103, dry_run: true });
+      assert.notEqual(result.isError, true, `${tool}: ${textOf(result)}`);
+      assert.doesNotMatch(textOf(result), /locked/, tool);
+    }
   } finally {
     await s.close();
   }

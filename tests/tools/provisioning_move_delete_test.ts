@@ -99,7 +99,12 @@ Deno.test("guest_migrate checks the target before sending anything", async () =>
       { vmid: 102, target_node: "pve2", with_local_disks: true },
       /VM 102 \(db01\) has snapshots and disks on local storage .*: delete its snapshots first/,
     );
-    await refused(s, "guest_migrate", { vmid: 100, target_node: "pve1" }, /already on pve1/);
+    await refused(
+      s,
+      "guest_migrate",
+      { vmid: 100, target_node: "pve1" },
+      /already on pve1: nothing to migrate. To move it, give another online node as target_node \(pve2, pve3\)/,
+    );
     await refused(
       s,
       "guest_migrate",

@@ -299,7 +299,10 @@ Deno.test("storage_download refuses before sending: bad URL, credentials, checks
         { url: "not a url at all", storage: "nas" },
         /^URL "not a url at all" is not valid: give a full http/,
       ],
-      [{ url: "ftp://example.org/a.iso", storage: "nas" }, /^URL scheme "ftp" is not supported/],
+      [
+        { url: "ftp://example.org/a.iso", storage: "nas" },
+        /^URL scheme "ftp" is not supported: .*give the file.s http:\/\/ or https:\/\/ address/,
+      ],
       [
         { url: "https://u:pw@example.org/a.iso", storage: "nas" },
         /carries a user name or password/,

@@ -135,6 +135,23 @@ Deno.test("an HA-managed guest whose agent does not answer ends the run as a tim
   }
 });
 
+Deno.test("the wait for a guest's agent is capped by policy.wait.maxSeconds, as every wait a call asks for", async () => {
+  // Found by the fuzz suite: agent_seconds (default 120 per guest) ignored the policy's maximum,
+  // so a call with maxSeconds 10 ran for minutes.
+  const s = await openSession({
+    tools,
+    config: { policy: { wait: { defaultSeconds: 1, maxSeconds: 1 } } },
+  });
+  try {
+    const result = await s.call("guests_rolling_restart", { vmids: [101] });
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(rows(structuredOf(result)).get(101)?.outcome, "timeout");
+    assert.match(textOf(result), /its guest agent did not answer within 1 s/);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("a rolling restart skips templates and stopped guests unless include_stopped", async () => {
   const s = await openSession({ tools });
   try {

@@ -271,9 +271,10 @@ export async function checkMigrationTarget(
   const { guest } = source;
   const title = guestTitle(guest);
   if (to === guest.node) {
-    throw new PveValidationError(`${title} is already on ${to}: nothing to migrate.`, {
-      errors: { target: "target is local node." },
-    });
+    throw new PveValidationError(
+      `${title} is already on ${to}: nothing to migrate. To move it, name another node.`,
+      { errors: { target: "target is local node." } },
+    );
   }
   const [there, bridges] = await Promise.all([info.storages(to), info.bridges(to)]);
   for (const [storage, bytes] of source.needs) {

@@ -169,7 +169,7 @@ export function checkUrl(text: string, arg = "url"): CheckedUrl {
     throw new PveValidationError(
       `URL scheme "${
         url.protocol.replace(/:$/, "")
-      }" is not supported: Proxmox VE downloads only over http:// or https://.`,
+      }" is not supported: Proxmox VE downloads only over http:// or https://, so give the file's http:// or https:// address (a local file must be uploaded to the storage instead).`,
       { errors: { [arg]: "value does not match the regex pattern" } },
     );
   }

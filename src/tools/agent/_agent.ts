@@ -22,9 +22,9 @@ import { guestPath, guestTitle } from "../_shared/guest.ts";
 export async function assertAgentUsable(guest: GuestRef, ctx: ToolContext): Promise<void> {
   if (guest.type === "lxc") {
     throw new PveValidationError(
-      `${
-        guestTitle(guest)
-      } is a container, and containers have no QEMU guest agent: the agent tools work only on VMs.`,
+      `${guestTitle(guest)} is a container, and containers have no QEMU guest agent: read its ` +
+        `config with guest_get, or run the command on ${guest.node} with ` +
+        `pct exec ${guest.vmid} -- <command>.`,
       { errors: { vmid: "not a VM" } },
     );
   }

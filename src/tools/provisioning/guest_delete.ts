@@ -23,6 +23,7 @@ import {
   guestTitle,
   identityOf,
   lockMessage,
+  lockOf,
   resolveGuestArg,
 } from "../_shared/guest.ts";
 import { nodeStorages } from "../_shared/placement.ts";
@@ -156,7 +157,7 @@ export const guestDelete = defineTool({
     const status = await ctx.client.get(`${guestPath(guest)}/status/current`, undefined, {
       signal: ctx.signal,
     }) as Record<string, unknown>;
-    const lock = typeof status.lock === "string" ? status.lock : undefined;
+    const lock = lockOf(status.lock);
     if (lock !== undefined) {
       throw new PveValidationError(lockMessage(guest, lock, await findRunningTask(guest, ctx)));
     }

@@ -75,12 +75,16 @@ export const guestMigrate = defineTool({
     const guest = await resolveGuestArg(args, ctx);
     const title = guestTitle(guest);
     const to = args.target_node;
-    if (to === guest.node) {
-      throw new PveValidationError(`${title} is already on ${to}: nothing to migrate.`, {
-        errors: { target: "target is local node." },
-      });
-    }
     const resources = await ctx.client.resources(undefined, { signal: ctx.signal });
+    if (to === guest.node) {
+      const others = resources.nodes
+        .filter((n) => n.status === "online" && n.node !== to).map((n) => n.node).sort();
+      throw new PveValidationError(
+        `${title} is already on ${to}: nothing to migrate. To move it, give another online node ` +
+          `as target_node${others.length > 0 ? ` (${others.join(", ")})` : " (none is online)"}.`,
+        { errors: { target: "target is local node." } },
+      );
+    }
     requireOnlineNode(resources, to);
     const info = nodeInfo(ctx);
     const source = await readMigrationSource(ctx, guest, { target: to, info });

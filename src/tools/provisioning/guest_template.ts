@@ -19,6 +19,7 @@ import {
   guestTitle,
   identityOf,
   lockMessage,
+  lockOf,
   resolveGuestArg,
 } from "../_shared/guest.ts";
 import { finishRun, type GuestIdentity, provisionFields } from "../_shared/provision.ts";
@@ -49,7 +50,7 @@ export const guestTemplate = defineTool({
     const status = await ctx.client.get(`${guestPath(guest)}/status/current`, undefined, {
       signal: ctx.signal,
     }) as Record<string, unknown>;
-    const lock = typeof status.lock === "string" ? status.lock : undefined;
+    const lock = lockOf(status.lock);
     if (lock !== undefined) {
       throw new PveValidationError(lockMessage(guest, lock, await findRunningTask(guest, ctx)));
     }

@@ -436,7 +436,7 @@ export const guestProvision = defineTool({
     // Wait for the agent's address.
     const agent = truthy(String(config.agent ?? "").split(",")[0]) ||
       /(?:^|,)enabled=1/.test(String(config.agent ?? ""));
-    const waitSeconds = args.wait_seconds ?? 180;
+    const waitSeconds = ctx.waitLimit(args.wait_seconds ?? 180);
     if (agent) {
       add(
         { step: "address", describe: `wait for the guest agent of VM ${vmid}`, calls: [], guest },
@@ -528,7 +528,12 @@ export const guestProvision = defineTool({
       }
       ctx.progress(`Step ${i + 1}/${total}: ${step.describe}`, i / total);
       if (step.step === "address") {
-        const found = await waitForAddress(ctx, plan, step, state.agentSeconds ?? 180);
+        const found = await waitForAddress(
+          ctx,
+          plan,
+          step,
+          ctx.waitLimit(state.agentSeconds ?? 180),
+        );
         await auditStep(ctx, step, found);
         reports.push(
           stepReport(step, found.status === "done" ? "done" : found.status, {

@@ -409,7 +409,7 @@ async function awaitStatus(
   wanted: "running" | "stopped",
   seconds: number,
 ): Promise<{ ok: boolean; status: string; detail?: string }> {
-  const deadline = Date.now() + seconds * 1000;
+  const deadline = Date.now() + ctx.waitLimit(seconds) * 1000;
   let delay = 250;
   for (;;) {
     const current = await ctx.client.get(`${guestPath(guest)}/status/current`, undefined, {
@@ -444,7 +444,7 @@ async function awaitAgent(
   target: Target,
   seconds: number,
 ): Promise<boolean | string> {
-  const deadline = Date.now() + seconds * 1000;
+  const deadline = Date.now() + ctx.waitLimit(seconds) * 1000;
   let delay = 250;
   for (;;) {
     try {
@@ -544,13 +544,14 @@ async function restartOne(
     status: "running",
   };
   if (target.agent) {
-    const answer = await awaitAgent(ctx, target, state.agentSeconds);
+    const agentSeconds = ctx.waitLimit(state.agentSeconds);
+    const answer = await awaitAgent(ctx, target, agentSeconds);
     const answers = answer === true;
     row.agent_answers = answers;
     await auditStep(ctx, auditOf(target, "wait for the agent of"), {
       status: answers ? "done" : typeof answer === "string" ? "failed" : "timeout",
       ...(answers ? {} : {
-        detail: typeof answer === "string" ? answer : `no answer after ${state.agentSeconds} s`,
+        detail: typeof answer === "string" ? answer : `no answer after ${agentSeconds} s`,
       }),
     });
     if (typeof answer === "string") {
@@ -563,7 +564,7 @@ async function restartOne(
       return {
         row: { ...row, outcome: "timeout" },
         detail:
-          `${title} runs, but its guest agent did not answer within ${state.agentSeconds} s: check the guest's console, or start qemu-guest-agent inside it`,
+          `${title} runs, but its guest agent did not answer within ${agentSeconds} s: check the guest's console, or start qemu-guest-agent inside it`,
       };
     }
   }
