@@ -19,8 +19,8 @@ import type { ScopeTarget, ToolContext } from "../types.ts";
 import { scopeOf } from "../_shared/guest.ts";
 import { boundedRecord } from "../_shared/params.ts";
 import { unscoped } from "../_shared/tasks.ts";
-import { type ApiMethod, endpointSchema } from "../../schema/mod.ts";
-import { type ApiRequestOk, checkApiRequest } from "./_schema.ts";
+import type { ApiMethod } from "../../schema/mod.ts";
+import type { ApiRequestOk } from "./_schema.ts";
 
 /** Most parameters one request may carry (the largest PVE endpoint takes a few hundred). */
 export const MAX_API_PARAMS = 512;
@@ -43,15 +43,16 @@ export const apiPath = z.string().min(1).max(2048).describe(
 );
 
 /**
- * Checks the request against the schema facts.
+ * Checks the request against the schema facts, which load with the first request (≈ 2 MiB of
+ * heap a session without these tools never holds).
  *
  * @throws {PveValidationError} with PVE-like per-parameter messages and the fix.
  */
-export function checkedRequest(
+export async function checkedRequest(
   method: ApiMethod,
   path: string,
   params: Record<string, string | number | boolean | string[]> | undefined,
-): ApiRequestOk {
+): Promise<ApiRequestOk> {
   const count = Object.keys(params ?? {}).length;
   if (count > MAX_API_PARAMS) {
     throw new PveValidationError(
@@ -59,6 +60,7 @@ export function checkedRequest(
       { errors: { params: `more than ${MAX_API_PARAMS} parameters` } },
     );
   }
+  const { checkApiRequest } = await import("./_schema.ts");
   const check = checkApiRequest(method, path, params ?? {});
   if (!check.ok) {
     throw new PveValidationError(
@@ -113,6 +115,7 @@ async function assertParamsInScope(
   guest: GuestRef,
   ctx: ToolContext,
 ): Promise<void> {
+  const { endpointSchema } = await import("../../schema/mod.ts");
   const properties = endpointSchema(request.method, request.template)?.parameters.properties ??
     {};
   const facts = scopeOf(guest);

@@ -72,7 +72,7 @@ export const pveApiCall = defineTool({
   outputSchema,
   annotations: { ...annotationsFor("raw"), idempotentHint: false },
   async plan(args, ctx) {
-    const request = checkedRequest(args.method, args.path, args.params);
+    const request = await checkedRequest(args.method, args.path, args.params);
     const guest = await scopeOfRequest(request, ctx);
     const call: Plan["calls"][number] = { method: args.method, path: request.path };
     if (Object.keys(request.params).length > 0) call.params = request.params;

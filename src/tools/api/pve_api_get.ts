@@ -65,7 +65,7 @@ export const pveApiGet = defineTool({
   outputSchema,
   annotations: { ...annotationsFor("read"), idempotentHint: true },
   async handler(args, ctx) {
-    const request = checkedRequest("GET", args.path, args.params);
+    const request = await checkedRequest("GET", args.path, args.params);
     const refusal = actingGetRefusal(request.template);
     if (refusal !== undefined) throw refusal;
     await scopeOfRequest(request, ctx);
