@@ -16,6 +16,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import {
   printLine,
@@ -36,6 +37,7 @@ import {
   percentile,
   V8_FLAGS,
 } from "./_process.ts";
+import { LAZY_IMPORTS } from "../src/cli/_run_flags.ts";
 
 interface Variant {
   name: string;
@@ -88,10 +90,15 @@ try {
       },
       call: { name: "raw", arguments: {} },
     },
-    { name: "serve", args: [...base, MAIN_TS, "serve"], env: cluster, call: guestList },
     {
-      name: `serve, ${V8_FLAGS}`,
-      args: [...base, V8_FLAGS, MAIN_TS, "serve"],
+      name: "serve, no run flags",
+      args: [...base, MAIN_TS, "serve"],
+      env: cluster,
+      call: guestList,
+    },
+    {
+      name: "serve as the README and init run it",
+      args: [...base, LAZY_IMPORTS, V8_FLAGS, `--allow-read=${dirname(MAIN_TS)}`, MAIN_TS, "serve"],
       env: cluster,
       call: guestList,
     },
