@@ -404,12 +404,18 @@ export class PveClient {
       normalizeResources(this.#parse("GET", "/cluster/resources", data, clusterResourcesSchema));
   }
 
-  #cachedInventory(signal: AbortSignal | undefined): Promise<ClusterResources> {
+  /**
+   * The unfiltered inventory, reused for `inventoryTtlMs` (default 5 s): for lookups that may
+   * be a few seconds old, such as resolving a guest or suggesting names while a user types.
+   * Any non-GET request through this client drops it, a failed read is not kept, and reads
+   * under way are shared (see {@linkcode resources}, which always reads afresh).
+   */
+  inventory(options: { signal?: AbortSignal } = {}): Promise<ClusterResources> {
     const cached = this.#inventory;
     if (cached !== undefined && this.#now() - cached.at < this.#inventoryTtlMs) {
-      return cached.value;
+      return abortable(cached.value, options.signal);
     }
-    return this.resources(undefined, signal ? { signal } : {});
+    return this.resources(undefined, options);
   }
 
   /**
@@ -427,7 +433,7 @@ export class PveClient {
     const signal = options.signal ? { signal: options.signal } : {};
     let inventory = options.fresh
       ? await this.resources(undefined, signal)
-      : await this.#cachedInventory(options.signal);
+      : await this.inventory(signal);
     let found = resolveGuestIn(inventory.guests, ref);
     if (found === undefined && !options.fresh) {
       this.invalidateInventory();
