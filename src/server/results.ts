@@ -126,7 +126,8 @@ export function isLockError(error: PveError): boolean {
   return LOCK_RE.test(error.pveMessage ?? "") || LOCK_RE.test(error.message);
 }
 
-function sentence(text: string): string {
+/** `text` trimmed and ending with a full stop (or the `!`/`?` it already ends with). */
+export function sentence(text: string): string {
   const trimmed = text.trim();
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
