@@ -55,7 +55,7 @@ export interface Catalog {
 }
 
 /** The URI of the active policy. */
-export const POLICY_URI = "proxmox-mcp://policy";
+const POLICY_URI = "proxmox-mcp://policy";
 
 /** The cluster resources, each with the tool whose visibility it follows. */
 export const CLUSTER_RESOURCES = {
@@ -97,7 +97,7 @@ export type ResourceAddress =
   | { kind: "task_log"; cluster: string; upid: string };
 
 /** `pve://<cluster>/summary`. */
-export function summaryUri(cluster: string): string {
+function summaryUri(cluster: string): string {
   return `pve://${cluster}/summary`;
 }
 
@@ -143,7 +143,7 @@ export function parseResourceUri(uri: string): ResourceAddress | undefined {
 }
 
 /** The `resources/list` entry of a view. */
-export function viewResource(view: ViewInfo): ListedResource {
+function viewResource(view: ViewInfo): ListedResource {
   return {
     uri: view.uri,
     name: view.name,
@@ -182,7 +182,7 @@ const POLICY_RESOURCE: ListedResource = {
 };
 
 /** The `resources/list` entries of a session. */
-export function resourceList(facts: CatalogFacts): ListedResource[] {
+function resourceList(facts: CatalogFacts): ListedResource[] {
   const offered = new Set(facts.tools);
   const resources: ListedResource[] = [];
   if (offered.has(CLUSTER_RESOURCES.summary.tool)) {
@@ -202,7 +202,7 @@ export function resourceList(facts: CatalogFacts): ListedResource[] {
 }
 
 /** The `resources/templates/list` entries of a session. */
-export function resourceTemplateList(facts: CatalogFacts): ListedResourceTemplate[] {
+function resourceTemplateList(facts: CatalogFacts): ListedResourceTemplate[] {
   const offered = new Set(facts.tools);
   const templates: ListedResourceTemplate[] = [];
   const kinds: Array<[ClusterResourceKind, (cluster: string) => string]> = [

@@ -84,13 +84,13 @@ const CONFIRM_SCHEMA: ElicitRequestFormParams["requestedSchema"] = {
 };
 
 /** Whether the server instance speaks the 2026-07-28 era (negotiated via `server/discover`). */
-export function isModernEra(server: Server): boolean {
+function isModernEra(server: Server): boolean {
   const version = server.getNegotiatedProtocolVersion();
   return version !== undefined && version >= "2026-07-28";
 }
 
 /** Whether the client can answer a form elicitation, per the capabilities of its era. */
-export function clientCanElicit(server: Server, ctx: ServerContext): boolean {
+function clientCanElicit(server: Server, ctx: ServerContext): boolean {
   const caps = isModernEra(server)
     ? (ctx.mcpReq.envelope as Record<string, unknown> | undefined)
       ?.[CLIENT_CAPABILITIES_META_KEY] as
@@ -106,7 +106,7 @@ export function clientCanElicit(server: Server, ctx: ServerContext): boolean {
 }
 
 /** The question put to the user. */
-export function confirmationMessage(request: ConfirmRequest): string {
+function confirmationMessage(request: ConfirmRequest): string {
   const calls = request.plan.calls.map((call) => `${call.method} ${call.path}`).join(", ");
   return `Allow ${request.tool} (${request.capability}) on cluster "${request.cluster}"? ` +
     `${request.plan.summary}${calls === "" ? "" : ` [${calls}]`}`;

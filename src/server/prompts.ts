@@ -137,7 +137,7 @@ const PLACEHOLDERS: Readonly<Record<ArgumentKind, string>> = {
 };
 
 /** Every tool a prompt may name (all options of all steps, arguments given and not). */
-export function toolsNamed(spec: PromptSpec): Set<string> {
+function toolsNamed(spec: PromptSpec): Set<string> {
   const names = new Set<string>();
   const use: UseTool = (tool) => {
     names.add(tool);

@@ -77,7 +77,7 @@ function builtViews(): Promise<BuiltViews> {
 }
 
 /** How many log lines a task log resource holds at most (the newest). */
-export const TASK_LOG_LINES = 500;
+const TASK_LOG_LINES = 500;
 
 function notFound(uri: string): ResourceNotFoundError {
   const shown = uri.length > 120 ? `${uri.slice(0, 120)}…` : uri;

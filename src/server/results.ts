@@ -49,7 +49,7 @@ export function scrub(value: unknown): unknown {
 }
 
 /** Where a failed task's log tail starts in an error text: the only lines a refusal may add. */
-export const LOG_TAIL_HEADING = "\nTask log (last lines):\n";
+const LOG_TAIL_HEADING = "\nTask log (last lines):\n";
 
 /** Line breaks, other control characters and the Unicode line separators, as escapes. */
 // deno-lint-ignore no-control-regex
