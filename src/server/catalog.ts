@@ -111,6 +111,16 @@ export function taskLogUri(cluster: string, upid?: string): string {
   return `pve://${cluster}/tasks/${upid === undefined ? "{upid}" : encodeURIComponent(upid)}/log`;
 }
 
+/** The resource templates: which cluster resource, its URI variable, and its URI template. */
+export const RESOURCE_TEMPLATES: ReadonlyArray<{
+  kind: ClusterResourceKind;
+  variable: "vmid" | "upid";
+  uriTemplate: (cluster: string) => string;
+}> = [
+  { kind: "guest_config", variable: "vmid", uriTemplate: (cluster) => guestConfigUri(cluster) },
+  { kind: "task_log", variable: "upid", uriTemplate: (cluster) => taskLogUri(cluster) },
+];
+
 const CLUSTER_URI = /^pve:\/\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(.*)$/;
 
 /**
@@ -205,16 +215,12 @@ function resourceList(facts: CatalogFacts): ListedResource[] {
 function resourceTemplateList(facts: CatalogFacts): ListedResourceTemplate[] {
   const offered = new Set(facts.tools);
   const templates: ListedResourceTemplate[] = [];
-  const kinds: Array<[ClusterResourceKind, (cluster: string) => string]> = [
-    ["guest_config", (cluster) => guestConfigUri(cluster)],
-    ["task_log", (cluster) => taskLogUri(cluster)],
-  ];
-  for (const [kind, template] of kinds) {
+  for (const { kind, uriTemplate } of RESOURCE_TEMPLATES) {
     if (!offered.has(CLUSTER_RESOURCES[kind].tool)) continue;
     for (const cluster of facts.clusters) {
       const { description, mimeType } = CLUSTER_RESOURCES[kind];
       templates.push({
-        uriTemplate: template(cluster),
+        uriTemplate: uriTemplate(cluster),
         ...named(kind, cluster, facts.clusters),
         description,
         mimeType,

@@ -18,12 +18,7 @@ import { getLog } from "../log.ts";
 import { inScope } from "../policy/scope.ts";
 import { isUpid, parseUpid, type PveClient, resolveGuestIn } from "../pve/mod.ts";
 import { guestPath, scopeOf } from "../tools/_shared/guest.ts";
-import {
-  CLUSTER_RESOURCES,
-  type ClusterResourceKind,
-  guestConfigUri,
-  taskLogUri,
-} from "./catalog.ts";
+import { CLUSTER_RESOURCES, RESOURCE_TEMPLATES } from "./catalog.ts";
 import {
   type ArgumentKind,
   HOURS_SUGGESTIONS,
@@ -141,13 +136,9 @@ function templateTarget(
 ): Target | undefined {
   if (deps.catalog.resources.some((resource) => resource.uri === uri)) return undefined;
   const listed = new Set(deps.catalog.resourceTemplates.map((t) => t.uriTemplate));
-  const kinds: Array<[ClusterResourceKind, "vmid" | "upid", (cluster: string) => string]> = [
-    ["guest_config", "vmid", (cluster) => guestConfigUri(cluster)],
-    ["task_log", "upid", (cluster) => taskLogUri(cluster)],
-  ];
   for (const cluster of deps.settings.clusters) {
-    for (const [kind, variable, template] of kinds) {
-      if (template(cluster) !== uri || !listed.has(uri)) continue;
+    for (const { kind, variable, uriTemplate } of RESOURCE_TEMPLATES) {
+      if (uriTemplate(cluster) !== uri || !listed.has(uri)) continue;
       if (argument !== variable) {
         throw invalid(
           `The ${CLUSTER_RESOURCES[kind].title.toLowerCase()} template has no argument "${
