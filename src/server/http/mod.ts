@@ -46,7 +46,7 @@ import {
   protectedResourceMetadata,
 } from "./oauth.ts";
 import { rateGate } from "./rate_gate.ts";
-import { json, RPC_ERROR, rpcError } from "./responses.ts";
+import { bugResponse, json, RPC_ERROR, rpcError } from "./responses.ts";
 import { LegacySessions } from "./sessions.ts";
 import type { SharedState } from "./shared_state.ts";
 
@@ -243,11 +243,7 @@ export function serveHttp(options: ServeHttpOptions): Promise<HttpServerHandle> 
       return json(404, { error: `Not found: MCP is served at ${MCP_PATH}` });
     } catch (error) {
       log.error("HTTP request failed with a bug: {error}", { error });
-      return rpcError(
-        500,
-        -32603,
-        "Internal error: this is a bug in proxmox-mcp; please report it",
-      );
+      return bugResponse();
     }
   }
 
@@ -259,11 +255,7 @@ export function serveHttp(options: ServeHttpOptions): Promise<HttpServerHandle> 
     onListen: (addr) => onListen(addr as Deno.NetAddr),
     onError: (error) => {
       log.error("HTTP request failed with a bug: {error}", { error });
-      return rpcError(
-        500,
-        -32603,
-        "Internal error: this is a bug in proxmox-mcp; please report it",
-      );
+      return bugResponse();
     },
   }, route);
 
