@@ -7,6 +7,7 @@
  */
 
 import {
+  CLUSTER_AUTH_KEYS,
   clusterAuth,
   type ClusterConfig,
   type ClusterCredentials,
@@ -40,22 +41,11 @@ import { SERVE_USAGE } from "./serve.ts";
 
 const log = getLog("cli.serve");
 
-const CREDENTIAL_KEYS = [
-  "token",
-  "tokenFile",
-  "tokenId",
-  "tokenSecret",
-  "tokenSecretFile",
-  "user",
-  "password",
-  "passwordFile",
-] as const;
-
 /** A cluster with its credentials replaced by a profile's. */
 function withCredentials(cluster: ClusterConfig, credentials: ClusterCredentials): ClusterConfig {
   const out: Record<string, unknown> = { ...cluster };
-  for (const key of CREDENTIAL_KEYS) delete out[key];
-  for (const key of CREDENTIAL_KEYS) {
+  for (const key of CLUSTER_AUTH_KEYS) delete out[key];
+  for (const key of CLUSTER_AUTH_KEYS) {
     if (credentials[key] !== undefined) out[key] = credentials[key];
   }
   return out as ClusterConfig;
