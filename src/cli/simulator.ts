@@ -10,6 +10,7 @@ import { configureLogging, getLog } from "../log.ts";
 import type { Speed } from "../simulator/clock.ts";
 import { type SimulatorOptions, startSimulator, TwinFileError } from "../simulator/mod.ts";
 import { type Output, stdio } from "./_output.ts";
+import { onStopSignal } from "./_signals.ts";
 import { MissingPermissionError, readTwinDocument } from "./_runtime.ts";
 import { UsageError } from "./_usage_error.ts";
 
@@ -185,12 +186,8 @@ export async function runSimulatorCli(args: string[], out: Output = stdio): Prom
     ...(handle.twin === undefined ? {} : { twin: handle.twin }),
   }));
   logger.info("Simulated Proxmox VE cluster listening on {url}", { url: handle.url });
-  const { promise, resolve } = Promise.withResolvers<void>();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const stop = () => resolve();
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
-  await promise;
-  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  const stop = onStopSignal();
+  await stop.stopped.finally(() => stop.dispose());
   logger.info("Stopping the simulator");
   await handle.close();
   return 0;
