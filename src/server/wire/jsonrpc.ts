@@ -44,8 +44,8 @@ export const INVALID_REQUEST = -32600;
 /** The method's parameters are invalid. */
 export const INVALID_PARAMS = -32602;
 
-/** The logging levels of MCP (`logging/setLevel`). */
-export const LOG_LEVELS = [
+/** The logging levels of MCP (`logging/setLevel`), not those of our own log (`src/log_levels.ts`). */
+export const MCP_LOG_LEVELS = [
   "debug",
   "info",
   "notice",
@@ -358,8 +358,8 @@ function paramsProblem(method: string, params: Record<string, unknown>): string 
       }
       return undefined;
     case "logging/setLevel":
-      if (!(LOG_LEVELS as readonly unknown[]).includes(params.level)) {
-        return `unknown log level ${quote(params.level)}: use one of ${LOG_LEVELS.join(", ")}`;
+      if (!(MCP_LOG_LEVELS as readonly unknown[]).includes(params.level)) {
+        return `unknown log level ${quote(params.level)}: use one of ${MCP_LOG_LEVELS.join(", ")}`;
       }
       return undefined;
     default:
