@@ -77,7 +77,8 @@ export function quote(value: unknown, max = 60): string {
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is a plain JSON object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
