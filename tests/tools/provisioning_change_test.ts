@@ -286,6 +286,13 @@ Deno.test("guest_config_update refuses disk edits and invalid values with the to
       /free, less than the 8\.8 TiB needed/,
     );
     await refused(s, "guest_config_update", { vmid: 100 }, /Nothing to change/);
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`tag${i}`, "x"]));
+    await refused(
+      s,
+      "guest_config_update",
+      { vmid: 100, set: many },
+      /`set` must have at most 32 entries/,
+    );
   } finally {
     await s.close();
   }
