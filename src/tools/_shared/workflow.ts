@@ -220,12 +220,6 @@ export function stepReport(
   return report;
 }
 
-/** The run's result from the step that stopped it (or `ok`). */
-export function runResultOf(stopped: StepOutcome | undefined): RunResult {
-  if (stopped === undefined) return "ok";
-  return stopped.status === "done" ? "ok" : stopped.status;
-}
-
 /** `name: {json}`: a continuation call as the text shows it. */
 export function callText(call: { tool: string; arguments: Record<string, unknown> }): string {
   return `${call.tool} ${JSON.stringify(call.arguments)}`;
