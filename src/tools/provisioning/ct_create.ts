@@ -11,9 +11,9 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
-import { isIpv4 } from "../../schema/formats.ts";
 import { defineTool, type Plan, type ScopeTarget } from "../types.ts";
 import { formatBytes } from "../_shared/format.ts";
+import { ipv4Config } from "../_shared/ip_config.ts";
 import {
   guestNameParam,
   nodeParam,
@@ -71,32 +71,7 @@ function nicValue(args: {
   vlan?: number | undefined;
   firewall?: boolean | undefined;
 }): string {
-  const ip = args.ip ?? "dhcp";
-  if (ip !== "dhcp") {
-    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(ip);
-    if (m === null || !isIpv4(m[1] ?? "") || Number(m[2]) < 1 || Number(m[2]) > 32) {
-      throw new PveValidationError(
-        `ip "${ip}" is neither dhcp nor an IPv4 address in CIDR form: use e.g. 192.168.1.50/24.`,
-        { errors: { net0: "invalid IPv4 CIDR" } },
-      );
-    }
-  }
-  if (args.gateway !== undefined) {
-    if (ip === "dhcp") {
-      throw new PveValidationError(
-        "gateway goes with a static ip: drop the gateway for dhcp, or give ip as a CIDR like 192.168.1.50/24.",
-        { errors: { net0: "gateway without a static address" } },
-      );
-    }
-    if (!isIpv4(args.gateway)) {
-      throw new PveValidationError(
-        `gateway "${args.gateway}" is not an IPv4 address: use e.g. 192.168.1.1.`,
-        { errors: { net0: "invalid gateway" } },
-      );
-    }
-  }
-  let value = `name=eth0,bridge=${args.bridge},ip=${ip}`;
-  if (args.gateway !== undefined) value += `,gw=${args.gateway}`;
+  let value = `name=eth0,bridge=${args.bridge},${ipv4Config(args, { prefix: "", key: "net0" })}`;
   if (args.vlan !== undefined) value += `,tag=${args.vlan}`;
   if (args.firewall) value += ",firewall=1";
   return value;
