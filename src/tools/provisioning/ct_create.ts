@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
-import { defineTool, type Plan, type ScopeTarget } from "../types.ts";
+import { defineTool, type Plan } from "../types.ts";
 import { formatBytes } from "../_shared/format.ts";
 import { ipv4Config } from "../_shared/ip_config.ts";
 import {
@@ -36,6 +36,9 @@ import {
 import {
   finishRun,
   type GuestIdentity,
+  newGuestParams,
+  newGuestScope,
+  placementNotes,
   provisionFields,
   runSucceeded,
 } from "../_shared/provision.ts";
@@ -155,9 +158,7 @@ export const ctCreate = defineTool({
     });
     const vmid = await chooseVmid(ctx, resources, args.vmid);
     const unprivileged = args.unprivileged ?? true;
-    const notes: string[] = [];
-    if (placement.reason !== undefined) notes.push(`Placement: ${placement.reason}.`);
-    if (placement.warning !== undefined) notes.push(placement.warning);
+    const notes = placementNotes(placement);
     if (!unprivileged) {
       notes.push(
         "This is a privileged container (asked for with unprivileged=false): root inside it is root on the host.",
@@ -177,13 +178,8 @@ export const ctCreate = defineTool({
     };
     if (keys !== undefined) params["ssh-public-keys"] = keys.join("\n");
     if (args.nesting) params.features = "nesting=1";
-    if (args.tags !== undefined && args.tags.length > 0) params.tags = args.tags.join(";");
-    if (args.pool !== undefined) params.pool = args.pool;
-    if (args.onboot !== undefined) params.onboot = args.onboot ? 1 : 0;
-    if (args.start) params.start = 1;
+    Object.assign(params, newGuestParams(args));
 
-    const target: ScopeTarget = { vmid, node, tags: args.tags ?? [] };
-    if (args.pool !== undefined) target.pool = args.pool;
     const plan: Plan = {
       summary: `Create ${
         unprivileged ? "unprivileged" : "PRIVILEGED"
@@ -192,7 +188,7 @@ export const ctCreate = defineTool({
       } memory, ${args.disk_gib} GiB root filesystem on ${args.storage}, NIC on ${bridge}${
         args.start ? ", then start it" : ""
       }.${notes.length > 0 ? ` ${notes.join(" ")}` : ""}`,
-      scopeTargets: [target],
+      scopeTargets: [newGuestScope({ vmid, node }, args)],
       calls: [{ method: "POST", path: `/nodes/${encodeURIComponent(node)}/lxc`, params }],
     };
     if (args.password !== undefined) addSecret(plan, 0, "password", args.password);
