@@ -266,7 +266,7 @@ function mapProperties(
  * constraints out), and the server still checks each result against the full schema;
  * `tools/list`, paid for on every turn, stays small.
  */
-export function leanOutputSchema(schema: JsonSchema): JsonSchema {
+function leanOutputSchema(schema: JsonSchema): JsonSchema {
   const properties = schema.properties as Record<string, JsonSchema> | undefined;
   const lean: JsonSchema = { type: "object" };
   if (properties !== undefined) lean.properties = mapProperties(properties, leanField);

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { guestReset } from "../../src/tools/lifecycle/guest_reset.ts";
 import { guestResume } from "../../src/tools/lifecycle/guest_resume.ts";
 import { guestSuspend } from "../../src/tools/lifecycle/guest_suspend.ts";
+import { guestList } from "../../src/tools/inventory/guest_list.ts";
+import { control } from "../pve/_sim.ts";
 import { openSession, type SimSession, structuredOf, textOf } from "./_helpers.ts";
 
-const tools = [guestSuspend, guestResume, guestReset];
+const tools = [guestSuspend, guestResume, guestReset, guestList];
 
 async function refused(
   s: SimSession,
@@ -95,6 +97,27 @@ Deno.test("guest_reset asks for confirmation, then resets the running VM", async
     assert.match(String(structuredOf(result).upid), /:qmreset:105:/);
     assert.equal(s.elicitations.length, 1);
     assert.match(String(s.elicitations[0]?.message), /Hard-reset VM 105 \(k8s-node2\) on pve3/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("guest_resume judges hibernation by the fresh status, not a lock the cached inventory still shows", async () => {
+  const s = await openSession({ tools });
+  try {
+    await control(s.sim, "POST", "/_sim/guests/103/lock", { lock: "suspended" });
+    // The inventory (cached for seconds) now says "suspended"; then the lock goes away.
+    const listed = structuredOf<{ guests: { vmid: number; lock?: string }[] }>(
+      await s.call("guest_list", { fields: ["vmid", "lock"] }),
+    );
+    assert.equal(listed.guests.find((g) => g.vmid === 103)?.lock, "suspended");
+    await control(s.sim, "DELETE", "/_sim/guests/103/lock");
+    await refused(
+      s,
+      "guest_resume",
+      { vmid: 103 },
+      /is stopped, not paused or hibernated: start it with guest_start/,
+    );
   } finally {
     await s.close();
   }

@@ -174,6 +174,7 @@ Deno.test("guest_start on a paused VM says to resume it instead", async () => {
     const result = await s.call("guest_start", { vmid: 104 });
     assert.equal(result.isError, true);
     assert.match(textOf(result), /is paused, not stopped: resume it/);
+    assert.match(textOf(result), /guest_resume/);
     assert.deepEqual(await s.writes(since), []);
   } finally {
     await s.close();

@@ -260,6 +260,18 @@ Deno.test("guest_config_update refuses disk edits and invalid values with the to
       { vmid: 200, delete: ["rootfs"] },
       /Detaching disk rootfs/,
     );
+    await refused(
+      s,
+      "guest_config_update",
+      { vmid: 100, set: { scsi5: "local-lvm:vm-100-disk-9" } },
+      /scsi5: new disks are given as <storage>:<GiB>/,
+    );
+    await refused(
+      s,
+      "guest_config_update",
+      { vmid: 100, set: { cores: 4 }, delete: ["cores"] },
+      /"cores" is both set and deleted: keep it in one of set or delete/,
+    );
     await refused(s, "guest_config_update", { vmid: 100, set: { template: 1 } }, /guest_template/);
     await refused(
       s,
@@ -286,6 +298,13 @@ Deno.test("guest_config_update refuses disk edits and invalid values with the to
       /free, less than the 8\.8 TiB needed/,
     );
     await refused(s, "guest_config_update", { vmid: 100 }, /Nothing to change/);
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`tag${i}`, "x"]));
+    await refused(
+      s,
+      "guest_config_update",
+      { vmid: 100, set: many },
+      /`set` must have at most 32 entries/,
+    );
   } finally {
     await s.close();
   }

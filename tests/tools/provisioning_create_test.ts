@@ -216,6 +216,12 @@ Deno.test("vm_create refuses, before sending anything, every request PVE or the 
     await refused(
       s,
       "vm_create",
+      { ...VM, iso: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst" },
+      /iso "local:vztmpl\/debian-12-standard_12\.7-1_amd64\.tar\.zst" is not an ISO volume: give it as storage:iso\/file\.iso/,
+    );
+    await refused(
+      s,
+      "vm_create",
       { ...VM, pool: "lab" },
       /Pool "lab" does not exist: use one of prod/,
     );

@@ -168,7 +168,7 @@ Deno.test("a migration target outside policy.scope is refused, and a migration t
   }
 });
 
-Deno.test("guest_template converts a stopped VM after confirmation and refuses a running one", async () => {
+Deno.test("guest_template converts a stopped VM after confirmation and refuses a running, template or locked one", async () => {
   const s = await openSession({
     tools,
     config: { policy: { confirmation: { fallback: "deny" } } },
@@ -182,6 +182,12 @@ Deno.test("guest_template converts a stopped VM after confirmation and refuses a
       /VM 100 \(web01\) is running: shut it down first \(guest_shutdown\)/,
     );
     await refused(s, "guest_template", { vmid: 9000 }, /already a template/);
+    const lock = await fetch(`${s.sim.url}/_sim/guests/203/lock`, {
+      method: "POST",
+      body: JSON.stringify({ lock: "backup" }),
+    });
+    await lock.body?.cancel();
+    await refused(s, "guest_template", { vmid: 203 }, /CT 203 is locked \(backup\)/);
     const result = await s.call("guest_template", { name: "win11-desk" });
     assert.equal(result.isError, undefined, textOf(result));
     assert.equal(structuredOf(result).template, true);

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { PveValidationError } from "../../pve/errors.ts";
 import { isIpv4, isIpv6 } from "../../schema/formats.ts";
+import { ipv4Config } from "./ip_config.ts";
 import { passwordParam, sshKeysParam } from "./params.ts";
 
 /** The `cloud_init` argument. */
@@ -57,35 +58,7 @@ export function cloudInitKeys(ci: CloudInit, nic = 0): CloudInitKeys {
     }
     params.sshkeys = encodeURIComponent(keys.join("\n"));
   }
-  const ip = ci.ip ?? "dhcp";
-  if (ip === "dhcp") {
-    if (ci.gateway !== undefined) {
-      throw new PveValidationError(
-        "cloud_init.gateway goes with a static ip: drop the gateway for dhcp, or give ip as a CIDR like 192.168.1.50/24.",
-        { errors: { ipconfig0: "gateway without a static address" } },
-      );
-    }
-    params[`ipconfig${nic}`] = "ip=dhcp";
-  } else {
-    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(ip);
-    if (m === null || !isIpv4(m[1] ?? "") || Number(m[2]) < 1 || Number(m[2]) > 32) {
-      throw new PveValidationError(
-        `cloud_init.ip "${ip}" is neither dhcp nor an IPv4 address in CIDR form: use e.g. 192.168.1.50/24.`,
-        { errors: { ipconfig0: "invalid format - invalid IPv4 CIDR" } },
-      );
-    }
-    let value = `ip=${ip}`;
-    if (ci.gateway !== undefined) {
-      if (!isIpv4(ci.gateway)) {
-        throw new PveValidationError(
-          `cloud_init.gateway "${ci.gateway}" is not an IPv4 address: use e.g. 192.168.1.1.`,
-          { errors: { ipconfig0: "invalid gateway" } },
-        );
-      }
-      value += `,gw=${ci.gateway}`;
-    }
-    params[`ipconfig${nic}`] = value;
-  }
+  params[`ipconfig${nic}`] = ipv4Config(ci, { prefix: "cloud_init.", key: `ipconfig${nic}` });
   if (ci.nameserver !== undefined) {
     const servers = ci.nameserver.split(/[\s,;]+/).filter((s) => s !== "");
     const bad = servers.find((s) => !isIpv4(s) && !isIpv6(s));

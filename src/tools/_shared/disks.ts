@@ -53,7 +53,7 @@ export function sizeBytes(text: string): number | undefined {
 }
 
 /** The `size=` of a drive value, bytes (0 when absent). */
-export function driveBytes(value: string): number {
+function driveBytes(value: string): number {
   const size = /(?:^|,)size=([^,]+)/.exec(value)?.[1];
   return size === undefined ? 0 : sizeBytes(size) ?? 0;
 }

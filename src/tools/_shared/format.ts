@@ -74,7 +74,7 @@ export function splitTags(value: unknown): string[] {
 }
 
 /** Characters of an echoed input shown by {@linkcode quoted} before it is cut. */
-export const QUOTE_MAX = 80;
+const QUOTE_MAX = 80;
 
 /**
  * An input echoed in a message: JSON-quoted (control characters escaped) and cut to its first

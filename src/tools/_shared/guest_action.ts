@@ -10,7 +10,14 @@
 import { z } from "zod";
 import type { GuestRef } from "../../pve/mod.ts";
 import type { Plan, PlannedCall, ToolContext, ToolResult } from "../types.ts";
-import { guestIdentity, guestPath, guestTitle, identityOf, resolveGuestArg } from "./guest.ts";
+import {
+  guestIdentity,
+  guestPath,
+  guestTitle,
+  identityOf,
+  lockOf,
+  resolveGuestArg,
+} from "./guest.ts";
 import type { GuestSelection } from "./guest.ts";
 import { runFields } from "./provision.ts";
 import { checkPlannedCalls } from "./schema_check.ts";
@@ -54,7 +61,8 @@ export async function readRunState(args: GuestSelection, ctx: ToolContext): Prom
   }) as Record<string, unknown>;
   const status = String(current.status ?? guest.status);
   const qmp = typeof current.qmpstatus === "string" ? current.qmpstatus : undefined;
-  const lock = typeof current.lock === "string" ? current.lock : guest.lock;
+  // The fresh status read decides: the inventory's lock may be seconds old.
+  const lock = lockOf(current.lock);
   if (status === "running") {
     return { guest, state: qmp === "paused" || qmp === "suspended" ? "paused" : "running" };
   }

@@ -10,13 +10,13 @@ import { PveError, PveValidationError } from "../../pve/errors.ts";
 import type { ToolContext } from "../types.ts";
 
 /** One node of `GET /nodes`. */
-export interface NodeListEntry {
+interface NodeListEntry {
   node: string;
   online: boolean;
 }
 
 /** The cluster's nodes (sorted by name; PVE lists them unsorted). */
-export async function listNodes(ctx: ToolContext): Promise<NodeListEntry[]> {
+async function listNodes(ctx: ToolContext): Promise<NodeListEntry[]> {
   const data = await ctx.client.get("/nodes", undefined, { signal: ctx.signal });
   const list = Array.isArray(data) ? data as { node?: unknown; status?: unknown }[] : [];
   return list

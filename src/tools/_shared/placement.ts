@@ -228,7 +228,7 @@ export function requireStorage(
 }
 
 /** The bridges of a node (`GET /nodes/{node}/network?type=any_bridge`). */
-export async function nodeBridges(ctx: ToolContext, node: string): Promise<string[]> {
+async function nodeBridges(ctx: ToolContext, node: string): Promise<string[]> {
   const list = await ctx.client.get(
     `/nodes/${encodeURIComponent(node)}/network`,
     { type: "any_bridge" },

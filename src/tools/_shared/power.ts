@@ -60,7 +60,6 @@ interface PowerState {
   guest: GuestRef;
   action: PowerAction;
   status: string;
-  qmpstatus?: string;
   lock?: string;
   /** Wait at least this long for the task (shutdown with a guest timeout). */
   waitSeconds?: number;
@@ -111,7 +110,6 @@ export async function planPower(
   const lock = lockOf(current.lock);
   const title = guestTitle(guest);
   const state: PowerState = { guest, action, status };
-  if (qmpstatus !== undefined) state.qmpstatus = qmpstatus;
   if (lock !== undefined) state.lock = lock;
   if (options.waitSeconds !== undefined) state.waitSeconds = options.waitSeconds;
 
@@ -128,9 +126,7 @@ export async function planPower(
 
   if (action === "start" && status === "running" && qmpstatus === "paused") {
     throw new PveError(
-      `${title} is paused, not stopped: resume it (pve_api_call POST ${
-        guestPath(guest)
-      }/status/resume) instead of starting it.`,
+      `${title} is paused, not stopped: resume it with guest_resume instead of starting it.`,
     );
   }
 

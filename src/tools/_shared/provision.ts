@@ -1,15 +1,18 @@
 /**
  * The output the provisioning tools share (which guest, how it ended, the task) and turning a
  * run of a plan's calls into that output and one sentence: success says what exists now, a
- * failed task gives its log tail, a timeout names the UPID for `task_wait`.
+ * failed task gives its log tail, a timeout names the UPID for `task_wait`. Also what the two
+ * create tools share of a new guest: the parameters they pass on alike, the scope target and the
+ * placement's notes.
  *
  * @module
  */
 
 import { z } from "zod";
 import { isUpid, parseUpid } from "../../pve/mod.ts";
-import type { ToolResult } from "../types.ts";
+import type { ScopeTarget, ToolResult } from "../types.ts";
 import { guestIdentity } from "./guest.ts";
+import type { Placement } from "./placement.ts";
 import { lastOutcome, type StepsRun } from "./steps.ts";
 import { describeOutcome, type TaskFields, taskFields, taskFieldsOf } from "./task.ts";
 
@@ -78,4 +81,40 @@ export function finishRun<O>(
     for (const line of options.extra ?? []) text += `\n${line}`;
   }
   return fields.result === "failed" ? { text, structured, isError: true } : { text, structured };
+}
+
+/** The arguments `vm_create` and `ct_create` take alike. */
+export interface NewGuestOptions {
+  tags?: string[] | undefined;
+  pool?: string | undefined;
+  onboot?: boolean | undefined;
+  start?: boolean | undefined;
+}
+
+/** The create call's parameters for {@linkcode NewGuestOptions} (only those given). */
+export function newGuestParams(options: NewGuestOptions): Record<string, string | number> {
+  const params: Record<string, string | number> = {};
+  if (options.tags !== undefined && options.tags.length > 0) params.tags = options.tags.join(";");
+  if (options.pool !== undefined) params.pool = options.pool;
+  if (options.onboot !== undefined) params.onboot = options.onboot ? 1 : 0;
+  if (options.start) params.start = 1;
+  return params;
+}
+
+/** The new guest as the scope must admit it: its vmid, node, tags and pool. */
+export function newGuestScope(
+  guest: { vmid: number; node: string },
+  options: NewGuestOptions,
+): ScopeTarget {
+  const target: ScopeTarget = { vmid: guest.vmid, node: guest.node, tags: options.tags ?? [] };
+  if (options.pool !== undefined) target.pool = options.pool;
+  return target;
+}
+
+/** The notes a placement adds to a create's plan and result: why this node, and overcommit. */
+export function placementNotes(placement: Placement): string[] {
+  const notes: string[] = [];
+  if (placement.reason !== undefined) notes.push(`Placement: ${placement.reason}.`);
+  if (placement.warning !== undefined) notes.push(placement.warning);
+  return notes;
 }

@@ -11,8 +11,7 @@
 import { PveError, PveOutcomeUnknownError } from "../../pve/errors.ts";
 import { isUpid, type TaskOutcome } from "../../pve/mod.ts";
 import type { Plan, PlannedCall, ToolContext } from "../types.ts";
-import { withSecrets } from "./secrets.ts";
-import { toolOutcomeError } from "./write.ts";
+import { sendPlannedCall } from "./write.ts";
 
 /** One call as it ran. */
 export interface StepResult {
@@ -47,16 +46,12 @@ export async function runSteps(
 ): Promise<StepsRun> {
   const steps: StepResult[] = [];
   for (const [index, call] of plan.calls.entries()) {
-    const params = withSecrets(plan, index, call);
     let data: unknown;
     try {
-      data = await ctx.client.request(call.method, call.path, {
-        ...(params === undefined ? {} : { params }),
-        signal: ctx.signal,
-      });
+      data = await sendPlannedCall(ctx, plan, { index, check: options.check });
     } catch (error) {
-      // No definite answer (the client's typed error): say so in this tool's words.
-      if (error instanceof PveOutcomeUnknownError) throw toolOutcomeError(error, options.check);
+      // No definite answer: already in this tool's words, and nothing "done" to add.
+      if (error instanceof PveOutcomeUnknownError) throw error;
       if (index > 0 && error instanceof PveError) {
         const done = steps.map((s) => `${s.call.method} ${s.call.path}`).join(", ");
         throw new PveError(

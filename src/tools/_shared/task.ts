@@ -72,8 +72,3 @@ export function describeOutcome(outcome: TaskOutcome, done: string): string {
       return `Stopped waiting (cancelled); task ${outcome.upid} keeps running on the cluster: call task_wait with this upid to follow it.`;
   }
 }
-
-/** Whether an outcome is a failure the model must act on. */
-export function outcomeIsError(outcome: TaskOutcome): boolean {
-  return outcome.state === "failed";
-}

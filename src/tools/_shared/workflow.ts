@@ -16,8 +16,7 @@ import { z } from "zod";
 import { PveError, PveOutcomeUnknownError } from "../../pve/errors.ts";
 import { isUpid, type TaskOutcome } from "../../pve/mod.ts";
 import type { Plan, StepAudit, ToolContext } from "../types.ts";
-import { withSecrets } from "./secrets.ts";
-import { unknownOutcomeMessage } from "./write.ts";
+import { sendPlannedCall } from "./write.ts";
 
 /** How a step ended, or that it was found done, or never ran. */
 export const stepStatusSchema = z.enum([
@@ -137,24 +136,17 @@ export async function runStep(
   for (const index of step.calls) {
     const call = plan.calls[index];
     if (call === undefined) throw new Error(`Plan has no call ${index} for step "${step.step}"`);
-    const params = withSecrets(plan, index, call);
     let data: unknown;
     try {
-      data = await ctx.client.request(call.method, call.path, {
-        ...(params === undefined ? {} : { params }),
-        signal: ctx.signal,
-      });
+      data = await sendPlannedCall(ctx, plan, { index, check: options.check });
     } catch (error) {
       if (ctx.signal.aborted) {
         result = { status: "cancelled", detail: "cancelled before PVE answered" };
         break;
       }
+      // Already in the tools' words (`unknownOutcomeMessage` with `check`).
       if (error instanceof PveOutcomeUnknownError) {
-        result = {
-          status: "failed",
-          unknown: true,
-          detail: unknownOutcomeMessage(error, options.check),
-        };
+        result = { status: "failed", unknown: true, detail: error.message };
         break;
       }
       if (error instanceof PveError) {
@@ -226,12 +218,6 @@ export function stepReport(
   const detail = extra.detail ?? step.detail;
   if (detail !== undefined) report.detail = detail.split("\n")[0] ?? detail;
   return report;
-}
-
-/** The run's result from the step that stopped it (or `ok`). */
-export function runResultOf(stopped: StepOutcome | undefined): RunResult {
-  if (stopped === undefined) return "ok";
-  return stopped.status === "done" ? "ok" : stopped.status;
 }
 
 /** `name: {json}`: a continuation call as the text shows it. */

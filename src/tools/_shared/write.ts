@@ -10,7 +10,8 @@
 
 import { PveOutcomeUnknownError } from "../../pve/errors.ts";
 import { readablePath } from "../../pve/errors.ts";
-import type { PlannedCall, ToolContext } from "../types.ts";
+import type { Plan, PlannedCall, ToolContext } from "../types.ts";
+import { withSecrets } from "./secrets.ts";
 
 /**
  * The message for a write whose outcome is unknown, naming the tools that check it. `what` is
@@ -57,14 +58,40 @@ export function toolOutcomeError(
  * @throws {PveOutcomeUnknownError} in the tools' words when no definite answer came.
  * @throws {PveError} for every other failure, unchanged.
  */
-export async function sendWrite(ctx: ToolContext, call: PlannedCall): Promise<unknown> {
+export function sendWrite(ctx: ToolContext, call: PlannedCall): Promise<unknown> {
+  return send(ctx, call, call.params);
+}
+
+/**
+ * Sends call `index` of a plan with its secrets restored ({@linkcode withSecrets}) and returns
+ * PVE's `data`. `check` is what to look at when the outcome is unknown, in the tool's words.
+ *
+ * @throws {PveOutcomeUnknownError} in the tools' words when no definite answer came.
+ * @throws {PveError} for every other failure, unchanged.
+ */
+export function sendPlannedCall(
+  ctx: ToolContext,
+  plan: Plan,
+  options: { index: number; check?: string },
+): Promise<unknown> {
+  const call = plan.calls[options.index];
+  if (call === undefined) throw new Error(`Plan has no call ${options.index}`);
+  return send(ctx, call, withSecrets(plan, options.index, call), options.check);
+}
+
+async function send(
+  ctx: ToolContext,
+  call: PlannedCall,
+  params: PlannedCall["params"],
+  check?: string,
+): Promise<unknown> {
   try {
     return await ctx.client.request(call.method, call.path, {
-      ...(call.params === undefined ? {} : { params: call.params }),
+      ...(params === undefined ? {} : { params }),
       signal: ctx.signal,
     });
   } catch (error) {
-    if (error instanceof PveOutcomeUnknownError) throw toolOutcomeError(error);
+    if (error instanceof PveOutcomeUnknownError) throw toolOutcomeError(error, check);
     throw error;
   }
 }

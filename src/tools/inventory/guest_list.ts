@@ -17,7 +17,7 @@ import { scopeOf } from "../_shared/guest.ts";
 import { unscoped } from "../_shared/tasks.ts";
 import { formatBytes, formatPercent, quoted, round4 } from "../_shared/format.ts";
 import { globMatcher } from "../_shared/glob.ts";
-import { cursorParam, guestNameParam, nodeParam, poolParam, tagParam } from "../_shared/params.ts";
+import { guestNameParam, nodeParam, pagingParams, poolParam, tagParam } from "../_shared/params.ts";
 
 /** Columns a caller may ask for. */
 const FIELDS = [
@@ -100,8 +100,7 @@ const inputSchema = z.object({
   ),
   sort: z.enum(["vmid", "name", "node", "cpu", "mem"]).optional(),
   order: z.enum(["asc", "desc"]).optional(),
-  limit: z.number().int().min(1).max(MAX_LIMIT).optional().describe(`Default ${DEFAULT_LIMIT}`),
-  cursor: cursorParam().optional(),
+  ...pagingParams(DEFAULT_LIMIT, MAX_LIMIT),
 });
 
 function fullRow(g: Guest): Record<Field, unknown> {

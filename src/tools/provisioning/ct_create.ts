@@ -11,9 +11,9 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
-import { isIpv4 } from "../../schema/formats.ts";
-import { defineTool, type Plan, type ScopeTarget } from "../types.ts";
+import { defineTool, type Plan } from "../types.ts";
 import { formatBytes } from "../_shared/format.ts";
+import { ipv4Config } from "../_shared/ip_config.ts";
 import {
   guestNameParam,
   nodeParam,
@@ -36,6 +36,9 @@ import {
 import {
   finishRun,
   type GuestIdentity,
+  newGuestParams,
+  newGuestScope,
+  placementNotes,
   provisionFields,
   runSucceeded,
 } from "../_shared/provision.ts";
@@ -71,32 +74,7 @@ function nicValue(args: {
   vlan?: number | undefined;
   firewall?: boolean | undefined;
 }): string {
-  const ip = args.ip ?? "dhcp";
-  if (ip !== "dhcp") {
-    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(ip);
-    if (m === null || !isIpv4(m[1] ?? "") || Number(m[2]) < 1 || Number(m[2]) > 32) {
-      throw new PveValidationError(
-        `ip "${ip}" is neither dhcp nor an IPv4 address in CIDR form: use e.g. 192.168.1.50/24.`,
-        { errors: { net0: "invalid IPv4 CIDR" } },
-      );
-    }
-  }
-  if (args.gateway !== undefined) {
-    if (ip === "dhcp") {
-      throw new PveValidationError(
-        "gateway goes with a static ip: drop the gateway for dhcp, or give ip as a CIDR like 192.168.1.50/24.",
-        { errors: { net0: "gateway without a static address" } },
-      );
-    }
-    if (!isIpv4(args.gateway)) {
-      throw new PveValidationError(
-        `gateway "${args.gateway}" is not an IPv4 address: use e.g. 192.168.1.1.`,
-        { errors: { net0: "invalid gateway" } },
-      );
-    }
-  }
-  let value = `name=eth0,bridge=${args.bridge},ip=${ip}`;
-  if (args.gateway !== undefined) value += `,gw=${args.gateway}`;
+  let value = `name=eth0,bridge=${args.bridge},${ipv4Config(args, { prefix: "", key: "net0" })}`;
   if (args.vlan !== undefined) value += `,tag=${args.vlan}`;
   if (args.firewall) value += ",firewall=1";
   return value;
@@ -180,9 +158,7 @@ export const ctCreate = defineTool({
     });
     const vmid = await chooseVmid(ctx, resources, args.vmid);
     const unprivileged = args.unprivileged ?? true;
-    const notes: string[] = [];
-    if (placement.reason !== undefined) notes.push(`Placement: ${placement.reason}.`);
-    if (placement.warning !== undefined) notes.push(placement.warning);
+    const notes = placementNotes(placement);
     if (!unprivileged) {
       notes.push(
         "This is a privileged container (asked for with unprivileged=false): root inside it is root on the host.",
@@ -202,13 +178,8 @@ export const ctCreate = defineTool({
     };
     if (keys !== undefined) params["ssh-public-keys"] = keys.join("\n");
     if (args.nesting) params.features = "nesting=1";
-    if (args.tags !== undefined && args.tags.length > 0) params.tags = args.tags.join(";");
-    if (args.pool !== undefined) params.pool = args.pool;
-    if (args.onboot !== undefined) params.onboot = args.onboot ? 1 : 0;
-    if (args.start) params.start = 1;
+    Object.assign(params, newGuestParams(args));
 
-    const target: ScopeTarget = { vmid, node, tags: args.tags ?? [] };
-    if (args.pool !== undefined) target.pool = args.pool;
     const plan: Plan = {
       summary: `Create ${
         unprivileged ? "unprivileged" : "PRIVILEGED"
@@ -217,7 +188,7 @@ export const ctCreate = defineTool({
       } memory, ${args.disk_gib} GiB root filesystem on ${args.storage}, NIC on ${bridge}${
         args.start ? ", then start it" : ""
       }.${notes.length > 0 ? ` ${notes.join(" ")}` : ""}`,
-      scopeTargets: [target],
+      scopeTargets: [newGuestScope({ vmid, node }, args)],
       calls: [{ method: "POST", path: `/nodes/${encodeURIComponent(node)}/lxc`, params }],
     };
     if (args.password !== undefined) addSecret(plan, 0, "password", args.password);

@@ -113,7 +113,7 @@ export const guestConfigUpdate = defineTool({
     set: boundedRecord(
       z.string().min(2).max(32).regex(/^[a-z][a-z0-9_-]*$/),
       z.union([z.string().max(8192), z.number().min(-1e15).max(1e15), z.boolean()]),
-      64,
+      32,
     ).optional().describe(
       'Keys to set, PVE names and values: {memory: 4096, net1: "virtio,bridge=vmbr0"}',
     ),
@@ -124,9 +124,6 @@ export const guestConfigUpdate = defineTool({
   async plan(args, ctx) {
     const set = { ...args.set };
     const remove = [...new Set(args.delete ?? [])];
-    if (Object.keys(set).length > 32) {
-      throw new PveValidationError("set takes at most 32 keys per call: split the change.");
-    }
     if (Object.keys(set).length === 0 && remove.length === 0) {
       throw new PveValidationError("Nothing to change: give set and/or delete.", {
         errors: { set: "no options specified" },

@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
-import { defineTool, type Plan, type ScopeTarget } from "../types.ts";
+import { defineTool, type Plan } from "../types.ts";
 import { cloudInitKeys, cloudInitParam } from "../_shared/cloud_init.ts";
 import { formatBytes } from "../_shared/format.ts";
 import {
@@ -34,6 +34,9 @@ import {
 import {
   finishRun,
   type GuestIdentity,
+  newGuestParams,
+  newGuestScope,
+  placementNotes,
   provisionFields,
   runSucceeded,
 } from "../_shared/provision.ts";
@@ -137,9 +140,7 @@ export const vmCreate = defineTool({
       await requireVolume(ctx, { node, volid: args.iso, content: "iso", argument: "iso" });
     }
     const vmid = await chooseVmid(ctx, resources, args.vmid);
-    const notes: string[] = [];
-    if (placement.reason !== undefined) notes.push(`Placement: ${placement.reason}.`);
-    if (placement.warning !== undefined) notes.push(placement.warning);
+    const notes = placementNotes(placement);
 
     const params: Record<string, string | number> = {
       vmid,
@@ -165,13 +166,8 @@ export const vmCreate = defineTool({
       params[args.iso === undefined ? "ide2" : "ide0"] = `${args.storage}:cloudinit`;
       Object.assign(params, ci.params);
     }
-    if (args.tags !== undefined && args.tags.length > 0) params.tags = args.tags.join(";");
-    if (args.pool !== undefined) params.pool = args.pool;
-    if (args.onboot !== undefined) params.onboot = args.onboot ? 1 : 0;
-    if (args.start) params.start = 1;
+    Object.assign(params, newGuestParams(args));
 
-    const target: ScopeTarget = { vmid, node, tags: args.tags ?? [] };
-    if (args.pool !== undefined) target.pool = args.pool;
     const plan: Plan = {
       summary: `Create VM ${vmid} (${args.name}) on ${node}: ${cores} core(s), ${
         formatBytes(memoryMib * MIB)
@@ -180,7 +176,7 @@ export const vmCreate = defineTool({
       }${ci === undefined ? "" : ", cloud-init"}${args.start ? ", then start it" : ""}.${
         notes.length > 0 ? ` ${notes.join(" ")}` : ""
       }`,
-      scopeTargets: [target],
+      scopeTargets: [newGuestScope({ vmid, node }, args)],
       calls: [{ method: "POST", path: `/nodes/${encodeURIComponent(node)}/qemu`, params }],
     };
     if (ci?.password !== undefined) addSecret(plan, 0, "cipassword", ci.password);

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { pvePath } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
-import { nodeParam, taskTypeParam } from "../_shared/params.ts";
+import { limitParam, nodeParam, taskTypeParam } from "../_shared/params.ts";
 import { checkNodeName } from "../_shared/storage.ts";
 import {
   explainTaskLookup,
@@ -44,7 +44,7 @@ export const taskList = defineTool({
     type: taskTypeParam().optional(),
     errors: z.boolean().optional().describe("Only failed tasks"),
     running: z.boolean().optional().describe("Only running tasks"),
-    limit: z.number().int().min(1).max(200).optional().describe(`Default ${DEFAULT_LIMIT}`),
+    limit: limitParam(DEFAULT_LIMIT, 200).optional(),
   }),
   outputSchema,
   annotations: { ...annotationsFor("read"), idempotentHint: true },
