@@ -53,6 +53,17 @@ export function dieError(message: string): HttpError {
 }
 
 /**
+ * 500 `hostname lookup '<node>' failed - …`: what PVE answers for a node name it cannot resolve
+ * (a `proxyto` endpoint, or a handler that looks the node up itself).
+ */
+export function hostnameLookupError(node: string): HttpError {
+  return dieError(
+    `hostname lookup '${node}' failed - failed to get address info for: ${node}: ` +
+      "Name or service not known",
+  );
+}
+
+/**
  * Thrown inside a task body to end the task with `TASK ERROR: <message>`.
  * Anything else thrown inside a task body also ends it with its message.
  */

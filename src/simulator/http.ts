@@ -20,7 +20,7 @@ import {
 } from "../schema/mod.ts";
 import { authenticate, type Credentials, extractCredentials, uriUnescape } from "./auth.ts";
 import { type ControlContext, handleControl } from "./control.ts";
-import { HttpError, type HttpErrorOptions } from "./errors.ts";
+import { hostnameLookupError, HttpError, type HttpErrorOptions } from "./errors.ts";
 import { checkPermissions } from "./permissions.ts";
 import {
   type AuthInfo,
@@ -488,10 +488,7 @@ async function process(
     const nodeName = String(merged[schema.proxyto] ?? "");
     const node = state.nodes.get(nodeName);
     if (node === undefined) {
-      throw new HttpError(
-        500,
-        `hostname lookup '${nodeName}' failed - failed to get address info for: ${nodeName}: Name or service not known`,
-      );
+      throw hostnameLookupError(nodeName);
     }
     if (!node.online) {
       throw new WireError(595, "595 Connection refused", { reason: "Connection refused" });

@@ -21,6 +21,11 @@ export function splitTaskUser(user: string): { user: string; tokenid?: string } 
   return { user: user.slice(0, bang), tokenid: user.slice(bang + 1) };
 }
 
+/** The user a task records for this caller: `user@realm`, or the token id `user@realm!name`. */
+export function taskUser(auth: AuthInfo): string {
+  return auth.kind === "token" && auth.tokenid !== undefined ? auth.tokenid : auth.userid;
+}
+
 /** The message a stopped task ends with (PVE's SIGTERM handler in the worker). */
 export const INTERRUPT_MESSAGE = "received interrupt";
 
@@ -60,7 +65,7 @@ export class TaskEngine {
     const bootTime = node?.bootTime ?? starttime - 86_400;
     // Clock ticks (100 Hz) since boot when the worker process started.
     const pstart = Math.max(0, (starttime - bootTime) * 100) + (pid % 97);
-    const user = auth.kind === "token" && auth.tokenid !== undefined ? auth.tokenid : auth.userid;
+    const user = taskUser(auth);
     const fields: UpidFields = {
       node: spec.node,
       pid,

@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { dieError } from "../errors.ts";
 import { type Params, type Route, route, type Sim } from "../router.ts";
+import { nodeOf } from "./nodes.ts";
 import {
   emptyFirewall,
   type FirewallConfig,
@@ -88,12 +89,7 @@ function optionsOf(config: FirewallConfig, digest: string): unknown {
 }
 
 function nodeFirewall(sim: Sim, node: string): FirewallConfig {
-  if (!sim.state.nodes.has(node)) {
-    throw dieError(
-      `hostname lookup '${node}' failed - failed to get address info for: ${node}: ` +
-        "Name or service not known",
-    );
-  }
+  nodeOf(sim, node);
   return sim.state.firewall.nodes.get(node) ?? emptyFirewall();
 }
 

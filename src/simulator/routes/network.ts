@@ -13,9 +13,10 @@
  */
 
 import { unifiedDiff } from "../diff.ts";
-import { dieError, paramError } from "../errors.ts";
+import { paramError } from "../errors.ts";
 import { hashOrder } from "../order.ts";
-import { type Route, route, type Sim, withChanges } from "../router.ts";
+import { type Route, route, withChanges } from "../router.ts";
+import { nodeOf } from "./nodes.ts";
 import type { ConfigValue, NodeState } from "../state.ts";
 
 /** One interface as the API lists it. */
@@ -23,17 +24,6 @@ export type Iface = Record<string, ConfigValue | string[]>;
 
 const BRIDGE_TYPES = new Set(["bridge", "OVSBridge"]);
 const LOCAL_BRIDGE_TYPES = new Set(["bridge", "OVSBridge"]);
-
-function nodeOf(sim: Sim, name: string): NodeState {
-  const node = sim.state.nodes.get(name);
-  if (node === undefined) {
-    throw dieError(
-      `hostname lookup '${name}' failed - failed to get address info for: ${name}: ` +
-        "Name or service not known",
-    );
-  }
-  return node;
-}
 
 function matchesType(iface: Iface, type: string | undefined): boolean {
   if (type === undefined || type === "include_sdn") return true;

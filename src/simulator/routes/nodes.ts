@@ -7,7 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { dieError } from "../errors.ts";
+import { hostnameLookupError } from "../errors.ts";
 import { type AuthInfo, type Route, route, type Sim } from "../router.ts";
 import type { NodeState, ServiceState } from "../state.ts";
 import { hashOrder } from "../order.ts";
@@ -29,14 +29,10 @@ export function sslFingerprint(node: string): string {
   return digest.match(/../g)?.join(":") ?? "";
 }
 
-function getNode(sim: Sim, name: string): NodeState {
+/** The node of a `/nodes/{node}/…` request; an unknown name fails as PVE's hostname lookup. */
+export function nodeOf(sim: Sim, name: string): NodeState {
   const node = sim.state.nodes.get(name);
-  if (node === undefined) {
-    throw dieError(
-      `hostname lookup '${name}' failed - failed to get address info for: ${name}: ` +
-        "Name or service not known",
-    );
-  }
+  if (node === undefined) throw hostnameLookupError(name);
   return node;
 }
 
@@ -228,10 +224,10 @@ export const routes: Route[] = [
   }),
   route("GET", "/nodes/{node}", () => NODE_INDEX),
   route("GET", "/nodes/{node}/status", ({ sim, params }) => {
-    return nodeStatus(sim, getNode(sim, String(params.node)));
+    return nodeStatus(sim, nodeOf(sim, String(params.node)));
   }),
   route("GET", "/nodes/{node}/services", ({ sim, params }) => {
-    const node = getNode(sim, String(params.node));
+    const node = nodeOf(sim, String(params.node));
     return hashOrder(SERVICES, ([service]) => service)
       .map(([service, desc]) => serviceEntry(sim, node, service, desc));
   }),
@@ -241,22 +237,22 @@ export const routes: Route[] = [
     () => ["state", "start", "stop", "restart", "reload"].map((subdir) => ({ subdir })),
   ),
   route("GET", "/nodes/{node}/services/{service}/state", ({ sim, params }) => {
-    const node = getNode(sim, String(params.node));
+    const node = nodeOf(sim, String(params.node));
     const service = String(params.service);
     const desc = SERVICES.find(([name]) => name === service)?.[1] ?? service;
     return serviceEntry(sim, node, service, desc);
   }),
   route("GET", "/nodes/{node}/subscription", ({ sim, auth, params }) => {
-    return subscription(sim, auth, getNode(sim, String(params.node)));
+    return subscription(sim, auth, nodeOf(sim, String(params.node)));
   }),
   route("GET", "/nodes/{node}/time", ({ sim, params }) => {
-    getNode(sim, String(params.node));
+    nodeOf(sim, String(params.node));
     // Simulated nodes keep UTC, so local time (seconds as if local were UTC) equals time.
     const now = sim.clock.now();
     return { timezone: "UTC", time: now, localtime: now };
   }),
   route("GET", "/nodes/{node}/version", ({ sim, params }) => {
-    const node = getNode(sim, String(params.node));
+    const node = nodeOf(sim, String(params.node));
     const v = sim.state.version;
     return {
       version: node.pveVersion,

@@ -609,6 +609,26 @@ function resetVm(ctx: RouteContext): string {
   });
 }
 
+/**
+ * The sync checks of `vm_suspend` with `todisk` (qemu-server): not for an HA-managed VM, not with
+ * a passed-through PCI device, and the caller needs `VM.Config.Disk` on the VM and
+ * `Datastore.AllocateSpace` on the storage the state goes to.
+ */
+function checkSuspendToDisk(ctx: RouteContext, guest: Guest, statestorage: string): void {
+  const { sim, auth } = ctx;
+  if (isHaManaged(sim.state, QEMU, guest.vmid)) {
+    throw dieError("Cannot suspend HA managed VM to disk");
+  }
+  sim.require(auth, `/vms/${guest.vmid}`, "VM.Config.Disk");
+  if (Object.keys(guest.config).some((key) => /^hostpci\d+$/.test(key))) {
+    throw dieError(
+      "cannot suspend VM to disk due to passed-through PCI device(s), which lack the " +
+        "possibility to save/restore their internal state",
+    );
+  }
+  sim.require(auth, `/storage/${statestorage}`, "Datastore.AllocateSpace");
+}
+
 function suspendVm(ctx: RouteContext): string {
   const skiplock = checkSkiplock(ctx);
   const guest = requireRunning(ctx);
@@ -617,6 +637,13 @@ function suspendVm(ctx: RouteContext): string {
   const id = guest.vmid;
   const todisk = pbool(ctx.params, "todisk");
   const statestorage = pstr(ctx.params, "statestorage");
+  if (todisk) {
+    checkSuspendToDisk(
+      ctx,
+      guest,
+      statestorage ?? String(guest.config.vmstatestorage ?? "local-lvm"),
+    );
+  }
   if (statestorage !== undefined) requireStorage(sim.state, statestorage);
   const type = todisk ? "qmsuspend" : "qmpause";
   return sim.startTask(ctx.auth, { node: n, type, id: String(id) }, async (task) => {

@@ -198,10 +198,3 @@ export function logVmRestoreStart(task: TaskRunner, archive: RestoreArchive, vmi
     `restore vma archive: ${decompress} ${path} | vma extract -v -r /var/tmp/vzdumptmp${vmid}.fifo - /var/tmp/vzdumptmp${vmid}`,
   );
 }
-
-/** The path a container restore reads its archive from (for the log). */
-export function ctArchiveSource(archive: RestoreArchive): string {
-  return archive.pbs
-    ? `pbs://${pbsRepository(archive.storage)}/${archive.volid.replace(/^[^:]+:backup\//, "")}`
-    : volumePath(archive.storage, archive.volid);
-}

@@ -16,6 +16,7 @@
 import { dieError } from "../errors.ts";
 import { type Route, route, type Sim } from "../router.ts";
 import type { NodeState, StorageConfig } from "../state.ts";
+import { nodeOf } from "./nodes.ts";
 import { storageOnNode, storageUsage } from "./storage.ts";
 
 /** Points and step (seconds) of each RRD timeframe (PVE 9 format). */
@@ -107,17 +108,6 @@ function storageRrd(
     const value = Math.min(total, used * Math.max(0.2, 1 - 0.3 * age + jitter));
     return { time, total, used: round(value, 2) };
   });
-}
-
-function nodeOf(sim: Sim, name: string): NodeState {
-  const node = sim.state.nodes.get(name);
-  if (node === undefined) {
-    throw dieError(
-      `hostname lookup '${name}' failed - failed to get address info for: ${name}: ` +
-        "Name or service not known",
-    );
-  }
-  return node;
 }
 
 function cfOf(value: unknown): string {

@@ -6,22 +6,10 @@
  */
 
 import { dieError, paramError, permError } from "../errors.ts";
-import {
-  type AuthInfo,
-  download,
-  type Route,
-  route,
-  type RouteContext,
-  withTotal,
-} from "../router.ts";
+import { download, type Route, route, type RouteContext, withTotal } from "../router.ts";
 import type { Task } from "../state.ts";
-import { INTERRUPT_MESSAGE, splitTaskUser } from "../tasks.ts";
+import { INTERRUPT_MESSAGE, splitTaskUser, taskUser } from "../tasks.ts";
 import { parseUpid } from "../upid.ts";
-
-/** The user a task records for this caller (`user@realm` or the token id). */
-function taskUserOf(auth: AuthInfo): string {
-  return auth.kind === "token" && auth.tokenid !== undefined ? auth.tokenid : auth.userid;
-}
 
 function num(value: unknown, fallback: number): number {
   return typeof value === "number" ? value : fallback;
@@ -86,7 +74,7 @@ function findTask(ctx: RouteContext): Task {
 
 /** Others' tasks need `Sys.Audit` on the node (`Tasks.pm` read_task_log / read_task_status). */
 function requireTaskAudit(ctx: RouteContext, task: Task): void {
-  if (task.user === taskUserOf(ctx.auth)) return;
+  if (task.user === taskUser(ctx.auth)) return;
   ctx.sim.require(ctx.auth, `/nodes/${task.node}`, "Sys.Audit");
 }
 
@@ -107,7 +95,7 @@ function listNodeTasks(ctx: RouteContext): unknown {
     ? undefined
     : new Set(statusfilter.split(/[,;\s]+/).filter((s) => s !== ""));
   const auditor = sim.can(auth, `/nodes/${node}`, "Sys.Audit");
-  const me = taskUserOf(auth);
+  const me = taskUser(auth);
 
   const matches = sim.state.tasks.filter((task) => {
     if (task.node !== node) return false;
@@ -182,7 +170,7 @@ function taskLog(ctx: RouteContext): unknown {
 
 function stopTask(ctx: RouteContext): unknown {
   const task = findTask(ctx);
-  if (task.user !== taskUserOf(ctx.auth)) {
+  if (task.user !== taskUser(ctx.auth)) {
     if (!ctx.sim.can(ctx.auth, `/nodes/${task.node}`, "Sys.Modify")) {
       throw permError(`/nodes/${task.node}`, "Sys.Modify");
     }
@@ -193,7 +181,7 @@ function stopTask(ctx: RouteContext): unknown {
 
 function clusterTasks(ctx: RouteContext): unknown {
   const { sim, auth } = ctx;
-  const me = taskUserOf(auth);
+  const me = taskUser(auth);
   const result: Record<string, unknown>[] = [];
   const byNode = new Map<string, Task[]>();
   for (const task of sim.state.tasks) {

@@ -9,7 +9,7 @@ import type { RouteContext } from "../../router.ts";
 import { poolOf, type SimState } from "../../state.ts";
 import { haSid } from "./ha.ts";
 import type { Kind } from "./kind.ts";
-import { assertUnlockedTask } from "./locks.ts";
+import { assertUnlockedSync, assertUnlockedTask } from "./locks.ts";
 import { findGuest, guestInTask } from "./lookup.ts";
 import { checkSkiplock, pbool } from "./params.ts";
 import { markStopped } from "./power.ts";
@@ -43,13 +43,16 @@ export function destroyGuest(ctx: RouteContext, kind: Kind): string {
   const force = kind.type === "lxc" && pbool(params, "force");
   const vmid = guest.vmid;
   const node = guest.node;
+  // The early checks in qemu-server's and pve-container's order: protection, (LXC: lock), HA
+  // and replication without purge, running. QEMU checks the lock in the worker.
+  if (Number(guest.config.protection ?? 0) === 1) {
+    throw dieError(`can't remove ${kind.label} ${vmid} - protection mode enabled`);
+  }
+  if (kind.type === "lxc") assertUnlockedSync(kind, guest);
   if (!purge && sim.state.ha.has(haSid(kind, vmid))) {
     throw dieError(
       `unable to remove ${kind.label} ${vmid} - used in HA resources and purge parameter not set.`,
     );
-  }
-  if (Number(guest.config.protection ?? 0) === 1) {
-    throw dieError(`can't remove ${kind.label} ${vmid} - protection mode enabled`);
   }
   if (!purge) {
     // `check_for_existing_jobs` of pve-guest-common's ReplicationConfig.

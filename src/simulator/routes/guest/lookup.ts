@@ -49,11 +49,6 @@ export function guestInTask(state: SimState, kind: Kind, node: string, vmid: num
   return guest;
 }
 
-/** Whether a vmid is in use anywhere; returns the owning guest. */
-export function vmidOwner(state: SimState, vmid: number): Guest | undefined {
-  return state.guests.get(vmid);
-}
-
 /** `unable to create VM 100 - VM 100 already exists on node 'pve1'` (existing guest's type). */
 export function vmidInUseMessage(kind: Kind, existing: Guest): string {
   const label = existing.type === "qemu" ? "VM" : "CT";

@@ -6,7 +6,7 @@
  */
 
 import { paramError } from "../../errors.ts";
-import type { AuthInfo, Params, RouteContext } from "../../router.ts";
+import type { Params, RouteContext } from "../../router.ts";
 
 /** A parameter as a string, if given. */
 export function pstr(params: Params, key: string): string | undefined {
@@ -35,11 +35,6 @@ export function plist(params: Params, key: string): string[] {
   if (v === undefined) return [];
   const raw = Array.isArray(v) ? v.join(",") : String(v);
   return raw.split(/[,;\s]+/).filter((s) => s !== "");
-}
-
-/** The user a task records for this caller. */
-export function taskUser(auth: AuthInfo): string {
-  return auth.kind === "token" && auth.tokenid !== undefined ? auth.tokenid : auth.userid;
 }
 
 /** `skiplock` is for root@pam only (400 otherwise); returns whether it is set. */

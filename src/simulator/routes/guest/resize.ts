@@ -2,12 +2,13 @@
  * `PUT …/resize`: growing a disk, with QEMU's checks in the task and LXC's before it. The
  * storage's own rule applies in the task: thick LVM's `lvextend` needs free extents in the
  * volume group (`Insufficient free space: …`), an LVM-thin volume may outgrow its pool (LVM only
- * warns), a file on a directory or NFS storage grows sparsely.
+ * warns), a file on a directory or NFS storage grows sparsely. Both need
+ * `Datastore.AllocateSpace` on the disk's storage.
  *
  * @module
  */
 
-import { dieError } from "../../errors.ts";
+import { dieError, permError } from "../../errors.ts";
 import type { RouteContext } from "../../router.ts";
 import type { Guest } from "../../state.ts";
 import { configDigest } from "./config.ts";
@@ -50,6 +51,13 @@ export function resizeDisk(ctx: RouteContext, kind: Kind): string {
     if (value === undefined || !isDiskKey(kind, disk)) throw fail(`disk '${disk}' does not exist`);
     if (kind.type === "qemu" && isCdrom(String(value))) throw fail("you can't resize a cdrom");
     const { volid, opts } = parseDrive(String(value));
+    const storeid = volid.slice(0, volid.indexOf(":"));
+    if (!sim.can(ctx.auth, `/storage/${storeid}`, "Datastore.AllocateSpace")) {
+      // `$rpcenv->check` raises a permission exception: a 403 before pve-container forks, the
+      // task's error inside qemu-server's worker.
+      const denied = permError(`/storage/${storeid}`, "Datastore.AllocateSpace");
+      throw kind.type === "lxc" ? denied : fail(denied.message);
+    }
     const current = findVolume(sim.state, volid, node)?.volume.size ?? driveSize(String(value));
     const grow = sizeText.startsWith("+");
     const amount = parseSize(grow ? sizeText.slice(1) : sizeText) ?? 0;

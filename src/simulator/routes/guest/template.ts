@@ -13,11 +13,20 @@ import { findGuest, guestInTask } from "./lookup.ts";
 import { pstr } from "./params.ts";
 import { findVolume, storageOf } from "./volumes.ts";
 
-/** `POST …/template` (QEMU returns the UPID, LXC `null`). */
+/**
+ * `POST …/template` (QEMU returns the UPID, LXC `null`). The sync checks run in PVE's order
+ * (qemu-server and pve-container `template`): lock, snapshots, already a template (QEMU: unless
+ * one `disk` is converted), running. QEMU writes `template: 1` before forking, LXC in the worker.
+ */
 export function makeTemplate(ctx: RouteContext, kind: Kind): string | null {
   const guest = findGuest(ctx, kind);
   const { sim } = ctx;
-  if (Number(guest.config.template ?? 0) === 1) {
+  const onlyDisk = pstr(ctx.params, "disk");
+  assertUnlockedSync(kind, guest);
+  if (guest.snapshots.size > 0) {
+    throw dieError(`unable to create template, because ${kind.label} contains snapshots`);
+  }
+  if (Number(guest.config.template ?? 0) === 1 && onlyDisk === undefined) {
     throw dieError("you can't convert a template to a template");
   }
   if (guest.status === "running") {
@@ -27,8 +36,7 @@ export function makeTemplate(ctx: RouteContext, kind: Kind): string | null {
         : "you can't convert a CT to template if the CT is running",
     );
   }
-  assertUnlockedSync(kind, guest);
-  const onlyDisk = pstr(ctx.params, "disk");
+  if (kind.type === "qemu") guest.config.template = 1;
   const node = guest.node;
   const vmid = guest.vmid;
   const upid = sim.startTask(
