@@ -201,6 +201,27 @@ Deno.test("guest_template converts a stopped VM after confirmation and refuses a
   }
 });
 
+Deno.test("guest_template refuses a guest with snapshots before sending, naming them and snapshot_delete", async () => {
+  const s = await openSession({ tools });
+  try {
+    const db01 = s.sim.sim.state.guests.get(102);
+    assert.ok(db01 !== undefined && db01.snapshots.size > 0);
+    db01.status = "stopped";
+    db01.qmpstatus = "stopped";
+    const since = await s.mark();
+    await refused(
+      s,
+      "guest_template",
+      { vmid: 102 },
+      /VM 102 \(db01\) has snapshots \(pre-upgrade.*\): delete them first \(snapshot_delete\)/,
+    );
+    assert.deepEqual(await s.writes(since), [], "nothing was sent");
+    assert.notEqual(db01.config.template, 1);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("guest_delete lists every volume in its dry run and asks before destroying them", async () => {
   const declined = await openSession({
     tools,

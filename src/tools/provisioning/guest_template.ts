@@ -24,6 +24,7 @@ import {
 } from "../_shared/guest.ts";
 import { finishRun, type GuestIdentity, provisionFields } from "../_shared/provision.ts";
 import { checkPlannedCalls } from "../_shared/schema_check.ts";
+import { listSnapshots } from "../_shared/snapshots.ts";
 import { runSteps } from "../_shared/steps.ts";
 
 const states = new WeakMap<Plan, GuestIdentity>();
@@ -58,6 +59,16 @@ export const guestTemplate = defineTool({
       throw new PveValidationError(
         `${title} is running: shut it down first (guest_shutdown), then convert it.`,
         { errors: { vmid: "you can't convert a running guest to a template" } },
+      );
+    }
+    // PVE refuses a template of a guest with snapshots ("contains snapshots").
+    const { snapshots } = await listSnapshots(guest, ctx);
+    if (snapshots.length > 0) {
+      throw new PveValidationError(
+        `${title} has snapshots (${
+          snapshots.map((snap) => snap.name).join(", ")
+        }): delete them first (snapshot_delete), then convert it.`,
+        { errors: { vmid: `unable to create template, because ${title} contains snapshots` } },
       );
     }
     const disks = configDisks(guest.type, await readConfig(ctx, guest, { current: true }));
