@@ -12,7 +12,7 @@ import { sendWrite } from "../_shared/write.ts";
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError, PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
-import type { Guest } from "../../pve/mod.ts";
+import { type Guest, pvePath } from "../../pve/mod.ts";
 import { defineTool, type Plan, type ToolResult } from "../types.ts";
 import { guestTitle, scopeOf } from "../_shared/guest.ts";
 import { guestNameParam, poolParam, storageParam, vmidParam } from "../_shared/params.ts";
@@ -235,7 +235,7 @@ export const backupCreate = defineTool({
       scopeTargets: guests.map(scopeOf),
       calls: batches.map((batch) => ({
         method: "POST" as const,
-        path: `/nodes/${encodeURIComponent(batch.node)}/vzdump`,
+        path: pvePath`/nodes/${batch.node}/vzdump`,
         params: { vmid: batch.guests.map((g) => g.vmid).join(","), ...params },
       })),
     };
@@ -270,7 +270,7 @@ export const backupCreate = defineTool({
       let parsed = new Map<number, Partial<GuestOutcome>>();
       if (finished) {
         const log = await ctx.client.get(
-          `/nodes/${encodeURIComponent(batch.node)}/tasks/${encodeURIComponent(upid)}/log`,
+          pvePath`/nodes/${batch.node}/tasks/${upid}/log`,
           { start: 0, limit: 0 },
           { signal: ctx.signal },
         ) as { t?: unknown }[];

@@ -16,7 +16,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError, PveValidationError } from "../../pve/errors.ts";
-import type { GuestRef } from "../../pve/mod.ts";
+import { type GuestRef, pvePath } from "../../pve/mod.ts";
 import { defineTool, type Plan, type PlannedCall, type ToolContext } from "../types.ts";
 import { num, truthy } from "../_shared/format.ts";
 import { guestPath, guestTitle, resolveGuestArg, scopeOf } from "../_shared/guest.ts";
@@ -357,7 +357,7 @@ function rowOf(target: Target): Row {
 async function clusterTime(ctx: ToolContext, node: string): Promise<number | undefined> {
   if (node === "") return undefined;
   try {
-    const answer = await ctx.client.get(`/nodes/${encodeURIComponent(node)}/time`, undefined, {
+    const answer = await ctx.client.get(pvePath`/nodes/${node}/time`, undefined, {
       signal: ctx.signal,
     }) as Record<string, unknown>;
     return num(answer?.time);
