@@ -276,7 +276,8 @@ export const nodeDrain = defineTool({
       }`,
       calls,
     };
-    const waitSeconds = args.wait_seconds ?? 600;
+    // Capped once here: the HA manager's move is followed by polling, not only by task waits.
+    const waitSeconds = ctx.waitLimit(args.wait_seconds ?? 600);
     states.set(plan, {
       node: args.node,
       verdicts,
