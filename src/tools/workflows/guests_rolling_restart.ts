@@ -15,7 +15,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
-import { PveError, PveValidationError } from "../../pve/errors.ts";
+import { PveError, PveOutcomeUnknownError, PveValidationError } from "../../pve/errors.ts";
 import { type GuestRef, pvePath } from "../../pve/mod.ts";
 import { defineTool, type Plan, type PlannedCall, type ToolContext } from "../types.ts";
 import { num, truthy } from "../_shared/format.ts";
@@ -409,7 +409,8 @@ async function awaitStatus(
   wanted: "running" | "stopped",
   seconds: number,
 ): Promise<{ ok: boolean; status: string; detail?: string }> {
-  const deadline = Date.now() + ctx.waitLimit(seconds) * 1000;
+  const limit = ctx.waitLimit(seconds);
+  const deadline = Date.now() + limit * 1000;
   let delay = 250;
   for (;;) {
     const current = await ctx.client.get(`${guestPath(guest)}/status/current`, undefined, {
@@ -428,7 +429,7 @@ async function awaitStatus(
       };
     }
     if (Date.now() >= deadline || ctx.signal.aborted) {
-      return { ok: false, status, detail: `still ${status} after ${seconds} s` };
+      return { ok: false, status, detail: `still ${status} after ${limit} s` };
     }
     await pause(Math.min(delay, deadline - Date.now()), ctx.signal);
     delay = Math.min(delay * 2, 2000);
@@ -455,7 +456,10 @@ async function awaitAgent(
     } catch (error) {
       if (!(error instanceof PveError)) throw error;
       const text = error.pveMessage ?? error.message;
-      if (!ctx.signal.aborted && !/agent is not running|got timeout|not running/i.test(text)) {
+      // A ping without a definite answer (a dropped connection) is asked again, like silence.
+      const silent = error instanceof PveOutcomeUnknownError ||
+        /agent is not running|got timeout|not running/i.test(text);
+      if (!ctx.signal.aborted && !silent) {
         return error.message.replace(/\.$/, "");
       }
     }
