@@ -556,6 +556,14 @@ Deno.test("backup_restore_overwrite refuses a backup of the other guest type, a 
     await control(s, "guests/103/lock", { lock: "backup" });
     const locked = await s.call("backup_restore_overwrite", { volid: vmBackup, vmid: 103 });
     assert.match(textOf(locked), /^VM 103 \(win11-desk\) is locked \(backup\)/);
+    // An empty lock ("lock": "", as some servers send it) locks nothing.
+    await control(s, "guests/103/lock", { lock: "" });
+    const unlocked = await s.call("backup_restore_overwrite", {
+      volid: vmBackup,
+      vmid: 103,
+      dry_run: true,
+    });
+    assert.equal(unlocked.isError, undefined, textOf(unlocked));
     assert.deepEqual(await s.writes(since), []);
   } finally {
     await s.close();
