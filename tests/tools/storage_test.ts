@@ -343,6 +343,7 @@ Deno.test("storage_download refuses before sending: bad URL, credentials, checks
         { url: "https://u:pw@example.org/a.iso", storage: "nas" },
         /carries a user name or password/,
       ],
+      [{ url: "https://example.org/", storage: "nas" }, /^The URL names no file .*pass filename/],
       [
         { url: iso, storage: "nas", checksum: "abc".repeat(11) },
         /cannot match: pass checksum_algorithm/,
