@@ -96,11 +96,15 @@ const textFormatter: TextFormatter = getTextFormatter({
   },
 });
 
-/** The formatter, with pattern redaction applied to the finished line. */
-const patternFormatter: TextFormatter = redactByPattern(textFormatter, TEXT_PATTERNS);
-
-/** The formatter, with known secrets and then the patterns scrubbed from the finished line. */
-const redactingFormatter: TextFormatter = (record) => scrubKnownSecrets(patternFormatter(record));
+/**
+ * The formatter, with known secrets and then the patterns scrubbed from the finished line, in
+ * the order `redactText` uses: a pattern that ends a value early (at `&`, `;`, a quote) must not
+ * cut a registered secret in two before the secret is replaced whole.
+ */
+const redactingFormatter: TextFormatter = redactByPattern(
+  (record) => scrubKnownSecrets(textFormatter(record)),
+  TEXT_PATTERNS,
+);
 
 /** Build the sink: field redaction → text formatting → pattern redaction → writer. */
 function makeSink(write: (line: string) => void): Sink {

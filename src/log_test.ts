@@ -233,6 +233,17 @@ Deno.test("a registered secret is scrubbed from text and log lines wherever it a
   for (const line of lines) assert.ok(!line.includes(secret), line);
 });
 
+Deno.test("a registered secret holding a separator is scrubbed whole from log lines, as by redactText", async () => {
+  const secret = "ab&cd;ef-registered-02";
+  registerSecret(secret);
+  const text = `sent password=${secret} to the node`;
+  assert.equal(redactText(text), `sent password=${REDACTED} to the node`);
+  const lines = await capture("info", () => getLog("test").info(text));
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0]!.includes("ef-registered-02"), lines[0]);
+  assert.ok(lines[0]!.includes(`password=${REDACTED} to the node`), lines[0]);
+});
+
 Deno.test("redactText keeps the shapes it scrubs after the linear-time rewrite of its patterns", () => {
   const cases: [string, string][] = [
     [`a PVEAPIToken=x@pve!t=${SECRET}`, `a PVEAPIToken=x@pve!t=${REDACTED}`],

@@ -179,17 +179,22 @@ export function twinNotice(twin: TwinInfo): string {
     "nothing done here touches the real cluster.";
 }
 
-/** Reads and parses a twin file (its shape is checked by the simulator that boots from it). */
-export async function readTwinDocument(path: string): Promise<unknown> {
-  let text: string;
+/**
+ * The text of a twin file named on the command line (`label`: `--twin`, or `twin` for
+ * `twin diff`'s arguments).
+ *
+ * @throws {MissingPermissionError} without read permission for it.
+ * @throws {UsageError} when it cannot be read, saying why.
+ */
+export async function readTwinText(path: string, label = "--twin"): Promise<string> {
   try {
-    text = await Deno.readTextFile(path);
+    return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
       throw new MissingPermissionError(`--allow-read=${path}`, { cause: error });
     }
     throw new UsageError(
-      `Cannot read --twin "${path}": ${
+      `Cannot read ${label} "${path}": ${
         error instanceof Deno.errors.NotFound
           ? "no such file (write one with proxmox-mcp twin capture)"
           : error instanceof Error
@@ -198,6 +203,11 @@ export async function readTwinDocument(path: string): Promise<unknown> {
       }`,
     );
   }
+}
+
+/** Reads and parses a twin file (its shape is checked by the simulator that boots from it). */
+export async function readTwinDocument(path: string): Promise<unknown> {
+  const text = await readTwinText(path);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -7,6 +7,7 @@
  */
 
 import {
+  CLUSTER_AUTH_KEYS,
   clusterAuth,
   type ClusterConfig,
   type ClusterCredentials,
@@ -29,6 +30,7 @@ import type { AnyTool } from "../tools/types.ts";
 import { CONFIG_OPTIONS, parseCommandArgs, UsageError } from "./_args.ts";
 import { configFlags } from "./_config_flags.ts";
 import { type Output, stdio } from "./_output.ts";
+import { onStopSignal } from "./_signals.ts";
 import {
   clientOptions,
   MissingPermissionError,
@@ -40,22 +42,11 @@ import { SERVE_USAGE } from "./serve.ts";
 
 const log = getLog("cli.serve");
 
-const CREDENTIAL_KEYS = [
-  "token",
-  "tokenFile",
-  "tokenId",
-  "tokenSecret",
-  "tokenSecretFile",
-  "user",
-  "password",
-  "passwordFile",
-] as const;
-
 /** A cluster with its credentials replaced by a profile's. */
 function withCredentials(cluster: ClusterConfig, credentials: ClusterCredentials): ClusterConfig {
   const out: Record<string, unknown> = { ...cluster };
-  for (const key of CREDENTIAL_KEYS) delete out[key];
-  for (const key of CREDENTIAL_KEYS) {
+  for (const key of CLUSTER_AUTH_KEYS) delete out[key];
+  for (const key of CLUSTER_AUTH_KEYS) {
     if (credentials[key] !== undefined) out[key] = credentials[key];
   }
   return out as ClusterConfig;
@@ -141,20 +132,6 @@ async function openShared(config: Config): Promise<SharedState> {
   }
 }
 
-/** Resolves with the signal that asks the process to stop. */
-function untilSignal(): Promise<string> {
-  const { promise, resolve } = Promise.withResolvers<string>();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const handlers = signals.map((signal) => {
-    const handler = () => resolve(signal);
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
-  return promise.finally(() => {
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-  });
-}
-
 /** Serves the runtime over HTTP until SIGINT/SIGTERM; resolves with the exit code. */
 export async function serveHttpCli(
   runtime: Runtime,
@@ -232,7 +209,8 @@ export async function serveHttpCli(
     clusters: Object.keys(config.clusters).join(", "),
     audit: audit.path ?? "off",
   });
-  const why = await untilSignal();
+  const stop = onStopSignal();
+  const why = await stop.stopped.finally(() => stop.dispose());
   log.info(
     "Stopping ({why}): finishing calls in flight for up to {seconds} s; Proxmox VE tasks " +
       "already started go on running on the cluster",

@@ -30,6 +30,7 @@ import {
   recognizeConfigArgs,
 } from "./_config_flags.ts";
 import { type Output, stdio } from "./_output.ts";
+import { onStopSignal } from "./_signals.ts";
 
 /** Usage text of `serve`. */
 export const SERVE_USAGE = `Usage: proxmox-mcp serve [--http [HOST:]PORT] [configuration flags]
@@ -75,23 +76,6 @@ async function earlyResponder(values: ConfigValues): Promise<EarlyResponder | un
     // The full path reports the problem with the schema's words.
     return undefined;
   }
-}
-
-/** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
-function onSignal(): { stopped: Promise<string>; dispose(): void } {
-  const { promise, resolve } = Promise.withResolvers<string>();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const handlers = signals.map((signal) => {
-    const handler = () => resolve(signal);
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
-  return {
-    stopped: promise,
-    dispose() {
-      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-    },
-  };
 }
 
 /**
@@ -190,7 +174,7 @@ export async function runServeCli(args: string[], out: Output = stdio): Promise<
   // With start-up answers, the configuration is checked with the first request that needs the
   // full server (an idle session stays small); without them, at once.
   const timer = early === undefined ? setTimeout(prepare, 0) : undefined;
-  const signal = onSignal();
+  const signal = onStopSignal();
   // A configuration mistake is said once, at once; the session goes on answering every request
   // with it, and the exit code is 1.
   let reported: Promise<number> | undefined;

@@ -10,6 +10,9 @@ import { configureLogging, getLog } from "../log.ts";
 import type { Speed } from "../simulator/clock.ts";
 import { type SimulatorOptions, startSimulator, TwinFileError } from "../simulator/mod.ts";
 import { type Output, stdio } from "./_output.ts";
+import { onStopSignal } from "./_signals.ts";
+import { MissingPermissionError, readTwinDocument } from "./_runtime.ts";
+import { UsageError } from "./_usage_error.ts";
 
 /** Usage text of the `simulator` subcommand. */
 export const SIMULATOR_USAGE = `Usage: proxmox-mcp simulator [options]
@@ -32,14 +35,6 @@ Options:
   --token-secret S    secret of the root@pam!mcp API token
   --help              show this help
 `;
-
-/** A command-line mistake: reported on one stderr line, exit code 2. */
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 function integerFlag(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -65,26 +60,6 @@ async function readPem(flag: string, path: string): Promise<string> {
   } catch (error) {
     throw new UsageError(
       `Cannot read --${flag} "${path}": ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-}
-
-async function readTwin(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UsageError(
-      `Cannot read --twin "${path}": ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(
-      `Cannot read --twin "${path}": not JSON (${
-        error instanceof Error ? error.message : String(error)
-      })`,
     );
   }
 }
@@ -136,7 +111,7 @@ async function parseOptions(args: string[]): Promise<SimulatorOptions | "help"> 
     if (options.seed !== undefined || random !== undefined) {
       throw new UsageError("Give --twin or a seed (--seed, --nodes, --guests, --random), not both");
     }
-    options.twin = await readTwin(values.twin);
+    options.twin = await readTwinDocument(values.twin);
   }
   if (nodes !== undefined) options.nodes = nodes;
   if (guests !== undefined) options.guests = guests;
@@ -173,6 +148,10 @@ export async function runSimulatorCli(args: string[], out: Output = stdio): Prom
       out.error(`simulator: ${error.message} (see --help)`);
       return 2;
     }
+    if (error instanceof MissingPermissionError) {
+      out.error(`simulator: ${error.message}`);
+      return 1;
+    }
     throw error;
   }
   if (options === "help") {
@@ -207,12 +186,8 @@ export async function runSimulatorCli(args: string[], out: Output = stdio): Prom
     ...(handle.twin === undefined ? {} : { twin: handle.twin }),
   }));
   logger.info("Simulated Proxmox VE cluster listening on {url}", { url: handle.url });
-  const { promise, resolve } = Promise.withResolvers<void>();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  const stop = () => resolve();
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
-  await promise;
-  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  const stop = onStopSignal();
+  await stop.stopped.finally(() => stop.dispose());
   logger.info("Stopping the simulator");
   await handle.close();
   return 0;

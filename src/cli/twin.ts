@@ -25,7 +25,7 @@ import {
 } from "../twin/mod.ts";
 import { CONFIG_HELP, CONFIG_OPTIONS, configFlags, parseCommandArgs, UsageError } from "./_args.ts";
 import { type Output, printJson, stdio } from "./_output.ts";
-import { MissingPermissionError, openRuntime, reportFailure } from "./_runtime.ts";
+import { MissingPermissionError, openRuntime, readTwinText, reportFailure } from "./_runtime.ts";
 
 /** Usage text of `twin`. */
 export const TWIN_USAGE = `Usage: proxmox-mcp twin capture --out FILE [options]
@@ -184,17 +184,7 @@ async function runCapture(args: string[], out: Output): Promise<number> {
 }
 
 async function readTwin(path: string): Promise<TwinFile> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) {
-      throw new MissingPermissionError(`--allow-read=${path}`, { cause: error });
-    }
-    throw new UsageError(
-      `Cannot read twin "${path}": ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const text = await readTwinText(path, "twin");
   try {
     return parseTwin(text, path);
   } catch (error) {

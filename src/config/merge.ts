@@ -254,7 +254,11 @@ function applyLayer(raw: Json, layer: Layer, origins: Map<string, string>): bool
     created = slot.created;
     // Credentials are replaced as a unit: a token from the environment replaces a password
     // from the file instead of conflicting with it.
-    if (clusterPatches.some((patch) => CLUSTER_AUTH_KEYS.includes(patch.path[1] ?? ""))) {
+    if (
+      clusterPatches.some((patch) =>
+        (CLUSTER_AUTH_KEYS as readonly string[]).includes(patch.path[1] ?? "")
+      )
+    ) {
       for (const key of CLUSTER_AUTH_KEYS) delete slot.cluster[key];
     }
     for (const patch of clusterPatches) {

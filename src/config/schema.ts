@@ -13,7 +13,7 @@ import { LOG_LEVELS } from "../log_levels.ts";
 import { CAPABILITIES } from "../policy/capability.ts";
 import { parseVmidRanges } from "../policy/scope.ts";
 import { quoteList } from "./errors.ts";
-import { DEFAULT_CLUSTER_NAME } from "./shape.ts";
+import { type ClusterAuthKey, DEFAULT_CLUSTER_NAME } from "./shape.ts";
 
 export { CLUSTER_AUTH_KEYS, clustersBranch, DEFAULT_CLUSTER_NAME } from "./shape.ts";
 
@@ -174,18 +174,6 @@ function list(description: string, what: string, pattern: RegExp, example: strin
     .meta({ description });
 }
 
-/** The credential keys of a cluster; exactly one method must be configured. */
-const AUTH_KEYS = [
-  "token",
-  "tokenFile",
-  "tokenId",
-  "tokenSecret",
-  "tokenSecretFile",
-  "user",
-  "password",
-  "passwordFile",
-] as const;
-
 const AUTH_FIX = 'set "token" ("user@realm!tokenid=secret"), "tokenId" with "tokenSecret", or ' +
   '"user" with "password" (each secret may also come from a file: "tokenFile", ' +
   '"tokenSecretFile", "passwordFile")';
@@ -238,11 +226,11 @@ const clusterShape = {
   }).prefault({}),
 };
 
-type ClusterFields = { [K in typeof AUTH_KEYS[number]]?: string | undefined };
+type ClusterFields = { [K in ClusterAuthKey]?: string | undefined };
 
 /** Check that exactly one complete auth method is configured. */
 function checkAuth(cluster: ClusterFields, ctx: z.core.$RefinementCtx<unknown>): void {
-  const has = (key: typeof AUTH_KEYS[number]) => cluster[key] !== undefined;
+  const has = (key: ClusterAuthKey) => cluster[key] !== undefined;
   const methods: string[] = [];
   if (has("token") || has("tokenFile")) methods.push(has("token") ? '"token"' : '"tokenFile"');
   if (has("tokenId") || has("tokenSecret") || has("tokenSecretFile")) methods.push('"tokenId"');
@@ -262,7 +250,7 @@ function checkAuth(cluster: ClusterFields, ctx: z.core.$RefinementCtx<unknown>):
     );
     return;
   }
-  const pair = (a: typeof AUTH_KEYS[number], b: typeof AUTH_KEYS[number]) => {
+  const pair = (a: ClusterAuthKey, b: ClusterAuthKey) => {
     if (has(a) && has(b)) issue([b], `both "${a}" and "${b}" are set — keep only one of them`);
   };
   pair("token", "tokenFile");

@@ -20,7 +20,7 @@ export function clustersBranch(input: unknown): 0 | 1 | 2 {
 }
 
 /** The credential keys of a cluster (a higher source replaces them as a unit). */
-export const CLUSTER_AUTH_KEYS: readonly string[] = [
+export const CLUSTER_AUTH_KEYS = [
   "token",
   "tokenFile",
   "tokenId",
@@ -29,4 +29,7 @@ export const CLUSTER_AUTH_KEYS: readonly string[] = [
   "user",
   "password",
   "passwordFile",
-];
+] as const;
+
+/** One of {@linkcode CLUSTER_AUTH_KEYS}. */
+export type ClusterAuthKey = typeof CLUSTER_AUTH_KEYS[number];

@@ -354,8 +354,8 @@ export class PveClient {
 
   /**
    * One `GET /cluster/resources` (optionally filtered by `type`), normalized: guests,
-   * nodes, storage, pools and the offline nodes. Unfiltered and `vm` answers refresh the
-   * cache `resolveGuest` uses.
+   * nodes, storage, pools and the offline nodes. An unfiltered answer refreshes the cache
+   * {@linkcode inventory} and `resolveGuest` use.
    */
   async resources(
     type?: "vm" | "storage" | "node" | "sdn",
@@ -368,7 +368,7 @@ export class PveClient {
     // a caller's signal; each caller stops waiting on its own.
     let flight = this.#inFlight.get(key);
     if (flight === undefined || flight.epoch !== epoch) {
-      const pending = this.#fetchResources(type, undefined);
+      const pending = this.#fetchResources(type);
       flight = { epoch, pending };
       this.#inFlight.set(key, flight);
       const settled = () => {
@@ -380,23 +380,14 @@ export class PveClient {
         pending.catch(() => {
           if (this.#inventory?.value === pending) this.#inventory = undefined;
         });
-        if (epoch === this.#inventoryEpoch) {
-          this.#inventory = { at: this.#now(), value: pending };
-        }
+        this.#inventory = { at: this.#now(), value: pending };
       }
     }
     return await abortable(flight.pending, options.signal);
   }
 
-  async #fetchResources(
-    type: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<ClusterResources> {
-    const data = await this.get(
-      "/cluster/resources",
-      type === undefined ? undefined : { type },
-      signal ? { signal } : {},
-    );
+  async #fetchResources(type: string | undefined): Promise<ClusterResources> {
+    const data = await this.get("/cluster/resources", type === undefined ? undefined : { type });
     // One pass coerces and normalizes (no validated copy of every entry). Only an answer it
     // rejects goes through the schema, so a malformed answer fails with the same message as
     // any other response schema.
@@ -404,12 +395,18 @@ export class PveClient {
       normalizeResources(this.#parse("GET", "/cluster/resources", data, clusterResourcesSchema));
   }
 
-  #cachedInventory(signal: AbortSignal | undefined): Promise<ClusterResources> {
+  /**
+   * The unfiltered inventory, reused for `inventoryTtlMs` (default 5 s): for lookups that may
+   * be a few seconds old, such as resolving a guest or suggesting names while a user types.
+   * Any non-GET request through this client drops it, a failed read is not kept, and reads
+   * under way are shared (see {@linkcode resources}, which always reads afresh).
+   */
+  inventory(options: { signal?: AbortSignal } = {}): Promise<ClusterResources> {
     const cached = this.#inventory;
     if (cached !== undefined && this.#now() - cached.at < this.#inventoryTtlMs) {
-      return cached.value;
+      return abortable(cached.value, options.signal);
     }
-    return this.resources(undefined, signal ? { signal } : {});
+    return this.resources(undefined, options);
   }
 
   /**
@@ -427,7 +424,7 @@ export class PveClient {
     const signal = options.signal ? { signal: options.signal } : {};
     let inventory = options.fresh
       ? await this.resources(undefined, signal)
-      : await this.#cachedInventory(options.signal);
+      : await this.inventory(signal);
     let found = resolveGuestIn(inventory.guests, ref);
     if (found === undefined && !options.fresh) {
       this.invalidateInventory();

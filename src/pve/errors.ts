@@ -274,7 +274,7 @@ const GUEST_PATH_RE = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)(\/.*)?$/;
  * `qmstart`), for the task-list filter in {@linkcode PveOutcomeUnknownError}; `undefined` for
  * writes this table does not know.
  */
-export function writeTaskType(method: string, path: string): string | undefined {
+function writeTaskType(method: string, path: string): string | undefined {
   const m = GUEST_PATH_RE.exec(path);
   if (m === null) {
     if (method === "POST" && /^\/nodes\/[^/]+\/vzdump$/.test(path)) return "vzdump";

@@ -34,7 +34,6 @@ export {
   errorFromResponse,
   guestLockOf,
   nodeFromPath,
-  outcomeUnknown,
   PveAuthError,
   PveConnectionError,
   PveError,
@@ -49,7 +48,6 @@ export {
   PveUnknownTaskError,
   PveValidationError,
   redactSecrets,
-  writeTaskType,
 } from "./errors.ts";
 export { apiBaseUrl, checkPvePath, pvePath, PvePathError } from "./path.ts";
 export { formatUpid, isUpid, parseUpid, splitTaskUser, type Upid } from "./upid.ts";

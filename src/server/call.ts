@@ -46,6 +46,7 @@ import {
   errorResult,
   fromToolResult,
   pveErrorResult,
+  sentence,
   withNotice,
 } from "./results.ts";
 
@@ -116,11 +117,8 @@ async function callTool(
       ? unknown as string
       : validationMessage(tool.name, parsed.error, inputSchema);
     if (isWriteTool(tool)) {
-      const args = typeof rawArgs === "object" && rawArgs !== null
-        ? rawArgs as Record<string, unknown>
-        : {};
-      const cluster = typeof args.cluster === "string" ? args.cluster : defaultCluster;
-      await audit(deps, { tool, cluster, args, dryRun: args.dry_run === true }, "error", {
+      const cluster = typeof given.cluster === "string" ? given.cluster : defaultCluster;
+      await audit(deps, { tool, cluster, args: given, dryRun: given.dry_run === true }, "error", {
         error: text,
       });
     }
@@ -394,9 +392,4 @@ function issuesText(error: z.ZodError): string {
     const path = issue.path.length === 0 ? "(arguments)" : issue.path.join(".");
     return `${path}: ${issue.message}`;
   }).join("; ");
-}
-
-function sentence(text: string): string {
-  const trimmed = text.trim();
-  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }

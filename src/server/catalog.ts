@@ -55,7 +55,7 @@ export interface Catalog {
 }
 
 /** The URI of the active policy. */
-export const POLICY_URI = "proxmox-mcp://policy";
+const POLICY_URI = "proxmox-mcp://policy";
 
 /** The cluster resources, each with the tool whose visibility it follows. */
 export const CLUSTER_RESOURCES = {
@@ -97,7 +97,7 @@ export type ResourceAddress =
   | { kind: "task_log"; cluster: string; upid: string };
 
 /** `pve://<cluster>/summary`. */
-export function summaryUri(cluster: string): string {
+function summaryUri(cluster: string): string {
   return `pve://${cluster}/summary`;
 }
 
@@ -110,6 +110,16 @@ export function guestConfigUri(cluster: string, vmid = "{vmid}"): string {
 export function taskLogUri(cluster: string, upid?: string): string {
   return `pve://${cluster}/tasks/${upid === undefined ? "{upid}" : encodeURIComponent(upid)}/log`;
 }
+
+/** The resource templates: which cluster resource, its URI variable, and its URI template. */
+export const RESOURCE_TEMPLATES: ReadonlyArray<{
+  kind: ClusterResourceKind;
+  variable: "vmid" | "upid";
+  uriTemplate: (cluster: string) => string;
+}> = [
+  { kind: "guest_config", variable: "vmid", uriTemplate: (cluster) => guestConfigUri(cluster) },
+  { kind: "task_log", variable: "upid", uriTemplate: (cluster) => taskLogUri(cluster) },
+];
 
 const CLUSTER_URI = /^pve:\/\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(.*)$/;
 
@@ -143,7 +153,7 @@ export function parseResourceUri(uri: string): ResourceAddress | undefined {
 }
 
 /** The `resources/list` entry of a view. */
-export function viewResource(view: ViewInfo): ListedResource {
+function viewResource(view: ViewInfo): ListedResource {
   return {
     uri: view.uri,
     name: view.name,
@@ -182,7 +192,7 @@ const POLICY_RESOURCE: ListedResource = {
 };
 
 /** The `resources/list` entries of a session. */
-export function resourceList(facts: CatalogFacts): ListedResource[] {
+function resourceList(facts: CatalogFacts): ListedResource[] {
   const offered = new Set(facts.tools);
   const resources: ListedResource[] = [];
   if (offered.has(CLUSTER_RESOURCES.summary.tool)) {
@@ -202,19 +212,15 @@ export function resourceList(facts: CatalogFacts): ListedResource[] {
 }
 
 /** The `resources/templates/list` entries of a session. */
-export function resourceTemplateList(facts: CatalogFacts): ListedResourceTemplate[] {
+function resourceTemplateList(facts: CatalogFacts): ListedResourceTemplate[] {
   const offered = new Set(facts.tools);
   const templates: ListedResourceTemplate[] = [];
-  const kinds: Array<[ClusterResourceKind, (cluster: string) => string]> = [
-    ["guest_config", (cluster) => guestConfigUri(cluster)],
-    ["task_log", (cluster) => taskLogUri(cluster)],
-  ];
-  for (const [kind, template] of kinds) {
+  for (const { kind, uriTemplate } of RESOURCE_TEMPLATES) {
     if (!offered.has(CLUSTER_RESOURCES[kind].tool)) continue;
     for (const cluster of facts.clusters) {
       const { description, mimeType } = CLUSTER_RESOURCES[kind];
       templates.push({
-        uriTemplate: template(cluster),
+        uriTemplate: uriTemplate(cluster),
         ...named(kind, cluster, facts.clusters),
         description,
         mimeType,

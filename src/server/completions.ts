@@ -1,9 +1,9 @@
 /**
  * `completion/complete` for the arguments of prompts and resource templates: guest names and
  * vmids, node names, storage ids, snapshot names of the guest already given, recent task UPIDs,
- * timeframes, hours and cluster names. Cluster values come from the cached inventory
- * (`inventory_cache.ts`: at most one `/cluster/resources` read per few seconds, whatever the
- * typing rate), only within the scope, and only when the policy allows reading at all; a
+ * timeframes, hours and cluster names. Cluster values come from the client's cached inventory
+ * (`PveClient.inventory()`: at most one `/cluster/resources` read per few seconds, whatever the
+ * typing rate, and a fresh one after a write), only within the scope, and only when the policy allows reading at all; a
  * snapshot list or a task list costs one more read. At most 100 values (the protocol's cap),
  * with `total` and `hasMore` saying how many matched.
  *
@@ -18,13 +18,7 @@ import { getLog } from "../log.ts";
 import { inScope } from "../policy/scope.ts";
 import { isUpid, parseUpid, type PveClient, resolveGuestIn } from "../pve/mod.ts";
 import { guestPath, scopeOf } from "../tools/_shared/guest.ts";
-import {
-  CLUSTER_RESOURCES,
-  type ClusterResourceKind,
-  guestConfigUri,
-  taskLogUri,
-} from "./catalog.ts";
-import { cachedInventory } from "./inventory_cache.ts";
+import { CLUSTER_RESOURCES, RESOURCE_TEMPLATES } from "./catalog.ts";
 import {
   type ArgumentKind,
   HOURS_SUGGESTIONS,
@@ -142,13 +136,9 @@ function templateTarget(
 ): Target | undefined {
   if (deps.catalog.resources.some((resource) => resource.uri === uri)) return undefined;
   const listed = new Set(deps.catalog.resourceTemplates.map((t) => t.uriTemplate));
-  const kinds: Array<[ClusterResourceKind, "vmid" | "upid", (cluster: string) => string]> = [
-    ["guest_config", "vmid", (cluster) => guestConfigUri(cluster)],
-    ["task_log", "upid", (cluster) => taskLogUri(cluster)],
-  ];
   for (const cluster of deps.settings.clusters) {
-    for (const [kind, variable, template] of kinds) {
-      if (template(cluster) !== uri || !listed.has(uri)) continue;
+    for (const { kind, variable, uriTemplate } of RESOURCE_TEMPLATES) {
+      if (uriTemplate(cluster) !== uri || !listed.has(uri)) continue;
       if (argument !== variable) {
         throw invalid(
           `The ${CLUSTER_RESOURCES[kind].title.toLowerCase()} template has no argument "${
@@ -175,7 +165,7 @@ async function filledGuest(
 ) {
   const given = target.filled.guest ?? target.filled.vmid;
   if (given === undefined || given === "") return undefined;
-  const inventory = await cachedInventory(client, { signal });
+  const inventory = await client.inventory({ signal });
   const ref = /^\d+$/.test(given) ? Number(given) : given;
   let guest;
   try {
@@ -201,7 +191,7 @@ async function clusterCandidates(
   switch (target.kind) {
     case "guest":
     case "vmid": {
-      const inventory = await cachedInventory(client, { signal });
+      const inventory = await client.inventory({ signal });
       const guests = inventory.guests.filter((g) => inScope(scopeOf(g), scope));
       const vmids = guests.map((g) => String(g.vmid));
       if (target.kind === "vmid") return vmids;
@@ -209,11 +199,11 @@ async function clusterCandidates(
       return /^\d+$/.test(value) ? [...vmids, ...names] : [...names, ...vmids];
     }
     case "node": {
-      const inventory = await cachedInventory(client, { signal });
+      const inventory = await client.inventory({ signal });
       return inventory.nodes.map((n) => n.node).filter(nodeAdmitted);
     }
     case "storage": {
-      const inventory = await cachedInventory(client, { signal });
+      const inventory = await client.inventory({ signal });
       const node = target.filled.node;
       return inventory.storage
         .filter((s) => nodeAdmitted(s.node) && (node === undefined || s.node === node))
@@ -232,7 +222,7 @@ async function clusterCandidates(
     case "upid": {
       const [tasks, inventory] = await Promise.all([
         client.get("/cluster/tasks", undefined, { signal }),
-        cachedInventory(client, { signal }),
+        client.inventory({ signal }),
       ]);
       const guests = new Map(inventory.guests.map((g) => [g.vmid, g]));
       return (Array.isArray(tasks) ? tasks : [])

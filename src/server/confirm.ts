@@ -84,13 +84,13 @@ const CONFIRM_SCHEMA: ElicitRequestFormParams["requestedSchema"] = {
 };
 
 /** Whether the server instance speaks the 2026-07-28 era (negotiated via `server/discover`). */
-export function isModernEra(server: Server): boolean {
+function isModernEra(server: Server): boolean {
   const version = server.getNegotiatedProtocolVersion();
   return version !== undefined && version >= "2026-07-28";
 }
 
 /** Whether the client can answer a form elicitation, per the capabilities of its era. */
-export function clientCanElicit(server: Server, ctx: ServerContext): boolean {
+function clientCanElicit(server: Server, ctx: ServerContext): boolean {
   const caps = isModernEra(server)
     ? (ctx.mcpReq.envelope as Record<string, unknown> | undefined)
       ?.[CLIENT_CAPABILITIES_META_KEY] as
@@ -106,7 +106,7 @@ export function clientCanElicit(server: Server, ctx: ServerContext): boolean {
 }
 
 /** The question put to the user. */
-export function confirmationMessage(request: ConfirmRequest): string {
+function confirmationMessage(request: ConfirmRequest): string {
   const calls = request.plan.calls.map((call) => `${call.method} ${call.path}`).join(", ");
   return `Allow ${request.tool} (${request.capability}) on cluster "${request.cluster}"? ` +
     `${request.plan.summary}${calls === "" ? "" : ` [${calls}]`}`;
@@ -213,31 +213,37 @@ export function bindConfirmation(server: Server, binding: ConfirmationBinding): 
   bindings.set(server, binding);
 }
 
-let keyPromise: Promise<CryptoKey> | undefined;
+/**
+ * A store of this process only: a random key, and the answered nonces with their expiry. The
+ * default store of every server instance, and the HTTP server's without Redis.
+ */
+export function memoryConfirmationStore(): ConfirmationStore {
+  let key: Promise<CryptoKey> | undefined;
+  /** Nonces of states already answered, with their expiry (kept until the state expires). */
+  const redeemed = new Map<string, number>();
+  return {
+    key() {
+      key ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
+        "sign",
+        "verify",
+      ]) as Promise<CryptoKey>;
+      return key;
+    },
+    redeem(nonce, expiresAtMs) {
+      // No await here: checking and marking the nonce is one step, so two concurrent retries
+      // with the same state cannot both pass. Entries are kept until their state's expiry on
+      // the wall clock, which is never earlier than an injected test clock needs.
+      const now = Date.now();
+      for (const [used, until] of redeemed) if (until <= now) redeemed.delete(used);
+      if (redeemed.has(nonce)) return Promise.resolve(false);
+      redeemed.set(nonce, expiresAtMs);
+      return Promise.resolve(true);
+    },
+  };
+}
 
-/** Nonces of states already answered, with their expiry (kept until the state expires). */
-const redeemed = new Map<string, number>();
-
-/** The default store: a random key and the answered nonces of this process. */
-export const processStore: ConfirmationStore = {
-  key() {
-    keyPromise ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]) as Promise<CryptoKey>;
-    return keyPromise;
-  },
-  redeem(nonce, expiresAtMs) {
-    // No await here: checking and marking the nonce is one step, so two concurrent retries
-    // with the same state cannot both pass. Entries are kept until their state's expiry on the
-    // wall clock, which is never earlier than an injected test clock needs.
-    const now = Date.now();
-    for (const [used, until] of redeemed) if (until <= now) redeemed.delete(used);
-    if (redeemed.has(nonce)) return Promise.resolve(false);
-    redeemed.set(nonce, expiresAtMs);
-    return Promise.resolve(true);
-  },
-};
+/** The default store: the key and the answered nonces of this process. */
+export const processStore: ConfirmationStore = memoryConfirmationStore();
 
 const encoder = new TextEncoder();
 

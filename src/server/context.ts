@@ -68,13 +68,3 @@ export function createToolContext(options: ContextOptions): CallContext {
     },
   };
 }
-
-/** One sentence on a task that is still running (timeout or cancellation), with its UPID. */
-export function taskContinues(outcome: TaskOutcome): string {
-  if (outcome.state === "aborted") {
-    return `Stopped waiting because the request was cancelled; task ${outcome.upid} goes on ` +
-      "running on the cluster: call task_wait with this UPID to follow it.";
-  }
-  return `Task ${outcome.upid} is still running after the wait limit: call task_wait with this ` +
-    "UPID to keep waiting.";
-}

@@ -16,7 +16,7 @@ import { buildToolEntry, listedTool } from "../tools/registry.ts";
 import type { AnyTool } from "../tools/types.ts";
 
 /** The 2026-era protocol revisions the SDK serves (its `server/discover` `supportedVersions`). */
-export const MODERN_PROTOCOL_VERSIONS: readonly string[] = ["2026-07-28"];
+const MODERN_PROTOCOL_VERSIONS: readonly string[] = ["2026-07-28"];
 
 /** One tool of the manifest. */
 export interface ManifestTool {

@@ -137,7 +137,7 @@ const PLACEHOLDERS: Readonly<Record<ArgumentKind, string>> = {
 };
 
 /** Every tool a prompt may name (all options of all steps, arguments given and not). */
-export function toolsNamed(spec: PromptSpec): Set<string> {
+function toolsNamed(spec: PromptSpec): Set<string> {
   const names = new Set<string>();
   const use: UseTool = (tool) => {
     names.add(tool);
@@ -194,7 +194,10 @@ const VALUE_RULES: Readonly<Record<ArgumentKind, { test: RegExp; expect: string 
     test: /^[A-Za-z][A-Za-z0-9_-]{0,39}$/,
     expect: 'a snapshot name (a letter, then letters, digits, "_" or "-"; at most 40)',
   },
-  timeframe: { test: /^(?:hour|day|week|month|year)$/, expect: "hour, day, week, month or year" },
+  timeframe: {
+    test: new RegExp(`^(?:${TIMEFRAMES.join("|")})$`),
+    expect: "hour, day, week, month or year",
+  },
   hours: {
     test: /^(?:[1-9]\d{0,3}|[1-7]\d{4}|8[0-6]\d{3}|87[0-5]\d{2}|87600)$/,
     expect: "a whole number of hours from 1 to 87600",
@@ -267,15 +270,20 @@ function enableHint(tool: string, session: PromptSession): string | undefined {
   return needs.length === 0 ? undefined : needs.join(" and ");
 }
 
+/** The tools an option names. */
+function toolsOf(option: StepGroup["options"][number]): string[] {
+  const tools: string[] = [];
+  option((tool) => {
+    tools.push(tool);
+    return tool;
+  });
+  return tools;
+}
+
 /** What to enable for a step none of whose options is available, or why it cannot be had. */
 function stepHint(step: StepGroup, session: PromptSession): string {
   for (const option of step.options) {
-    const tools: string[] = [];
-    option((tool) => {
-      tools.push(tool);
-      return tool;
-    });
-    const hidden = tools.filter((tool) => !session.offered.has(tool));
+    const hidden = toolsOf(option).filter((tool) => !session.offered.has(tool));
     if (hidden.some((tool) => !session.known.has(tool))) continue;
     const hints = [...new Set(hidden.map((tool) => enableHint(tool, session) ?? ""))]
       .filter((hint) => hint !== "");
@@ -318,14 +326,9 @@ export function renderPrompt(
   const steps: string[] = [];
   const missing: string[] = [];
   for (const step of built.steps) {
-    const option = step.options.find((candidate) => {
-      let available = true;
-      candidate((tool) => {
-        if (!session.offered.has(tool)) available = false;
-        return tool;
-      });
-      return available;
-    });
+    const option = step.options.find((candidate) =>
+      toolsOf(candidate).every((tool) => session.offered.has(tool))
+    );
     if (option === undefined) {
       missing.push(`- ${step.label}: ${stepHint(step, session)}.`);
     } else {

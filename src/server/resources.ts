@@ -45,7 +45,7 @@ import {
 import { clusterSummaryText } from "./cluster_summary.ts";
 import { createToolContext } from "./context.ts";
 import { policyText } from "./policy_text.ts";
-import { scrub } from "./results.ts";
+import { scrub, sentence } from "./results.ts";
 
 /** What the prompts, resources and completions of a session are served from. */
 export interface SurfaceDeps {
@@ -77,7 +77,7 @@ function builtViews(): Promise<BuiltViews> {
 }
 
 /** How many log lines a task log resource holds at most (the newest). */
-export const TASK_LOG_LINES = 500;
+const TASK_LOG_LINES = 500;
 
 function notFound(uri: string): ResourceNotFoundError {
   const shown = uri.length > 120 ? `${uri.slice(0, 120)}…` : uri;
@@ -85,11 +85,6 @@ function notFound(uri: string): ResourceNotFoundError {
     uri,
     `No resource "${shown}": resources/list and resources/templates/list name what this server offers.`,
   );
-}
-
-function sentence(text: string): string {
-  const trimmed = text.trim();
-  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 /** Why a cluster resource is refused when the tool it follows is hidden, in one sentence. */

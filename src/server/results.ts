@@ -49,7 +49,7 @@ export function scrub(value: unknown): unknown {
 }
 
 /** Where a failed task's log tail starts in an error text: the only lines a refusal may add. */
-export const LOG_TAIL_HEADING = "\nTask log (last lines):\n";
+const LOG_TAIL_HEADING = "\nTask log (last lines):\n";
 
 /** Line breaks, other control characters and the Unicode line separators, as escapes. */
 // deno-lint-ignore no-control-regex
@@ -126,7 +126,8 @@ export function isLockError(error: PveError): boolean {
   return LOCK_RE.test(error.pveMessage ?? "") || LOCK_RE.test(error.message);
 }
 
-function sentence(text: string): string {
+/** `text` trimmed and ending with a full stop (or the `!`/`?` it already ends with). */
+export function sentence(text: string): string {
   const trimmed = text.trim();
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }

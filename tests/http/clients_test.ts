@@ -195,6 +195,31 @@ for (const era of ["legacy", "modern"] as const) {
   });
 }
 
+Deno.test("shutdown waits for a modern-era call that has not answered yet, though it sends no progress", async () => {
+  await withSimulatorServer({ speed: 2 }, async (server, sim) => {
+    await session(server, { era: "modern", token: TOKENS.ops }, async (ops) => {
+      // No progress token: the answer (and the HTTP response) comes only when the call is done.
+      const call = ops.call("guest_start", { vmid: 103 });
+      for (let i = 0; i < 500 && !(await startSent(sim)); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(await startSent(sim), "the start request reached the simulator");
+      const stopping = server.handle.shutdown(20_000);
+      const result = await call;
+      assert.equal(result.isError, undefined, textOf(result));
+      assert.deepEqual(await stopping, { unfinished: 0 });
+    });
+  });
+});
+
+async function startSent(sim: SimulatorHandle): Promise<boolean> {
+  const body = await fetch(`${sim.url}/_sim/requests`).then((r) => r.json());
+  const list = (Array.isArray(body) ? body : body.requests ?? body.data) as Array<
+    { method: string; path: string }
+  >;
+  return list.some((r) => r.method === "POST" && r.path.endsWith("/qemu/103/status/start"));
+}
+
 Deno.test("shutdown lets a call in flight finish and refuses new calls meanwhile", async () => {
   await withSimulatorServer({ speed: 2 }, async (server) => {
     await session(server, { era: "legacy", token: TOKENS.ops }, async (ops) => {

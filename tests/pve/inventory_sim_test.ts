@@ -82,6 +82,33 @@ Deno.test("guests resolve by vmid or name from a cache that writes invalidate", 
   });
 });
 
+Deno.test("inventory() reuses one read for its time to live, and a write or its expiry reads again", async () => {
+  await withSim({ speed: "instant" }, async (sim) => {
+    let now = 1_000_000;
+    const pve = tokenClient(sim, { now: () => now });
+    try {
+      const reads = () =>
+        requests(sim).then((log) => log.filter((r) => r.path === "/cluster/resources").length);
+      const first = await pve.inventory();
+      assert.equal(await pve.inventory(), first, "the same parsed copy");
+      now += 4_999;
+      await pve.inventory();
+      assert.equal(await reads(), 1);
+      now += 1;
+      await pve.inventory();
+      assert.equal(await reads(), 2, "read again once the time to live has passed");
+      await pve.post("/nodes/pve1/qemu/100/config", { description: "changed" });
+      await pve.inventory();
+      assert.equal(await reads(), 3, "read again after a write");
+      const aborted = new AbortController();
+      aborted.abort(new Error("stopped"));
+      await assert.rejects(pve.inventory({ signal: aborted.signal }), /stopped/);
+    } finally {
+      pve.close();
+    }
+  });
+});
+
 Deno.test("the version is read once and tells what differs in PVE 9", async () => {
   await withSim({ speed: "instant" }, async (sim) => {
     const pve = tokenClient(sim);

@@ -1,7 +1,9 @@
 /**
- * Graceful shutdown: calls in flight are counted until their response (JSON or SSE stream) has
- * been delivered; on SIGTERM the server stops taking new calls and waits for these up to
- * `http.shutdownSeconds`.
+ * Graceful shutdown: calls in flight are counted from the moment they are taken until their
+ * response (JSON or SSE stream) has been delivered; on SIGTERM the server stops taking new calls
+ * and waits for these up to `http.shutdownSeconds`. A call answered as one JSON body has no
+ * response until it is done, so it is counted while its response is still to come, not only
+ * once it streams.
  *
  * @module
  */
@@ -27,8 +29,11 @@ export class Drain {
     this.#draining = true;
   }
 
-  /** Counts `response` as in flight until its body is delivered or abandoned. */
-  track(response: Response): Response {
+  /**
+   * Counts a call as in flight from now until its response's body is delivered or abandoned
+   * (or the response fails to come).
+   */
+  async track(pending: Promise<Response>): Promise<Response> {
     this.#inflight++;
     let done = false;
     const finish = () => {
@@ -37,6 +42,13 @@ export class Drain {
       this.#inflight--;
       if (this.#inflight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
     };
+    let response: Response;
+    try {
+      response = await pending;
+    } catch (error) {
+      finish();
+      throw error;
+    }
     if (response.body === null) {
       finish();
       return response;

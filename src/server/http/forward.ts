@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { ReadBody } from "./body.ts";
 import { RPC_ERROR, rpcError } from "./responses.ts";
 
 /** Marks a forwarded request, so it is never forwarded again. */
@@ -21,12 +22,13 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
-/** Passes `request` (with `body` as read) to the replica at `owner`. */
+/** Passes `request` (with its POST `body` as read at the edge) to the replica at `owner`. */
 export async function forwardToReplica(
   owner: string,
   request: Request,
-  body: string | undefined,
+  read: ReadBody | undefined,
 ): Promise<Response> {
+  const body = read?.text;
   const incoming = new URL(request.url);
   const target = new URL(incoming.pathname + incoming.search, owner);
   const headers = new Headers();
@@ -48,10 +50,18 @@ export async function forwardToReplica(
     }
     return new Response(answer.body, { status: answer.status, headers: out });
   } catch {
+    // The request may have reached the replica before the connection failed: a tool call in
+    // it may have run there.
+    const call = read?.messages.find((message) => message.method === "tools/call");
+    const unreachable =
+      "The replica holding this session cannot be reached: start a new session (initialize again)";
+    if (call === undefined) return rpcError(502, RPC_ERROR.unavailable, unreachable);
     return rpcError(
       502,
       RPC_ERROR.unavailable,
-      "The replica holding this session cannot be reached: start a new session (initialize again)",
+      `${unreachable}. Whether the tool call in this request ran there is unknown: before ` +
+        "repeating a change, check whether it happened (the guest's state, task_list)",
+      { id: call.id ?? null },
     );
   }
 }

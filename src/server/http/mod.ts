@@ -34,7 +34,7 @@ import type { AnyTool } from "../../tools/types.ts";
 import { bindConfirmation } from "../confirm.ts";
 import { createServer } from "../mod.ts";
 import { Authenticator, type Caller } from "./auth.ts";
-import { readBody } from "./body.ts";
+import { type ReadBody, readBody } from "./body.ts";
 import { Drain } from "./drain.ts";
 import { guardResponse, hostGuard } from "./guard.ts";
 import { Health } from "./health.ts";
@@ -46,7 +46,7 @@ import {
   protectedResourceMetadata,
 } from "./oauth.ts";
 import { rateGate } from "./rate_gate.ts";
-import { json, RPC_ERROR, rpcError } from "./responses.ts";
+import { bugResponse, json, RPC_ERROR, rpcError } from "./responses.ts";
 import { LegacySessions } from "./sessions.ts";
 import type { SharedState } from "./shared_state.ts";
 
@@ -207,6 +207,13 @@ export function serveHttp(options: ServeHttpOptions): Promise<HttpServerHandle> 
         },
       );
     }
+    // Counted from here, in the same turn as the check above: a shutdown that begins while
+    // the rate limit or the handler is still to answer waits for it.
+    const answer = answerPost(body, caller);
+    return await (calls.length > 0 ? drain.track(answer) : answer);
+  }
+
+  async function answerPost(body: ReadBody, caller: Caller): Promise<Response> {
     const limited = await rateGate(
       { limiter, tools: toolsByName, audit: options.audit },
       caller.profile,
@@ -216,11 +223,9 @@ export function serveHttp(options: ServeHttpOptions): Promise<HttpServerHandle> 
     const legacy = await isLegacyRequest(body.request, body.parsed, {
       maxRequestBodySize: http.maxBodyBytes,
     });
-    const answer = legacy
+    return await (legacy
       ? sessions.handle(body.request, caller, body)
-      : modern.fetch(body.request, { authInfo: caller.authInfo });
-    const response = await answer;
-    return calls.length > 0 ? drain.track(response) : response;
+      : modern.fetch(body.request, { authInfo: caller.authInfo }));
   }
 
   async function route(request: Request): Promise<Response> {
@@ -238,11 +243,7 @@ export function serveHttp(options: ServeHttpOptions): Promise<HttpServerHandle> 
       return json(404, { error: `Not found: MCP is served at ${MCP_PATH}` });
     } catch (error) {
       log.error("HTTP request failed with a bug: {error}", { error });
-      return rpcError(
-        500,
-        -32603,
-        "Internal error: this is a bug in proxmox-mcp; please report it",
-      );
+      return bugResponse();
     }
   }
 
@@ -254,11 +255,7 @@ export function serveHttp(options: ServeHttpOptions): Promise<HttpServerHandle> 
     onListen: (addr) => onListen(addr as Deno.NetAddr),
     onError: (error) => {
       log.error("HTTP request failed with a bug: {error}", { error });
-      return rpcError(
-        500,
-        -32603,
-        "Internal error: this is a bug in proxmox-mcp; please report it",
-      );
+      return bugResponse();
     },
   }, route);
 

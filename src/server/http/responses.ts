@@ -9,6 +9,7 @@
 export const RPC_ERROR = {
   parse: -32700,
   invalidRequest: -32600,
+  internal: -32603,
   /** Server-defined: the caller is over its rate limit. */
   rateLimited: -32029,
   /** Server-defined: the server cannot take the request now (draining, shared state down). */
@@ -30,6 +31,15 @@ export function rpcError(
       status,
       headers: { "content-type": "application/json", ...headersObject(options.headers) },
     },
+  );
+}
+
+/** The answer to a request that failed with a bug (logged by the caller). */
+export function bugResponse(): Response {
+  return rpcError(
+    500,
+    RPC_ERROR.internal,
+    "Internal error: this is a bug in proxmox-mcp; please report it",
   );
 }
 

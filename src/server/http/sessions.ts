@@ -95,7 +95,7 @@ export class LegacySessions {
     }
     if (session === undefined) {
       const owner = await this.#ownerElsewhere(id, request);
-      if (owner !== undefined) return await forwardToReplica(owner, request, body?.text);
+      if (owner !== undefined) return await forwardToReplica(owner, request, body);
     }
     return rpcError(404, -32001, "Session not found: initialize a new session");
   }

@@ -9,7 +9,7 @@
 
 import { MemoryBucketStore } from "../../policy/rate_limit.ts";
 import type { BucketStore } from "../../policy/rate_limit.ts";
-import type { ConfirmationStore } from "../confirm.ts";
+import { type ConfirmationStore, memoryConfirmationStore } from "../confirm.ts";
 
 /** Where the HTTP server keeps what replicas share. */
 export interface SharedState {
@@ -30,27 +30,10 @@ export interface SharedState {
 
 /** State of this process only. */
 export function memoryState(): SharedState {
-  let key: Promise<CryptoKey> | undefined;
-  const redeemed = new Map<string, number>();
   return {
     kind: "memory",
     buckets: new MemoryBucketStore(),
-    confirmations: {
-      key() {
-        key ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
-          "sign",
-          "verify",
-        ]) as Promise<CryptoKey>;
-        return key;
-      },
-      redeem(nonce, expiresAtMs) {
-        const now = Date.now();
-        for (const [used, until] of redeemed) if (until <= now) redeemed.delete(used);
-        if (redeemed.has(nonce)) return Promise.resolve(false);
-        redeemed.set(nonce, expiresAtMs);
-        return Promise.resolve(true);
-      },
-    },
+    confirmations: memoryConfirmationStore(),
     claimSession: () => Promise.resolve(),
     sessionOwner: () => Promise.resolve(undefined),
     releaseSession: () => Promise.resolve(),

@@ -19,7 +19,7 @@ import { defaultToolsetIds } from "../../tools/toolsets.ts";
 import { catalogOf } from "../catalog.ts";
 import { INSTRUCTIONS, SERVER_INFO, serverCapabilities } from "../identity.ts";
 import type { ToolManifest } from "../manifest.ts";
-import type { Message, RequestId } from "./jsonrpc.ts";
+import { isObject, type Message, type RequestId } from "./jsonrpc.ts";
 
 const META_VERSION = "io.modelcontextprotocol/protocolVersion";
 const META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo";
@@ -34,10 +34,6 @@ const CLIENT_CAPABILITY_KEYS = new Set([
   "experimental",
   "extensions",
 ]);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** A client's `clientInfo` in the plain form: known keys, string values. */
 function plainClientInfo(value: unknown): boolean {

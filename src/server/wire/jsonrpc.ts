@@ -44,8 +44,8 @@ export const INVALID_REQUEST = -32600;
 /** The method's parameters are invalid. */
 export const INVALID_PARAMS = -32602;
 
-/** The logging levels of MCP (`logging/setLevel`). */
-export const LOG_LEVELS = [
+/** The logging levels of MCP (`logging/setLevel`), not those of our own log (`src/log_levels.ts`). */
+export const MCP_LOG_LEVELS = [
   "debug",
   "info",
   "notice",
@@ -77,7 +77,8 @@ export function quote(value: unknown, max = 60): string {
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is a plain JSON object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -358,8 +359,8 @@ function paramsProblem(method: string, params: Record<string, unknown>): string 
       }
       return undefined;
     case "logging/setLevel":
-      if (!(LOG_LEVELS as readonly unknown[]).includes(params.level)) {
-        return `unknown log level ${quote(params.level)}: use one of ${LOG_LEVELS.join(", ")}`;
+      if (!(MCP_LOG_LEVELS as readonly unknown[]).includes(params.level)) {
+        return `unknown log level ${quote(params.level)}: use one of ${MCP_LOG_LEVELS.join(", ")}`;
       }
       return undefined;
     default:

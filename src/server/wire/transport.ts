@@ -20,6 +20,7 @@ import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
 import {
   classify,
   type ErrorReply,
+  isObject,
   type Message,
   oneLineError,
   type RequestId,
@@ -51,10 +52,6 @@ const encoder = new TextEncoder();
 
 function stderrReport(level: "warning" | "error", message: string): void {
   Deno.stderr.writeSync(encoder.encode(`${level.toUpperCase()} stdio: ${message}\n`));
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The size of one read from stdin. */
