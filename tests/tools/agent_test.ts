@@ -196,6 +196,51 @@ Deno.test("guest_exec refuses containers, a command line in one string, and a de
   }
 });
 
+Deno.test("guest_exec never says to try again when the command may have started", async () => {
+  const s = await openObserveSession({ elicit: ACCEPT });
+  try {
+    const exec = "/nodes/pve1/qemu/100/agent/exec";
+    await control(s, "POST", "/faults", {
+      method: "POST",
+      path: exec,
+      status: 500,
+      reason: "VM 100 qmp command 'guest-exec' failed - got timeout",
+      count: 1,
+    });
+    const slow = await s.call("guest_exec", { vmid: 100, command: ["reboot"] });
+    assert.equal(slow.isError, true);
+    assert.equal(
+      textOf(slow),
+      "The guest agent in VM 100 (web01) did not answer in time: the guest may be busy or hung; " +
+        "whether the command started is unknown, so check inside the guest before running it again.",
+    );
+    await control(s, "POST", "/faults", { method: "POST", path: exec, reset: true, count: 1 });
+    const dropped = await s.call("guest_exec", { vmid: 100, command: ["reboot"] });
+    assert.equal(dropped.isError, true);
+    assert.match(
+      textOf(dropped),
+      /^It is unknown whether the guest agent of VM 100 \(web01\) started the command \(.+\): check inside the guest before running it again\.$/,
+    );
+    await control(s, "POST", "/faults", {
+      method: "GET",
+      path: "/nodes/pve1/qemu/100/agent/exec-status",
+      status: 500,
+      reason: "VM 100 qmp command 'guest-exec-status' failed - got timeout",
+    });
+    const unread = await s.call("guest_exec", { vmid: 100, command: ["uptime"] });
+    assert.equal(unread.isError, true);
+    assert.match(
+      textOf(unread),
+      /^Command PID \d+ started in VM 100 \(web01\), but its status could not be read: .* read the result later with pve_api_get on \/nodes\/pve1\/qemu\/100\/agent\/exec-status\?pid=\d+ instead of running the command again\.$/,
+    );
+    for (const result of [slow, dropped, unread]) {
+      assert.doesNotMatch(textOf(result), /try again|task_list/);
+    }
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("guest_exec dry run states the calls and hides stdin's text", async () => {
   const s = await openObserveSession({ elicit: ACCEPT });
   try {

@@ -30,6 +30,9 @@ Deno.test("pve_api_get refuses every path that is not a plain path below /api2/j
       ["/nodes/../access", /"\.\." segment/],
       ["/nodes/%2e%2e/access", /"\.\." segment/],
       ["/nodes/%zz", /malformed %-escape/],
+      // A free-text segment (a volume id) is encoded for the request, which a lone surrogate
+      // cannot be: found as "URI malformed", answered as a bug.
+      ["/nodes/pve1/storage/local/content/x\ud800", /broken UTF-16 character/],
     ];
     for (const [path, why] of refused) {
       const result = await s.call("pve_api_get", { path });

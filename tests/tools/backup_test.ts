@@ -302,6 +302,42 @@ Deno.test("backup_create backs up two guests on two nodes, and when one fails th
   }
 });
 
+Deno.test("backup_create reports the backups it started when a later node's vzdump is refused or unanswered", async () => {
+  const s = await openSession({ tools });
+  try {
+    const fault = (spec: Record<string, unknown>) =>
+      fetch(`${s.sim.url}/_sim/faults`, {
+        method: "POST",
+        body: JSON.stringify({ method: "POST", path: "/nodes/pve2/vzdump", count: 1, ...spec }),
+      }).then((r) => r.body?.cancel());
+    await fault({ status: 500, reason: "unable to open file '/var/log/vzdump/qemu-104.log'" });
+    const refused = await s.call("backup_create", { vmids: [100, 104], storage: "nas" });
+    assert.equal(refused.isError, true);
+    const out = structuredOf<CreateOut>(refused);
+    assert.deepEqual(out.guests.map((g) => `${g.vmid}@${g.node}:${g.result}`), [
+      "100@pve1:ok",
+      "104@pve2:failed",
+    ]);
+    assert.match(out.guests[0]?.volid ?? "", /^nas:backup\/vzdump-qemu-100-/);
+    assert.match(out.guests[1]?.error ?? "", /unable to open file/);
+    assert.deepEqual(out.tasks.map((t) => `${t.node}:${t.task_state}`), ["pve1:ok"]);
+    assert.match(textOf(refused), /^Backed up 1 of 2 guest\(s\) to "nas"\./);
+
+    await fault({ reset: true });
+    const dropped = await s.call("backup_create", { vmids: [100, 104], storage: "nas" });
+    const text = textOf(dropped);
+    assert.equal(structuredOf<CreateOut>(dropped).guests[0]?.result, "ok", text);
+    assert.match(text, /104 \(k8s-node1\): FAILED - It is unknown whether Proxmox VE carried out/);
+    assert.match(
+      text,
+      /Whether vzdump started on pve2 is unknown: check task_list \(node "pve2", type "vzdump"\) before backing up 104 again\.$/,
+    );
+    assert.doesNotMatch(text, /try again|then back up those guests again/);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("backup_create to a Proxmox Backup Server storage by name reports the snapshot volid, protected", async () => {
   const s = await openSession({ tools });
   try {
@@ -556,6 +592,14 @@ Deno.test("backup_restore_overwrite refuses a backup of the other guest type, a 
     await control(s, "guests/103/lock", { lock: "backup" });
     const locked = await s.call("backup_restore_overwrite", { volid: vmBackup, vmid: 103 });
     assert.match(textOf(locked), /^VM 103 \(win11-desk\) is locked \(backup\)/);
+    // An empty lock ("lock": "", as some servers send it) locks nothing.
+    await control(s, "guests/103/lock", { lock: "" });
+    const unlocked = await s.call("backup_restore_overwrite", {
+      volid: vmBackup,
+      vmid: 103,
+      dry_run: true,
+    });
+    assert.equal(unlocked.isError, undefined, textOf(unlocked));
     assert.deepEqual(await s.writes(since), []);
   } finally {
     await s.close();

@@ -324,6 +324,26 @@ Deno.test("metrics_get refuses an unknown series or timeframe before sending any
   }
 });
 
+Deno.test("metrics_get refuses a guest given with a node or storage, and limit without top, sending nothing", async () => {
+  const s = await openObserveSession();
+  try {
+    const since = await s.mark();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ vmid: 100, node: "pve1" }, /^Give a guest \(vmid or name\) alone: its node is found/],
+      [{ name: "web01", storage: "nas" }, /^Give a guest \(vmid or name\) alone/],
+      [{ node: "pve1", limit: 5 }, /^limit goes with top: drop it, or add top\.$/],
+    ];
+    for (const [args, why] of cases) {
+      const result = await s.call("metrics_get", args);
+      assert.equal(result.isError, true, JSON.stringify(args));
+      assert.match(textOf(result), why, JSON.stringify(args));
+    }
+    assert.deepEqual(await s.requests(since), []);
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("metrics_get top ranks the running guests from one /cluster/resources read", async () => {
   const s = await openObserveSession();
   try {

@@ -289,6 +289,42 @@ Deno.test("storage_download fetches an ISO with progress, verifies the checksum 
   }
 });
 
+Deno.test("storage_download reports a finished download as done even when its size cannot be read afterwards", async () => {
+  const s = await openSession({ tools, sim: { speed: 2 } });
+  try {
+    const url = "https://example.com/images/alpine-virt-3.22.1-x86_64.iso";
+    let planted: Promise<unknown> | undefined;
+    const result = await s.call("storage_download", { url, storage: "local", node: "pve2" }, {
+      // Once the download runs, the storage's listing starts failing (the plan read it before).
+      onprogress: () => {
+        planted ??= fetch(`${s.sim.url}/_sim/faults`, {
+          method: "POST",
+          body: JSON.stringify({
+            method: "GET",
+            path: "/nodes/pve2/storage/local/content",
+            status: 500,
+            reason: "storage 'local' is not online",
+          }),
+        }).then((r) => r.body?.cancel());
+      },
+    });
+    await planted;
+    assert.equal(result.isError, undefined, textOf(result));
+    const out = structuredOf<Record<string, unknown>>(result);
+    assert.equal(out.result, "ok");
+    assert.equal(out.size_bytes, undefined, "the size could not be read");
+    assert.match(textOf(result), /^Downloaded local:iso\/alpine-virt-3\.22\.1-x86_64\.iso /);
+    assert.equal(
+      s.sim.sim.state.volumes.get("pve2/local")?.some((v) =>
+        v.volid === "local:iso/alpine-virt-3.22.1-x86_64.iso"
+      ),
+      true,
+    );
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("storage_download refuses before sending: bad URL, credentials, checksum, extension, storage and an existing file", async () => {
   const s = await openSession({ tools });
   try {
@@ -307,6 +343,7 @@ Deno.test("storage_download refuses before sending: bad URL, credentials, checks
         { url: "https://u:pw@example.org/a.iso", storage: "nas" },
         /carries a user name or password/,
       ],
+      [{ url: "https://example.org/", storage: "nas" }, /^The URL names no file .*pass filename/],
       [
         { url: iso, storage: "nas", checksum: "abc".repeat(11) },
         /cannot match: pass checksum_algorithm/,

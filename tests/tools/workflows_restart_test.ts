@@ -152,6 +152,32 @@ Deno.test("the wait for a guest's agent is capped by policy.wait.maxSeconds, as 
   }
 });
 
+Deno.test("an agent ping whose connection drops is asked again, not reported as a failed guest", async () => {
+  const s = await openSession({ tools });
+  try {
+    const fault = await fetch(`${s.sim.url}/_sim/faults`, {
+      method: "POST",
+      body: JSON.stringify({
+        method: "POST",
+        path: "/nodes/pve1/qemu/100/agent/ping",
+        reset: true,
+        count: 1,
+      }),
+    });
+    assert.equal(fault.status, 200);
+    await fault.body?.cancel();
+    const result = await s.call("guests_rolling_restart", { vmids: [100] });
+    assert.equal(result.isError, undefined, textOf(result));
+    const web01 = rows(structuredOf(result)).get(100);
+    assert.equal(web01?.outcome, "restarted", textOf(result));
+    assert.equal(web01?.agent_answers, true);
+    const pings = (await s.writes()).filter((w) => w.path.endsWith("/agent/ping"));
+    assert.equal(pings.length, 2, "the dropped ping, then the answered one");
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("a rolling restart skips templates and stopped guests unless include_stopped", async () => {
   const s = await openSession({ tools });
   try {

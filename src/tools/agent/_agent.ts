@@ -53,8 +53,16 @@ export function isAgentTimeout(error: unknown): boolean {
   return error instanceof PveError && /got timeout|timed? ?out/i.test(error.message);
 }
 
-/** One sentence for an agent call PVE refused, or undefined for other errors. */
-export function agentProblem(guest: GuestRef, error: unknown): string | undefined {
+/**
+ * One sentence for an agent call PVE refused, or undefined for other errors. `next` ends the
+ * sentence for an agent that did not answer in time: asking again suits a read, not a command
+ * that may have started.
+ */
+export function agentProblem(
+  guest: GuestRef,
+  error: unknown,
+  next = "try again shortly",
+): string | undefined {
   if (!(error instanceof PveError)) return undefined;
   const text = error.pveMessage ?? error.message;
   if (/QEMU guest agent is not running/i.test(text)) {
@@ -65,7 +73,7 @@ export function agentProblem(guest: GuestRef, error: unknown): string | undefine
   if (isAgentTimeout(error)) {
     return `The guest agent in ${
       guestTitle(guest)
-    } did not answer in time: the guest may be busy or hung; try again shortly.`;
+    } did not answer in time: the guest may be busy or hung; ${next}.`;
   }
   return undefined;
 }

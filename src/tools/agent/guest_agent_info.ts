@@ -14,7 +14,7 @@ import { defineTool } from "../types.ts";
 import { agentInterfaces } from "../_shared/agent.ts";
 import { formatBytes, formatPercent, num } from "../_shared/format.ts";
 import { guestPath, guestSelector, guestTitle, resolveGuestArg } from "../_shared/guest.ts";
-import { agentProblem, assertAgentUsable } from "./_agent.ts";
+import { agentProblem, assertAgentUsable, isAgentTimeout } from "./_agent.ts";
 
 const outputSchema = z.object({
   vmid: z.number(),
@@ -147,7 +147,7 @@ export const guestAgentInfo = defineTool({
       );
     }
     if (failures.length > 0) {
-      const timeouts = failures.filter(([, e]) => agentProblem(guest, e)?.includes("in time"));
+      const timeouts = failures.filter(([, e]) => isAgentTimeout(e));
       lines.push(
         `Not answered: ${out.missing.join(", ")}${
           timeouts.length > 0 ? " (the agent timed out; the rest above is what it did answer)" : ""

@@ -11,7 +11,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
-import { PveError, PveValidationError } from "../../pve/errors.ts";
+import { PveError, PveOutcomeUnknownError, PveValidationError } from "../../pve/errors.ts";
 import type { GuestRef } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { num, truthy } from "../_shared/format.ts";
@@ -123,19 +123,26 @@ export const guestExec = defineTool({
     const params: Record<string, string | string[]> = { command: args.command };
     if (args.stdin !== undefined) params["input-data"] = args.stdin;
     let started: unknown;
+    const unknown = "check inside the guest before running it again";
     try {
       started = await ctx.client.post(`${base}/exec`, params, { signal: ctx.signal });
     } catch (error) {
-      const problem = agentProblem(guest, error);
-      if (problem === undefined) throw error;
-      throw new PveError(
-        problem.includes("in time")
-          ? `${
-            problem.replace(/ try again shortly\.$/, "")
-          } Whether the command started is unknown: check inside the guest before running it again.`
-          : problem,
-        { cause: error },
+      if (error instanceof PveOutcomeUnknownError) {
+        // The client's advice names the task list, but an agent command leaves no task.
+        throw new PveOutcomeUnknownError(
+          `It is unknown whether the guest agent of ${
+            guestTitle(guest)
+          } started the command (${error.happened}): ${unknown}.`,
+          { happened: error.happened, cause: error, vmid: guest.vmid, node: guest.node },
+        );
+      }
+      const problem = agentProblem(
+        guest,
+        error,
+        `whether the command started is unknown, so ${unknown}`,
       );
+      if (problem === undefined) throw error;
+      throw new PveError(problem, { cause: error });
     }
     const pid = num((started as { pid?: unknown } | null)?.pid);
     if (pid === undefined) {
@@ -156,7 +163,11 @@ export const guestExec = defineTool({
           unknown
         >;
       } catch (error) {
-        const problem = agentProblem(guest, error);
+        const problem = agentProblem(
+          guest,
+          error,
+          `read the result later with pve_api_get on ${base}/exec-status?pid=${pid} instead of running the command again`,
+        );
         if (problem === undefined) throw error;
         throw new PveError(
           `Command PID ${pid} started in ${

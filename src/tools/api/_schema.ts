@@ -85,6 +85,10 @@ function splitUserPath(path: string): string[] | ApiRequestError {
     if (segment === "." || segment === "..") {
       return refusePath(path, `it contains a "${segment}" segment`);
     }
+    if (!segment.isWellFormed()) {
+      // It could not be percent-encoded for the request (encodeURIComponent throws).
+      return refusePath(path, "it holds a broken UTF-16 character (a lone surrogate)");
+    }
     segments.push(segment);
   }
   return segments;

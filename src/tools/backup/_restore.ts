@@ -9,7 +9,7 @@
 import { sendWrite } from "../_shared/write.ts";
 import { z } from "zod";
 import { PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
-import type { ClusterResources } from "../../pve/mod.ts";
+import { type ClusterResources, pvePath } from "../../pve/mod.ts";
 import type { Plan, PlannedCall, ToolContext, ToolResult } from "../types.ts";
 import { num } from "../_shared/format.ts";
 import { guestLabel } from "../_shared/guest.ts";
@@ -169,7 +169,7 @@ export function restoreCall(
   if (options.pool !== undefined) params.pool = options.pool;
   return {
     method: "POST",
-    path: `/nodes/${encodeURIComponent(target.node)}/${archive.type}`,
+    path: pvePath`/nodes/${target.node}/${archive.type}`,
     params,
   };
 }

@@ -3,7 +3,8 @@
  * backup storage. vzdump runs per node, so the plan makes one `POST /nodes/{node}/vzdump` per
  * node with that node's guests, and the handler waits for each task with progress, then reads
  * its log to report every guest's outcome: the archive's volid, or why that guest failed (PVE
- * ends such a task `job errors`).
+ * ends such a task `job errors`). When a node's vzdump cannot be started after another's was,
+ * the started ones are still waited for and reported, and the remaining nodes are not asked.
  *
  * @module
  */
@@ -11,8 +12,13 @@
 import { sendWrite } from "../_shared/write.ts";
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
-import { PveError, PveNotFoundError, PveValidationError } from "../../pve/errors.ts";
-import type { Guest } from "../../pve/mod.ts";
+import {
+  PveError,
+  PveNotFoundError,
+  PveOutcomeUnknownError,
+  PveValidationError,
+} from "../../pve/errors.ts";
+import { type Guest, pvePath } from "../../pve/mod.ts";
 import { defineTool, type Plan, type ToolResult } from "../types.ts";
 import { guestTitle, scopeOf } from "../_shared/guest.ts";
 import { guestNameParam, poolParam, storageParam, vmidParam } from "../_shared/params.ts";
@@ -235,7 +241,7 @@ export const backupCreate = defineTool({
       scopeTargets: guests.map(scopeOf),
       calls: batches.map((batch) => ({
         method: "POST" as const,
-        path: `/nodes/${encodeURIComponent(batch.node)}/vzdump`,
+        path: pvePath`/nodes/${batch.node}/vzdump`,
         params: { vmid: batch.guests.map((g) => g.vmid).join(","), ...params },
       })),
     };
@@ -248,12 +254,24 @@ export const backupCreate = defineTool({
       throw new Error("backup_create handler called without its plan");
     }
     const started: { batch: NodeBatch; upid: string }[] = [];
+    // Once a vzdump has started, a later node's refusal is reported with the started ones' results
+    // (not thrown, which would hide them), and no further node is asked.
+    let refused: { batch: NodeBatch; error: PveError } | undefined;
+    const unsent: NodeBatch[] = [];
     for (const [i, call] of plan.calls.entries()) {
       const batch = state.batches[i];
       if (batch === undefined) continue;
+      if (refused !== undefined) {
+        unsent.push(batch);
+        continue;
+      }
       ctx.progress(`Starting vzdump on ${batch.node} for ${batch.guests.map((g) => g.vmid)}`);
-      const upid = String(await sendWrite(ctx, call));
-      started.push({ batch, upid });
+      try {
+        started.push({ batch, upid: String(await sendWrite(ctx, call)) });
+      } catch (error) {
+        if (started.length === 0 || !(error instanceof PveError)) throw error;
+        refused = { batch, error };
+      }
     }
     const guests: GuestOutcome[] = [];
     const tasks: Output["tasks"] = [];
@@ -270,7 +288,7 @@ export const backupCreate = defineTool({
       let parsed = new Map<number, Partial<GuestOutcome>>();
       if (finished) {
         const log = await ctx.client.get(
-          `/nodes/${encodeURIComponent(batch.node)}/tasks/${encodeURIComponent(upid)}/log`,
+          pvePath`/nodes/${batch.node}/tasks/${upid}/log`,
           { start: 0, limit: 0 },
           { signal: ctx.signal },
         ) as { t?: unknown }[];
@@ -297,6 +315,19 @@ export const backupCreate = defineTool({
             ("exitstatus" in outcome ? outcome.exitstatus : "the task failed before this guest");
         }
         guests.push(row);
+      }
+    }
+    const notRun = (batch: NodeBatch, error: string) => {
+      for (const guest of batch.guests) {
+        const row: GuestOutcome = { vmid: guest.vmid, node: batch.node, result: "failed", error };
+        if (guest.name !== "") row.name = guest.name;
+        guests.push(row);
+      }
+    };
+    if (refused !== undefined) {
+      notRun(refused.batch, refused.error.message.replace(/\.$/, ""));
+      for (const batch of unsent) {
+        notRun(batch, `not started, because starting the vzdump on ${refused.batch.node} failed`);
       }
     }
     const structured: Output = {
@@ -327,7 +358,13 @@ export const backupCreate = defineTool({
         }: call task_wait with the UPID to follow it.`,
       );
     }
-    if (structured.failed > 0) {
+    if (refused?.error instanceof PveOutcomeUnknownError) {
+      lines.push(
+        `Whether vzdump started on ${refused.batch.node} is unknown: check task_list (node "${refused.batch.node}", type "vzdump") before backing up ${
+          refused.batch.guests.map((g) => g.vmid).join(", ")
+        } again.`,
+      );
+    } else if (structured.failed > 0) {
       lines.push("Fix the cause named for each failed guest, then back up those guests again.");
     }
     return structured.failed > 0

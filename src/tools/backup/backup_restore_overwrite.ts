@@ -13,7 +13,7 @@ import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
 import { defineTool } from "../types.ts";
 import { truthy } from "../_shared/format.ts";
-import { guestPath, guestTitle, resolveGuestArg } from "../_shared/guest.ts";
+import { guestPath, guestTitle, lockOf, resolveGuestArg } from "../_shared/guest.ts";
 import { storageParam, vmidParam, volidParam } from "../_shared/params.ts";
 import { storagesOf } from "../_shared/storage.ts";
 import {
@@ -85,7 +85,7 @@ export const backupRestoreOverwrite = defineTool({
         { errors: { vmid: "guest is running" } },
       );
     }
-    const lock = typeof config.lock === "string" ? config.lock : undefined;
+    const lock = lockOf(config.lock);
     if (lock !== undefined) {
       throw new PveValidationError(
         `${title} is locked (${lock}): wait for the task that holds it (task_list), then retry.`,

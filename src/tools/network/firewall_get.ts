@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
+import { pvePath } from "../../pve/mod.ts";
 import type { ToolContext } from "../types.ts";
 import { defineTool } from "../types.ts";
 import { truthy } from "../_shared/format.ts";
@@ -139,7 +140,7 @@ async function levelOf(
     return {
       level: "node",
       target: `node ${args.node}`,
-      base: `/nodes/${encodeURIComponent(args.node)}/firewall`,
+      base: pvePath`/nodes/${args.node}/firewall`,
     };
   }
   return { level: "cluster", target: "cluster", base: "/cluster/firewall" };
@@ -193,7 +194,7 @@ export const firewallGet = defineTool({
       if (raw.type !== "group") continue;
       const name = String(raw.action);
       if (!groups.has(name)) {
-        groups.set(name, rows(await get(`/cluster/firewall/groups/${encodeURIComponent(name)}`)));
+        groups.set(name, rows(await get(pvePath`/cluster/firewall/groups/${name}`)));
       }
       for (const inner of groups.get(name) ?? []) rules.push(ruleOf(inner, pos, name));
     }
@@ -224,7 +225,7 @@ export const firewallGet = defineTool({
       for (const pool of setPools) {
         if (scope !== undefined && scope !== pool.scope) continue;
         if (!pool.list.some((s) => s.name === name)) continue;
-        const members = rows(await get(`${pool.base}/ipset/${encodeURIComponent(name)}`));
+        const members = rows(await get(`${pool.base}${pvePath`/ipset/${name}`}`));
         ipsets.push({
           name,
           scope: pool.scope,

@@ -9,6 +9,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
+import { pvePath } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { num } from "../_shared/format.ts";
 import { requireOnlineNode } from "../_shared/nodes.ts";
@@ -155,7 +156,7 @@ export const networkList = defineTool({
     await requireOnlineNode(args.node, ctx);
     const envelope = await ctx.client.requestEnvelope(
       "GET",
-      `/nodes/${encodeURIComponent(args.node)}/network`,
+      pvePath`/nodes/${args.node}/network`,
       { ...(args.type ? { params: { type: args.type } } : {}), signal: ctx.signal },
     );
     const raw = (Array.isArray(envelope.data) ? envelope.data : []) as Raw[];

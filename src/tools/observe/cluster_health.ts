@@ -11,6 +11,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
+import { pvePath } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import {
   formatBytes,
@@ -368,7 +369,7 @@ export const clusterHealth = defineTool({
       try {
         const envelope = await ctx.client.requestEnvelope(
           "GET",
-          `/nodes/${encodeURIComponent(node)}/tasks`,
+          pvePath`/nodes/${node}/tasks`,
           { params: { statusfilter: "error", since, limit: 50 }, signal: ctx.signal },
         );
         const list = rows(envelope.data);
@@ -423,7 +424,7 @@ export const clusterHealth = defineTool({
       await mapLimit(checked, CONCURRENCY, async (node) => {
         try {
           const sub = await ctx.client.get(
-            `/nodes/${encodeURIComponent(node)}/subscription`,
+            pvePath`/nodes/${node}/subscription`,
             undefined,
             sig,
           ) as Raw;
@@ -475,7 +476,7 @@ export const clusterHealth = defineTool({
       try {
         const content = rows(
           await ctx.client.get(
-            `/nodes/${encodeURIComponent(node)}/storage/${encodeURIComponent(storage)}/content`,
+            pvePath`/nodes/${node}/storage/${storage}/content`,
             { content: "backup" },
             sig,
           ),

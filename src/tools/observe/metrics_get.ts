@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveError, PveValidationError } from "../../pve/errors.ts";
+import { pvePath } from "../../pve/mod.ts";
 import type { ToolContext } from "../types.ts";
 import { defineTool } from "../types.ts";
 import { formatBytes, formatPercent, num, round4 } from "../_shared/format.ts";
@@ -134,9 +135,7 @@ async function targetOf(
     return {
       kind: "storage",
       label: `storage ${args.storage} on ${node}`,
-      path: `/nodes/${encodeURIComponent(node)}/storage/${
-        encodeURIComponent(args.storage)
-      }/rrddata`,
+      path: pvePath`/nodes/${node}/storage/${args.storage}/rrddata`,
     };
   }
   if (args.node !== undefined) {
@@ -144,7 +143,7 @@ async function targetOf(
     return {
       kind: "node",
       label: `node ${args.node}`,
-      path: `/nodes/${encodeURIComponent(args.node)}/rrddata`,
+      path: pvePath`/nodes/${args.node}/rrddata`,
     };
   }
   throw bad(

@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
+import { pvePath } from "../../pve/mod.ts";
 import { defineTool } from "../types.ts";
 import { formatBytes, formatDuration, formatPercent, num, round4 } from "../_shared/format.ts";
 import { requireOnlineNode } from "../_shared/nodes.ts";
@@ -101,7 +102,7 @@ export const nodeGet = defineTool({
   annotations: { ...annotationsFor("read"), idempotentHint: true },
   async handler(args, ctx) {
     await requireOnlineNode(args.node, ctx);
-    const base = `/nodes/${encodeURIComponent(args.node)}`;
+    const base = pvePath`/nodes/${args.node}`;
     const sig = { signal: ctx.signal };
     const [statusData, subData, servicesData, storageData, bridgeData] = await Promise.all([
       ctx.client.get(`${base}/status`, undefined, sig),

@@ -254,12 +254,18 @@ export const storageDownload = defineTool({
       ...fields,
     };
     if (outcome.state === "ok" || outcome.state === "warnings") {
+      // Only the size: a listing that fails now must not turn a finished download into an error.
       const list = await ctx.client.get(
         `${storagePath(state.node, state.storage)}/content`,
         { content: state.content },
         { signal: ctx.signal },
-      ) as Record<string, unknown>[];
-      const size = num(list.find((v) => v.volid === state.volid)?.size);
+      ).catch((error) => {
+        if (error instanceof PveError) return [];
+        throw error;
+      }) as Record<string, unknown>[];
+      const size = num(
+        (Array.isArray(list) ? list : []).find((v) => v.volid === state.volid)?.size,
+      );
       if (size !== undefined) structured.size_bytes = size;
     }
     const done = `Downloaded ${state.volid} (${

@@ -311,7 +311,7 @@ export const guestProvision = defineTool({
       add(step);
     }
     const guest = { vmid, node, type: "qemu" as const, name: args.name };
-    const base = `/nodes/${encodeURIComponent(node)}/qemu/${vmid}`;
+    const base = guestPath(guest);
     if (args.tags !== undefined) scope.tags = args.tags;
     if (args.pool !== undefined) scope.pool = args.pool;
 

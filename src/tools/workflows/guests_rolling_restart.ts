@@ -15,8 +15,8 @@
 
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
-import { PveError, PveValidationError } from "../../pve/errors.ts";
-import type { GuestRef } from "../../pve/mod.ts";
+import { PveError, PveOutcomeUnknownError, PveValidationError } from "../../pve/errors.ts";
+import { type GuestRef, pvePath } from "../../pve/mod.ts";
 import { defineTool, type Plan, type PlannedCall, type ToolContext } from "../types.ts";
 import { num, truthy } from "../_shared/format.ts";
 import { guestPath, guestTitle, resolveGuestArg, scopeOf } from "../_shared/guest.ts";
@@ -357,7 +357,7 @@ function rowOf(target: Target): Row {
 async function clusterTime(ctx: ToolContext, node: string): Promise<number | undefined> {
   if (node === "") return undefined;
   try {
-    const answer = await ctx.client.get(`/nodes/${encodeURIComponent(node)}/time`, undefined, {
+    const answer = await ctx.client.get(pvePath`/nodes/${node}/time`, undefined, {
       signal: ctx.signal,
     }) as Record<string, unknown>;
     return num(answer?.time);
@@ -409,7 +409,8 @@ async function awaitStatus(
   wanted: "running" | "stopped",
   seconds: number,
 ): Promise<{ ok: boolean; status: string; detail?: string }> {
-  const deadline = Date.now() + ctx.waitLimit(seconds) * 1000;
+  const limit = ctx.waitLimit(seconds);
+  const deadline = Date.now() + limit * 1000;
   let delay = 250;
   for (;;) {
     const current = await ctx.client.get(`${guestPath(guest)}/status/current`, undefined, {
@@ -428,7 +429,7 @@ async function awaitStatus(
       };
     }
     if (Date.now() >= deadline || ctx.signal.aborted) {
-      return { ok: false, status, detail: `still ${status} after ${seconds} s` };
+      return { ok: false, status, detail: `still ${status} after ${limit} s` };
     }
     await pause(Math.min(delay, deadline - Date.now()), ctx.signal);
     delay = Math.min(delay * 2, 2000);
@@ -455,7 +456,10 @@ async function awaitAgent(
     } catch (error) {
       if (!(error instanceof PveError)) throw error;
       const text = error.pveMessage ?? error.message;
-      if (!ctx.signal.aborted && !/agent is not running|got timeout|not running/i.test(text)) {
+      // A ping without a definite answer (a dropped connection) is asked again, like silence.
+      const silent = error instanceof PveOutcomeUnknownError ||
+        /agent is not running|got timeout|not running/i.test(text);
+      if (!ctx.signal.aborted && !silent) {
         return error.message.replace(/\.$/, "");
       }
     }

@@ -20,7 +20,7 @@
 import { z } from "zod";
 import { annotationsFor } from "../../policy/capability.ts";
 import { PveValidationError } from "../../pve/errors.ts";
-import { type Guest, type GuestRef, isUpid, parseUpid } from "../../pve/mod.ts";
+import { type Guest, type GuestRef, isUpid, parseUpid, pvePath } from "../../pve/mod.ts";
 import {
   defineTool,
   type Plan,
@@ -276,7 +276,8 @@ export const nodeDrain = defineTool({
       }`,
       calls,
     };
-    const waitSeconds = args.wait_seconds ?? 600;
+    // Capped once here: the HA manager's move is followed by polling, not only by task waits.
+    const waitSeconds = ctx.waitLimit(args.wait_seconds ?? 600);
     states.set(plan, {
       node: args.node,
       verdicts,
@@ -391,7 +392,7 @@ function rowOf(verdict: GuestVerdict): GuestRow {
 
 /** The migration tasks of a guest on a node, newest first (their UPIDs). */
 async function migrationTasks(ctx: ToolContext, guest: GuestRef): Promise<string[]> {
-  const list = await ctx.client.get(`/nodes/${encodeURIComponent(guest.node)}/tasks`, {
+  const list = await ctx.client.get(pvePath`/nodes/${guest.node}/tasks`, {
     vmid: guest.vmid,
     source: "all",
     typefilter: guest.type === "qemu" ? "qmigrate" : "vzmigrate",
